@@ -1,0 +1,156 @@
+"""`normsbot` command line: run, migrate, checklist check, demo.
+
+Every mistake in the set-up ends with one line that says what to fix, not a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.checklist import ChecklistError, ChecklistRegistry, bundled_checklist_dir, check_checklist
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.db import Database, DatabaseUnavailable
+from bot.i18n import I18n
+from bot.services import setup
+from bot.telegram.runtime import Runtime
+
+
+class SetupError(Exception):
+    """A problem of the set-up the person running the bot can fix; the message says how."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise SetupError(f"bad setting: {problems}") from None
+
+
+def prepare_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    """Open and upgrade the database, load checklists and catalogs, seed the first cycle."""
+    db = Database(settings.database_url)
+    try:
+        db.check()
+        if migrate:
+            db.migrate()
+    except DatabaseUnavailable as error:
+        raise SetupError(str(error)) from None
+    try:
+        checklists = ChecklistRegistry.from_dir(settings.checklist_dir or bundled_checklist_dir())
+    except ChecklistError as error:
+        raise SetupError(f"the checklist files have problems:\n{error}") from None
+    i18n = I18n(settings.locales_dir, default=settings.default_locale)
+    clock = SystemClock()
+    db.call(
+        setup.prepare,
+        checklist=checklists.default(),
+        first_cycle_title=settings.first_cycle_title,
+        deadline_days=settings.first_cycle_deadline_days,
+        now=clock.now(),
+    )
+    return Runtime(settings=settings, db=db, i18n=i18n, checklists=checklists, clock=clock)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from telegram import Update
+
+    from bot.telegram.app import build_application
+
+    settings = load_settings()
+    try:
+        settings.token()
+    except ValueError as error:
+        raise SetupError(str(error)) from None
+    rt = prepare_runtime(settings)
+    application = build_application(rt)
+    logging.getLogger(__name__).info("normsbot is running against %s", settings.telegram_base_url)
+    application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    db = Database(settings.database_url)
+    try:
+        db.check()
+        db.migrate()
+    except DatabaseUnavailable as error:
+        raise SetupError(str(error)) from None
+    print(f"database is up to date: {db.safe_url()}")
+    return 0
+
+
+def cmd_checklist_check(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.files] or sorted(bundled_checklist_dir().glob("*.y*ml"))
+    failed = 0
+    for path in paths:
+        if not path.exists():
+            print(f"{path}: no such file")
+            failed += 1
+            continue
+        problems = check_checklist(path)
+        for problem in problems:
+            where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+            print(f"{where}: {problem.message}")
+        if problems:
+            failed += 1
+        else:
+            print(f"{path}: ok")
+    return 1 if failed else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(role=args.role, language=args.language)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="normsbot",
+        description="Telegram bot for self-reporting on the ASEAN norms checklist.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
+    sub.add_parser("migrate", help="create or upgrade the database").set_defaults(func=cmd_migrate)
+    checklist = sub.add_parser("checklist", help="checklist files")
+    checklist_sub = checklist.add_subparsers(dest="checklist_command", required=True)
+    check = checklist_sub.add_parser("check", help="validate checklist files")
+    check.add_argument("files", nargs="*", help="files to check (default: the bundled ones)")
+    check.set_defaults(func=cmd_checklist_check)
+    demo = sub.add_parser("demo", help="try the bot in the terminal, no token needed")
+    demo.add_argument("--role", choices=["focal_point", "coordinator"], default="focal_point")
+    demo.add_argument("--language", default="en")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL, and the URL carries the token: keep it quiet.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        result: int = args.func(args)
+    except SetupError as error:
+        print(f"normsbot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

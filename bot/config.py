@@ -1,0 +1,128 @@
+"""The one settings class: everything the bot can be told, from the environment or a `.env` file.
+
+Names of the variables are listed in the README's configuration table. Bad values end the
+program with one line per problem (see `bot.cli`), never with a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+
+
+def _split_ints(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+def _split_words(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Settings of one bot process. Every field has a default except the token."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NORMSBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
+    telegram_bot_token: SecretStr = Field(
+        default=SecretStr(""), validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN")
+    )
+    telegram_base_url: str = Field(
+        default="https://api.telegram.org", validation_alias=AliasChoices("TELEGRAM_BASE_URL")
+    )
+    database_url: str = Field(
+        default="sqlite:///./data/normsbot.db", validation_alias=AliasChoices("DATABASE_URL")
+    )
+    admins: Annotated[list[int], NoDecode] = Field(default_factory=list)
+
+    default_locale: str = "en"
+    checklist_dir: Path | None = None  # default: the bundled `checklist/` folder
+    locales_dir: Path | None = None  # default: the bundled `locales/` folder
+    log_level: str = "INFO"
+
+    invite_ttl_days: int = Field(default=14, ge=1, le=365)
+    comment_max_chars: int = Field(default=2000, ge=50, le=3500)
+    first_cycle_title: str = "First reporting cycle"
+    first_cycle_deadline_days: int = Field(default=90, ge=1)
+
+    # Polling and sending
+    poll_timeout: int = Field(default=30, ge=0, le=50)
+    concurrent_updates: int = Field(default=64, ge=1, le=1024)
+    overall_messages_per_second: float = Field(default=30.0, gt=0)
+    send_max_retries: int = Field(default=3, ge=0, le=10)
+    sweep_interval_seconds: float = Field(default=60.0, gt=0)
+
+    # Reminders (see README: "Reminders")
+    reminders_enabled: bool = True
+    reminder_first_nudge_days: int = Field(default=3, ge=1)
+    reminder_idle_days: int = Field(default=7, ge=1)
+    reminder_days_before_deadline: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [14, 7, 3, 1, 0]
+    )
+    reminder_max_per_cycle: int = Field(default=8, ge=1)
+    reminder_quiet_minutes: int = Field(default=30, ge=0)
+    work_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
+    work_start: time = time(9, 0)
+    work_end: time = time(17, 0)
+
+    # Digests to coordinators (see README: "Digests")
+    digest_enabled: bool = True
+    digest_weekday: int = Field(default=0, ge=0, le=6)
+    digest_time: time = time(9, 0)
+    digest_default_timezone: str = "Asia/Jakarta"
+
+    @field_validator("admins", "reminder_days_before_deadline", "work_days", mode="before")
+    @classmethod
+    def _comma_separated_ints(cls, value: object) -> object:
+        return _split_ints(value)
+
+    @field_validator("telegram_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value.startswith("postgresql://"):
+            # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        if not value.startswith(("sqlite://", "postgresql+psycopg://")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    def token(self) -> str:
+        """The bot token, checked. Raises ValueError with a sentence saying what to fix."""
+        token = self.telegram_bot_token.get_secret_value().strip()
+        if not token:
+            raise ValueError(
+                "TELEGRAM_BOT_TOKEN is not set: ask @BotFather for a token and put it in the "
+                "environment or in .env (or try `normsbot demo`, which needs none)"
+            )
+        if not TOKEN_PATTERN.match(token):
+            raise ValueError(
+                "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then at "
+                "least 30 letters, digits, _ or -): copy it again from @BotFather"
+            )
+        return token

@@ -1,0 +1,154 @@
+"""Engine, sessions and migrations for SQLite (the embedded default) and PostgreSQL.
+
+Services are plain synchronous functions that take a `Session`; the Telegram layer runs them
+through `Database.run`, which moves them off the event loop into a worker thread and wraps
+them in one transaction, so a service call is all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or opened; the message says what to fix."""
+
+
+def _make_engine(url: str, *, immediate: bool, schema: str | None) -> Engine:
+    if url.startswith("sqlite"):
+        database = sa.engine.make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # We issue BEGIN ourselves (below); pysqlite's own transaction handling would
+            # otherwise start a deferred transaction that fails to upgrade to a write lock.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: sa.Connection) -> None:
+            # Writers take the lock up front (BEGIN IMMEDIATE) and wait for it with the busy
+            # timeout; readers use a deferred BEGIN and never block writers under WAL.
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    connect_args: dict[str, Any] = {"connect_timeout": 10}
+    if schema:
+        connect_args["options"] = f"-csearch_path={schema}"
+    return sa.create_engine(
+        url, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=20
+    )
+
+
+class Database:
+    """The bot's database: a writing engine, a reading engine and a transaction runner."""
+
+    def __init__(self, url: str, *, schema: str | None = None) -> None:
+        self.url = url
+        self.schema = schema
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine = _make_engine(url, immediate=True, schema=schema)
+        self.read_engine = (
+            _make_engine(url, immediate=False, schema=schema) if self.is_sqlite else self.engine
+        )
+
+    @contextmanager
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on an exception."""
+        engine = self.engine if write else self.read_engine
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def call(
+        self,
+        fn: Callable[Concatenate[Session, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        with self.session() as session:
+            return fn(session, *args, **kwargs)
+
+    def read(
+        self,
+        fn: Callable[Concatenate[Session, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        with self.session(write=False) as session:
+            return fn(session, *args, **kwargs)
+
+    async def run(
+        self,
+        fn: Callable[Concatenate[Session, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run a writing service in a worker thread, in one transaction."""
+        return await asyncio.to_thread(functools.partial(self.call, fn, *args, **kwargs))
+
+    async def run_read(
+        self,
+        fn: Callable[Concatenate[Session, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run a reading service in a worker thread; on SQLite it never blocks writers."""
+        return await asyncio.to_thread(functools.partial(self.read, fn, *args, **kwargs))
+
+    def check(self) -> None:
+        """Connect once; raise `DatabaseUnavailable` with a readable reason if that fails."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except Exception as exc:  # the driver's own errors differ per database
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise DatabaseUnavailable(
+                f"cannot open the database at {self.safe_url()}: {reason}"
+            ) from exc
+
+    def safe_url(self) -> str:
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def migrate(self) -> None:
+        """Create or upgrade every table to the newest migration (Alembic)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with self.engine.connect() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.commit()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()

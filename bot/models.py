@@ -1,0 +1,220 @@
+"""The database tables (SQLModel) and the small enums they use.
+
+Every piece of state that matters lives here, never only in a process's memory: a restarted or
+second bot process reads the same conversation positions, answers and planned deliveries.
+Times are stored in UTC and always come back timezone-aware (see `UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp stored as UTC; naive values coming back from SQLite are marked UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC time")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Role(StrEnum):
+    FOCAL_POINT = "focal_point"
+    COORDINATOR = "coordinator"
+
+
+class Awaiting(StrEnum):
+    """What the bot waits for from a person in the answering flow."""
+
+    NOTHING = "none"
+    COMMENT = "comment"
+    EVIDENCE = "evidence"
+
+
+class DeliveryStatus(StrEnum):
+    PLANNED = "planned"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Country(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=8)
+    name: str
+    timezone: str
+    locales: str = Field(description="comma-separated bot locales offered to this country")
+
+    def locale_list(self) -> list[str]:
+        return [code for code in self.locales.split(",") if code]
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_type=sa.BigInteger, unique=True, index=True)
+    display_name: str = ""
+    username: str | None = None
+    telegram_language: str | None = None
+    locale: str | None = Field(default=None, description="the person's explicit choice")
+    role: str = Field(default=Role.FOCAL_POINT.value, index=True)
+    is_admin: bool = False
+    is_national_lead: bool = False
+    country_code: str | None = Field(default=None, foreign_key="country.code", index=True)
+    timezone: str | None = Field(default=None, description="overrides the country's zone")
+    active: bool = True
+    unreachable_at: datetime | None = _utc_column()
+    muted_cycle_id: int | None = None
+    snoozed_until: datetime | None = _utc_column()
+    digest_enabled: bool = True
+    last_active_at: datetime | None = _utc_column()
+    created_at: datetime | None = _utc_column(nullable=False)
+
+
+class Invite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(unique=True, max_length=64)
+    country_code: str | None = Field(default=None, foreign_key="country.code")
+    role: str = Role.FOCAL_POINT.value
+    is_national_lead: bool = False
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime | None = _utc_column(nullable=False)
+    expires_at: datetime | None = _utc_column(nullable=False)
+    used_by: int | None = Field(default=None, foreign_key="person.id")
+    used_at: datetime | None = _utc_column()
+    cancelled_at: datetime | None = _utc_column()
+
+
+class Cycle(SQLModel, table=True):
+    """A reporting round of one checklist version."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    checklist_id: str = Field(index=True)
+    checklist_version: str
+    title: str
+    opens_at: datetime | None = _utc_column(nullable=False)
+    deadline: datetime | None = _utc_column()
+    closed_at: datetime | None = _utc_column()
+    baseline_cycle_id: int | None = Field(default=None, foreign_key="cycle.id")
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime | None = _utc_column(nullable=False)
+
+
+class CountryReport(SQLModel, table=True):
+    """A country's report in one cycle: submission and the national lead's sign-off."""
+
+    __table_args__ = (sa.UniqueConstraint("cycle_id", "country_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    country_code: str = Field(foreign_key="country.code")
+    submitted_at: datetime | None = _utc_column()
+    submitted_by: int | None = Field(default=None, foreign_key="person.id")
+    signed_off_at: datetime | None = _utc_column()
+    signed_off_by: int | None = Field(default=None, foreign_key="person.id")
+    reopened_at: datetime | None = _utc_column()
+    reopened_by: int | None = Field(default=None, foreign_key="person.id")
+
+
+class Answer(SQLModel, table=True):
+    """The current answer of a country to one checklist item in one cycle."""
+
+    __table_args__ = (sa.UniqueConstraint("cycle_id", "country_code", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    country_code: str = Field(foreign_key="country.code")
+    item_id: str = Field(max_length=32)
+    status: str | None = None
+    skipped: bool = False
+    comment: str | None = None
+    evidence_kind: str | None = None  # "link", "document" or "photo"
+    evidence_url: str | None = None
+    evidence_file_id: str | None = None
+    evidence_file_name: str | None = None
+    updated_by: int | None = Field(default=None, foreign_key="person.id")
+    updated_at: datetime | None = _utc_column()
+    version: int = 0
+
+
+class AnswerRevision(SQLModel, table=True):
+    """Append-only history: one row per change of one field of an answer."""
+
+    __table_args__ = (sa.Index("ix_revision_cycle_country", "cycle_id", "country_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="answer.id", index=True)
+    cycle_id: int = Field(foreign_key="cycle.id")
+    country_code: str = Field(foreign_key="country.code")
+    item_id: str = Field(max_length=32)
+    field: str  # "status", "comment", "evidence", "skipped"
+    old_value: str | None = None
+    new_value: str | None = None
+    changed_by: int | None = Field(default=None, foreign_key="person.id")
+    changed_at: datetime | None = _utc_column(nullable=False, index=True)
+
+
+class Cursor(SQLModel, table=True):
+    """Where one person stands in one cycle's checklist, and what the bot waits for."""
+
+    __table_args__ = (sa.UniqueConstraint("person_id", "cycle_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    cycle_id: int = Field(foreign_key="cycle.id")
+    item_id: str | None = Field(default=None, max_length=32)
+    awaiting: str = Awaiting.NOTHING.value
+    pending: str | None = Field(
+        default=None,
+        description="JSON of a text or file sent when none was asked for, kept until decided",
+    )
+    prompt_message_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    version: int = 0
+    updated_at: datetime | None = _utc_column()
+
+
+class Delivery(SQLModel, table=True):
+    """One reminder or digest that is planned, being sent, or sent: exactly once per slot."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("recipient_id", "kind", "slot"),
+        sa.Index("ix_delivery_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_id: int = Field(foreign_key="person.id", index=True)
+    kind: str  # "reminder", "digest", "nudge"
+    slot: str = Field(max_length=64)
+    cycle_id: int | None = Field(default=None, foreign_key="cycle.id")
+    due_at: datetime | None = _utc_column(nullable=False)
+    status: str = DeliveryStatus.PLANNED.value
+    claimed_by: str | None = None
+    claimed_at: datetime | None = _utc_column()
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = _utc_column()
+    telegram_message_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    payload: str | None = None
+    created_at: datetime | None = _utc_column(nullable=False)

@@ -1,0 +1,110 @@
+"""Who is acting: the person behind an update, as plain data, and the access rules.
+
+Access is decided here, in the services, so that every path (a command, a button, a job) is
+held to the same rules: coordinators see every country, focal points only their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from bot.models import Country, Person, Role
+from bot.services.errors import NotEnrolled, PermissionDenied
+
+
+@dataclass(frozen=True)
+class Actor:
+    person_id: int
+    telegram_id: int
+    display_name: str
+    role: Role
+    is_admin: bool
+    is_national_lead: bool
+    country_code: str | None
+    locale: str | None
+    timezone: str | None
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role is Role.COORDINATOR
+
+    @property
+    def is_focal_point(self) -> bool:
+        return self.role is Role.FOCAL_POINT and self.country_code is not None
+
+    def can_see_country(self, country_code: str) -> bool:
+        return self.is_coordinator or self.country_code == country_code
+
+    def require_coordinator(self) -> None:
+        if not self.is_coordinator:
+            raise PermissionDenied(needed="coordinator")
+
+    def require_admin(self) -> None:
+        if not (self.is_coordinator and self.is_admin):
+            raise PermissionDenied(needed="admin")
+
+    def require_country(self, country_code: str) -> None:
+        if not self.can_see_country(country_code):
+            raise PermissionDenied(needed="country", country=country_code)
+
+    def require_focal_point(self) -> str:
+        """The actor's country; only focal points answer the checklist."""
+        if not self.is_focal_point or self.country_code is None:
+            raise PermissionDenied(needed="focal_point")
+        return self.country_code
+
+
+def actor_from(person: Person, country: Country | None = None) -> Actor:
+    """The actor for a person; their time zone is their own, else their country's."""
+    assert person.id is not None
+    return Actor(
+        person_id=person.id,
+        telegram_id=person.telegram_id,
+        display_name=person.display_name,
+        role=Role(person.role),
+        is_admin=person.is_admin,
+        is_national_lead=person.is_national_lead,
+        country_code=person.country_code,
+        locale=person.locale,
+        timezone=person.timezone or (country.timezone if country else None),
+    )
+
+
+def find_person(session: Session, telegram_id: int) -> Person | None:
+    return session.exec(select(Person).where(Person.telegram_id == telegram_id)).first()
+
+
+def find_actor(session: Session, telegram_id: int) -> Actor | None:
+    """The enrolled, active person with this Telegram id, or None for strangers."""
+    person = find_person(session, telegram_id)
+    if person is None or not person.active:
+        return None
+    country = session.get(Country, person.country_code) if person.country_code else None
+    return actor_from(person, country)
+
+
+def require_actor(session: Session, telegram_id: int) -> Actor:
+    actor = find_actor(session, telegram_id)
+    if actor is None:
+        raise NotEnrolled()
+    return actor
+
+
+def person_of(session: Session, actor: Actor) -> Person:
+    person = session.get(Person, actor.person_id)
+    if person is None or not person.active:
+        raise NotEnrolled()
+    return person
+
+
+def touch(session: Session, actor: Actor, now: datetime) -> Person:
+    """Record activity (reminders stay quiet while someone is answering)."""
+    person = person_of(session, actor)
+    person.last_active_at = now
+    if person.unreachable_at is not None:
+        person.unreachable_at = None  # they wrote to us, so they have not blocked the bot
+    session.add(person)
+    return person

@@ -1,0 +1,193 @@
+"""Invites and enrolment: how a person gets in, and nobody else does.
+
+Codes are random and single-use, expire, and only their SHA-256 is stored: a copy of the
+database does not let anyone in. A stranger learns nothing but how to ask for access.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from bot.models import Country, Invite, Person, Role
+from bot.services.actors import Actor, actor_from, find_person
+from bot.services.errors import InviteInvalid, NotEnrolled, UnknownCountry
+
+CODE_BYTES = 12  # 16 URL-safe characters: fits Telegram's 64-character start parameter
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CreatedInvite:
+    invite_id: int
+    code: str
+    country_code: str | None
+    role: Role
+    is_national_lead: bool
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class InviteRow:
+    invite_id: int
+    country_code: str | None
+    role: Role
+    is_national_lead: bool
+    created_at: datetime
+    expires_at: datetime
+    created_by: str | None
+
+
+def create_invite(
+    session: Session,
+    *,
+    actor: Actor,
+    country_code: str | None,
+    role: Role,
+    now: datetime,
+    ttl_days: int,
+    national_lead: bool = False,
+) -> CreatedInvite:
+    """A new invite. Coordinators invite anyone; only admins invite coordinators."""
+    actor.require_coordinator()
+    if role is Role.COORDINATOR:
+        actor.require_admin()
+    if country_code is not None:
+        country_code = country_code.upper()
+        if session.get(Country, country_code) is None:
+            raise UnknownCountry(country=country_code)
+    elif role is Role.FOCAL_POINT:
+        raise UnknownCountry(country="")
+    code = secrets.token_urlsafe(CODE_BYTES)
+    invite = Invite(
+        code_hash=hash_code(code),
+        country_code=country_code,
+        role=role.value,
+        is_national_lead=national_lead,
+        created_by=actor.person_id,
+        created_at=now,
+        expires_at=now + timedelta(days=ttl_days),
+    )
+    session.add(invite)
+    session.flush()
+    assert invite.id is not None and invite.expires_at is not None
+    return CreatedInvite(invite.id, code, country_code, role, national_lead, invite.expires_at)
+
+
+def redeem_invite(
+    session: Session,
+    *,
+    code: str,
+    telegram_id: int,
+    display_name: str,
+    username: str | None,
+    language_code: str | None,
+    now: datetime,
+) -> Actor:
+    """Bind the person to the invite's country and role; the invite is then used up."""
+    invite = session.exec(select(Invite).where(Invite.code_hash == hash_code(code))).first()
+    if invite is None:
+        raise InviteInvalid(reason="unknown")
+    if invite.used_at is not None:
+        raise InviteInvalid(reason="used")
+    if invite.cancelled_at is not None:
+        raise InviteInvalid(reason="cancelled")
+    assert invite.expires_at is not None
+    if invite.expires_at <= now:
+        raise InviteInvalid(reason="expired")
+
+    person = find_person(session, telegram_id)
+    if person is None:
+        person = Person(telegram_id=telegram_id, created_at=now)
+    person.display_name = display_name
+    person.username = username
+    person.telegram_language = language_code
+    person.role = invite.role
+    person.country_code = invite.country_code
+    person.is_national_lead = invite.is_national_lead
+    person.active = True
+    person.unreachable_at = None
+    person.last_active_at = now
+    session.add(person)
+    session.flush()
+    invite.used_by = person.id
+    invite.used_at = now
+    session.add(invite)
+    return actor_from(person)
+
+
+def enrol_admin(
+    session: Session,
+    *,
+    telegram_id: int,
+    display_name: str,
+    username: str | None,
+    language_code: str | None,
+    now: datetime,
+) -> Actor:
+    """A person listed in NORMSBOT_ADMINS becomes a coordinator and admin on first contact."""
+    person = find_person(session, telegram_id) or Person(telegram_id=telegram_id, created_at=now)
+    person.display_name = display_name or person.display_name
+    person.username = username
+    person.telegram_language = language_code
+    person.role = Role.COORDINATOR.value
+    person.is_admin = True
+    person.active = True
+    person.last_active_at = now
+    session.add(person)
+    session.flush()
+    return actor_from(person)
+
+
+def list_open_invites(session: Session, *, actor: Actor, now: datetime) -> list[InviteRow]:
+    actor.require_coordinator()
+    rows = session.exec(
+        select(Invite, Person)
+        .join(Person, col(Person.id) == col(Invite.created_by), isouter=True)
+        .where(
+            col(Invite.used_at).is_(None),
+            col(Invite.cancelled_at).is_(None),
+            col(Invite.expires_at) > now,
+        )
+        .order_by(col(Invite.id))
+    ).all()
+    result = []
+    for invite, creator in rows:
+        assert invite.id is not None and invite.created_at and invite.expires_at
+        result.append(
+            InviteRow(
+                invite.id,
+                invite.country_code,
+                Role(invite.role),
+                invite.is_national_lead,
+                invite.created_at,
+                invite.expires_at,
+                creator.display_name if creator else None,
+            )
+        )
+    return result
+
+
+def cancel_invite(session: Session, *, actor: Actor, invite_id: int, now: datetime) -> bool:
+    """Cancel an unused invite; False when there is no such open invite."""
+    actor.require_coordinator()
+    invite = session.get(Invite, invite_id)
+    if invite is None or invite.used_at is not None or invite.cancelled_at is not None:
+        return False
+    invite.cancelled_at = now
+    session.add(invite)
+    return True
+
+
+def require_enrolled(session: Session, telegram_id: int) -> Person:
+    person = find_person(session, telegram_id)
+    if person is None or not person.active:
+        raise NotEnrolled()
+    return person

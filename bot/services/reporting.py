@@ -1,0 +1,765 @@
+"""Answering the checklist: the conversation position, answers and their history.
+
+A focal point's position lives in a `Cursor` row, so a restart or another bot process carries
+on exactly where they were. Every button carries the cursor's `version`; an action first
+bumps it with a conditional update (compare-and-set), so a button from an older message, or
+a second tap on one already acted upon, changes nothing. The answer, its revision rows and the
+new position are written in the caller's single transaction (see `Database.run`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot.checklist import Checklist, ChecklistRegistry
+from bot.models import Answer, AnswerRevision, Awaiting, Cursor, Cycle, Person
+from bot.services.actors import Actor, touch
+from bot.services.cycles import checklist_of, require_open_cycle
+from bot.services.errors import (
+    CycleClosed,
+    InvalidInput,
+    StaleAction,
+    TooLong,
+    UnknownItem,
+)
+
+URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+URL_MAX = 1000
+
+
+class Action(StrEnum):
+    """What a button asks for; the short values go into callback_data."""
+
+    SHOW = "r"  # show the current item again, unchanged
+    STATUS = "s"
+    SKIP = "k"
+    BACK = "b"
+    NEXT = "n"
+    ASK_COMMENT = "c"
+    ASK_EVIDENCE = "e"
+    CANCEL = "x"
+    OPEN = "o"
+    FIRST_OPEN = "f"
+    CLEAR_COMMENT = "cd"
+    CLEAR_EVIDENCE = "ed"
+    KEEP_PENDING = "pk"
+    DROP_PENDING = "pd"
+
+
+class Notice(StrEnum):
+    """What just happened, shown above the next screen."""
+
+    RECORDED = "recorded"
+    SKIPPED = "skipped"
+    COMMENT_SAVED = "comment_saved"
+    COMMENT_REMOVED = "comment_removed"
+    EVIDENCE_SAVED = "evidence_saved"
+    EVIDENCE_REMOVED = "evidence_removed"
+    FIRST_ITEM = "first_item"
+    CANCELLED = "cancelled"
+    DISCARDED = "discarded"
+    BAD_LINK = "bad_link"
+
+
+@dataclass(frozen=True)
+class AnswerState:
+    status: str | None = None
+    skipped: bool = False
+    comment: str | None = None
+    evidence_kind: str | None = None
+    evidence_label: str | None = None  # the link or the file's name
+    evidence_file_id: str | None = None
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ItemScreen:
+    """One checklist item as a focal point sees it, with what the bot waits for."""
+
+    cycle_id: int
+    checklist: Checklist
+    item_id: str
+    section_id: str
+    position: int  # 1-based
+    total: int
+    answered: int
+    answer: AnswerState
+    awaiting: Awaiting
+    version: int
+    notice: Notice | None = None
+    notice_status: str | None = None
+    pending_kind: str | None = None
+    pending_preview: str | None = None
+
+
+@dataclass(frozen=True)
+class DoneScreen:
+    """Past the last item: what is answered, and whether anything is still open."""
+
+    cycle_id: int
+    checklist: Checklist
+    total: int
+    answered: int
+    skipped: int
+    first_open_item: str | None
+    version: int
+    notice: Notice | None = None
+    notice_status: str | None = None
+
+
+Screen = ItemScreen | DoneScreen
+
+
+@dataclass(frozen=True)
+class SectionProgress:
+    section_id: str
+    total: int
+    answered: int
+    by_status: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Progress:
+    cycle_id: int
+    cycle_title: str
+    deadline: datetime | None
+    country_code: str
+    checklist: Checklist
+    total: int
+    answered: int
+    skipped: int
+    by_status: dict[str, int]
+    sections: list[SectionProgress]
+    version: int
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    item_id: str
+    position: int
+    status: str | None
+    skipped: bool
+    has_comment: bool
+    has_evidence: bool
+
+
+@dataclass(frozen=True)
+class ReviewSection:
+    checklist: Checklist
+    section_id: str
+    items: list[ReviewItem]
+    version: int
+
+
+@dataclass
+class _Context:
+    """What every action loads first: the cycle, the checklist, the country and the cursor."""
+
+    actor: Actor
+    country: str
+    cycle: Cycle
+    checklist: Checklist
+    cursor: Cursor
+    answers: dict[str, Answer] = field(default_factory=dict)
+
+
+def _load(
+    session: Session,
+    actor: Actor,
+    checklists: ChecklistRegistry,
+    now: datetime,
+    *,
+    writing: bool,
+) -> _Context:
+    country = actor.require_focal_point()
+    cycle = require_open_cycle(session)
+    checklist = checklist_of(cycle, checklists)
+    assert cycle.id is not None
+    cursor = session.exec(
+        select(Cursor).where(Cursor.person_id == actor.person_id, Cursor.cycle_id == cycle.id)
+    ).first()
+    answers = {
+        answer.item_id: answer
+        for answer in session.exec(
+            select(Answer).where(Answer.cycle_id == cycle.id, Answer.country_code == country)
+        ).all()
+    }
+    if cursor is None:
+        cursor = Cursor(
+            person_id=actor.person_id,
+            cycle_id=cycle.id,
+            item_id=_first_open(checklist, answers) or checklist.items[0].id,
+            updated_at=now,
+        )
+        if writing:
+            session.add(cursor)
+            session.flush()
+    return _Context(actor, country, cycle, checklist, cursor, answers)
+
+
+def _first_open(checklist: Checklist, answers: dict[str, Answer]) -> str | None:
+    for item in checklist.items:
+        answer = answers.get(item.id)
+        if answer is None or answer.status is None:
+            return item.id
+    return None
+
+
+def _claim(session: Session, ctx: _Context, version: int) -> None:
+    """Compare-and-set the cursor's version: the one guard against stale and double taps."""
+    cursor = ctx.cursor
+    result = session.execute(
+        sa.update(Cursor)
+        .where(col(Cursor.id) == cursor.id, col(Cursor.version) == version)
+        .values(version=col(Cursor.version) + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(cursor)
+        raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+    session.refresh(cursor)
+
+
+def _bump(session: Session, ctx: _Context) -> None:
+    """A new prompt is about to be sent: older buttons become stale."""
+    if ctx.cursor.id is None:
+        session.add(ctx.cursor)
+        session.flush()
+    _claim(session, ctx, ctx.cursor.version)
+
+
+def _answer_for(session: Session, ctx: _Context, item_id: str, now: datetime) -> Answer:
+    answer = ctx.answers.get(item_id)
+    if answer is None:
+        assert ctx.cycle.id is not None
+        answer = Answer(cycle_id=ctx.cycle.id, country_code=ctx.country, item_id=item_id)
+        session.add(answer)
+        session.flush()
+        ctx.answers[item_id] = answer
+    return answer
+
+
+def _change(
+    session: Session,
+    ctx: _Context,
+    answer: Answer,
+    field_name: str,
+    new: str | None,
+    now: datetime,
+) -> bool:
+    """Set one field of an answer and append its revision; False when nothing changed."""
+    old = getattr(answer, field_name)
+    if field_name == "skipped":
+        old_text, new_text = str(bool(old)).lower(), str(new == "true").lower()
+        if old_text == new_text:
+            return False
+        answer.skipped = new == "true"
+    else:
+        if old == new:
+            return False
+        old_text, new_text = old, new
+        setattr(answer, field_name, new)
+    answer.updated_by = ctx.actor.person_id
+    answer.updated_at = now
+    answer.version += 1
+    session.add(answer)
+    session.flush()
+    assert answer.id is not None and ctx.cycle.id is not None
+    session.add(
+        AnswerRevision(
+            answer_id=answer.id,
+            cycle_id=ctx.cycle.id,
+            country_code=ctx.country,
+            item_id=answer.item_id,
+            field=field_name,
+            old_value=old_text,
+            new_value=new_text,
+            changed_by=ctx.actor.person_id,
+            changed_at=now,
+        )
+    )
+    return True
+
+
+def _set_evidence(
+    session: Session,
+    ctx: _Context,
+    answer: Answer,
+    kind: str | None,
+    url: str | None,
+    file_id: str | None,
+    file_name: str | None,
+    now: datetime,
+) -> None:
+    old = _evidence_text(answer)
+    answer.evidence_kind, answer.evidence_url = kind, url
+    answer.evidence_file_id, answer.evidence_file_name = file_id, file_name
+    new = _evidence_text(answer)
+    # The evidence's four columns are one logical field: they make one revision.
+    answer.updated_by, answer.updated_at = ctx.actor.person_id, now
+    answer.version += 1
+    session.add(answer)
+    session.flush()
+    assert answer.id is not None and ctx.cycle.id is not None
+    session.add(
+        AnswerRevision(
+            answer_id=answer.id,
+            cycle_id=ctx.cycle.id,
+            country_code=ctx.country,
+            item_id=answer.item_id,
+            field="evidence",
+            old_value=old,
+            new_value=new,
+            changed_by=ctx.actor.person_id,
+            changed_at=now,
+        )
+    )
+
+
+def _evidence_text(answer: Answer) -> str | None:
+    if answer.evidence_kind is None:
+        return None
+    if answer.evidence_kind == "link":
+        return answer.evidence_url
+    return f"{answer.evidence_kind}:{answer.evidence_file_name or ''}:{answer.evidence_file_id}"
+
+
+def _answer_state(session: Session, answer: Answer | None) -> AnswerState:
+    if answer is None:
+        return AnswerState()
+    author = session.get(Person, answer.updated_by) if answer.updated_by else None
+    label = answer.evidence_url if answer.evidence_kind == "link" else answer.evidence_file_name
+    return AnswerState(
+        status=answer.status,
+        skipped=answer.skipped,
+        comment=answer.comment,
+        evidence_kind=answer.evidence_kind,
+        evidence_label=label,
+        evidence_file_id=answer.evidence_file_id,
+        updated_by=author.display_name if author else None,
+        updated_at=answer.updated_at,
+    )
+
+
+def _screen(
+    session: Session,
+    ctx: _Context,
+    *,
+    notice: Notice | None = None,
+    notice_status: str | None = None,
+) -> Screen:
+    cursor, checklist = ctx.cursor, ctx.checklist
+    answered = sum(1 for a in ctx.answers.values() if a.status is not None)
+    assert ctx.cycle.id is not None
+    if cursor.item_id is None:
+        return DoneScreen(
+            cycle_id=ctx.cycle.id,
+            checklist=checklist,
+            total=len(checklist.items),
+            answered=answered,
+            skipped=sum(1 for a in ctx.answers.values() if a.skipped and a.status is None),
+            first_open_item=_first_open(checklist, ctx.answers),
+            version=cursor.version,
+            notice=notice,
+            notice_status=notice_status,
+        )
+    item = checklist.item(cursor.item_id)
+    pending = json.loads(cursor.pending) if cursor.pending else None
+    return ItemScreen(
+        cycle_id=ctx.cycle.id,
+        checklist=checklist,
+        item_id=item.id,
+        section_id=item.section_id,
+        position=item.position + 1,
+        total=len(checklist.items),
+        answered=answered,
+        answer=_answer_state(session, ctx.answers.get(item.id)),
+        awaiting=Awaiting(cursor.awaiting),
+        version=cursor.version,
+        notice=notice,
+        notice_status=notice_status,
+        pending_kind=pending["kind"] if pending else None,
+        pending_preview=(pending.get("text") or pending.get("file_name")) if pending else None,
+    )
+
+
+def _move(ctx: _Context, item_id: str | None, now: datetime) -> None:
+    cursor = ctx.cursor
+    cursor.item_id = item_id
+    cursor.awaiting = Awaiting.NOTHING.value
+    cursor.pending = None
+    cursor.updated_at = now
+
+
+def _require_writable(ctx: _Context) -> None:
+    if ctx.cycle.closed_at is not None:
+        raise CycleClosed()
+
+
+def resume(
+    session: Session, *, actor: Actor, checklists: ChecklistRegistry, now: datetime
+) -> Screen:
+    """Where the person stands, for a new prompt message: /start, /continue, a reminder."""
+    ctx = _load(session, actor, checklists, now, writing=True)
+    touch(session, actor, now)
+    cursor = ctx.cursor
+    if cursor.item_id is None:
+        first_open = _first_open(ctx.checklist, ctx.answers)
+        if first_open is not None:
+            _move(ctx, first_open, now)
+    _bump(session, ctx)
+    return _screen(session, ctx)
+
+
+def first_open_item(
+    session: Session, *, actor: Actor, checklists: ChecklistRegistry, now: datetime
+) -> Screen:
+    """Resume at the first item that has no status yet (a reminder's "continue")."""
+    ctx = _load(session, actor, checklists, now, writing=True)
+    touch(session, actor, now)
+    _move(ctx, _first_open(ctx.checklist, ctx.answers), now)
+    _bump(session, ctx)
+    return _screen(session, ctx)
+
+
+def cancel_input(
+    session: Session, *, actor: Actor, checklists: ChecklistRegistry, now: datetime
+) -> Screen:
+    """/cancel: stop waiting for a comment or evidence, drop held input, show the item."""
+    ctx = _load(session, actor, checklists, now, writing=True)
+    touch(session, actor, now)
+    waiting = ctx.cursor.awaiting != Awaiting.NOTHING.value or ctx.cursor.pending is not None
+    ctx.cursor.awaiting = Awaiting.NOTHING.value
+    ctx.cursor.pending = None
+    ctx.cursor.updated_at = now
+    session.add(ctx.cursor)
+    _bump(session, ctx)
+    return _screen(session, ctx, notice=Notice.CANCELLED if waiting else None)
+
+
+def remember_prompt(
+    session: Session, *, actor: Actor, cycle_id: int, version: int, message_id: int
+) -> None:
+    """Note which message shows the current prompt (double taps are told apart by it)."""
+    session.execute(
+        sa.update(Cursor)
+        .where(
+            col(Cursor.person_id) == actor.person_id,
+            col(Cursor.cycle_id) == cycle_id,
+            col(Cursor.version) == version,
+        )
+        .values(prompt_message_id=message_id)
+    )
+
+
+def act(
+    session: Session,
+    *,
+    actor: Actor,
+    checklists: ChecklistRegistry,
+    version: int,
+    action: Action,
+    now: datetime,
+    item_id: str | None = None,
+    status_index: int | None = None,
+    message_id: int | None = None,
+) -> Screen:
+    """Carry out one button press on the answering screens; returns the screen to show."""
+    ctx = _load(session, actor, checklists, now, writing=True)
+    _claim(session, ctx, version)
+    touch(session, actor, now)
+    if message_id is not None:
+        ctx.cursor.prompt_message_id = message_id  # the pressed message shows the next screen
+    cursor, checklist = ctx.cursor, ctx.checklist
+    current = cursor.item_id
+    notice: Notice | None = None
+    notice_status: str | None = None
+
+    if action is Action.SHOW:
+        if current is None:
+            _move(ctx, _first_open(checklist, ctx.answers), now)
+    elif action is Action.STATUS:
+        _require_writable(ctx)
+        if item_id != current or current is None:
+            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+        if status_index is None or not 0 <= status_index < len(checklist.statuses):
+            raise InvalidInput(what="status")
+        status = checklist.statuses[status_index]
+        answer = _answer_for(session, ctx, current, now)
+        _change(session, ctx, answer, "status", status, now)
+        _change(session, ctx, answer, "skipped", "false", now)
+        _move(ctx, checklist.next_item_id(current), now)
+        notice, notice_status = Notice.RECORDED, status
+    elif action is Action.SKIP:
+        if current is None:
+            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+        _require_writable(ctx)
+        answer = _answer_for(session, ctx, current, now)
+        if answer.status is None:
+            _change(session, ctx, answer, "skipped", "true", now)
+        _move(ctx, checklist.next_item_id(current), now)
+        notice = Notice.SKIPPED
+    elif action is Action.NEXT:
+        _move(ctx, checklist.next_item_id(current) if current else None, now)
+    elif action is Action.BACK:
+        if current is None:
+            _move(ctx, checklist.items[-1].id, now)
+        else:
+            previous = checklist.previous_item_id(current)
+            _move(ctx, previous or current, now)
+            notice = Notice.FIRST_ITEM if previous is None else None
+    elif action is Action.OPEN:
+        if item_id is None:
+            raise UnknownItem(item=item_id)
+        try:
+            checklist.item(item_id)
+        except KeyError:
+            raise UnknownItem(item=item_id) from None
+        _move(ctx, item_id, now)
+    elif action is Action.FIRST_OPEN:
+        _move(ctx, _first_open(checklist, ctx.answers), now)
+    elif action in (Action.ASK_COMMENT, Action.ASK_EVIDENCE):
+        _require_writable(ctx)
+        if current is None:
+            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+        cursor.awaiting = (
+            Awaiting.COMMENT if action is Action.ASK_COMMENT else Awaiting.EVIDENCE
+        ).value
+        cursor.pending = None
+    elif action is Action.CANCEL:
+        cursor.awaiting = Awaiting.NOTHING.value
+        notice = Notice.CANCELLED
+    elif action in (Action.CLEAR_COMMENT, Action.CLEAR_EVIDENCE):
+        _require_writable(ctx)
+        if current is None:
+            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+        answer = _answer_for(session, ctx, current, now)
+        if action is Action.CLEAR_COMMENT:
+            _change(session, ctx, answer, "comment", None, now)
+            notice = Notice.COMMENT_REMOVED
+        else:
+            if answer.evidence_kind is not None:
+                _set_evidence(session, ctx, answer, None, None, None, None, now)
+            notice = Notice.EVIDENCE_REMOVED
+        cursor.awaiting = Awaiting.NOTHING.value
+    elif action is Action.KEEP_PENDING:
+        _require_writable(ctx)
+        if current is None or cursor.pending is None:
+            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+        pending = json.loads(cursor.pending)
+        answer = _answer_for(session, ctx, current, now)
+        if pending["kind"] == "text":
+            _change(session, ctx, answer, "comment", pending["text"], now)
+            notice = Notice.COMMENT_SAVED
+        else:
+            _set_evidence(
+                session,
+                ctx,
+                answer,
+                pending["kind"],
+                None,
+                pending["file_id"],
+                pending.get("file_name"),
+                now,
+            )
+            notice = Notice.EVIDENCE_SAVED
+        cursor.pending = None
+        cursor.awaiting = Awaiting.NOTHING.value
+    elif action is Action.DROP_PENDING:
+        cursor.pending = None
+        notice = Notice.DISCARDED
+    cursor.updated_at = now
+    session.add(cursor)
+    session.flush()
+    return _screen(session, ctx, notice=notice, notice_status=notice_status)
+
+
+def receive_text(
+    session: Session,
+    *,
+    actor: Actor,
+    checklists: ChecklistRegistry,
+    text: str,
+    now: datetime,
+    comment_max: int,
+) -> Screen:
+    """Typed text: the comment or link the bot asked for, or else held and offered as comment.
+
+    Raises `TooLong` (nothing changes, the bot keeps waiting) for an over-long comment.
+    """
+    ctx = _load(session, actor, checklists, now, writing=True)
+    touch(session, actor, now)
+    cursor = ctx.cursor
+    text = text.strip()
+    awaiting = Awaiting(cursor.awaiting)
+    notice: Notice | None = None
+    if cursor.item_id is not None and awaiting is Awaiting.COMMENT:
+        _require_writable(ctx)
+        if len(text) > comment_max:
+            raise TooLong(length=len(text), limit=comment_max)
+        answer = _answer_for(session, ctx, cursor.item_id, now)
+        _change(session, ctx, answer, "comment", text or None, now)
+        cursor.awaiting = Awaiting.NOTHING.value
+        notice = Notice.COMMENT_SAVED
+    elif cursor.item_id is not None and awaiting is Awaiting.EVIDENCE:
+        _require_writable(ctx)
+        if not URL_PATTERN.match(text) or len(text) > URL_MAX:
+            notice = Notice.BAD_LINK  # still waiting for a link or a file
+        else:
+            answer = _answer_for(session, ctx, cursor.item_id, now)
+            _set_evidence(session, ctx, answer, "link", text, None, None, now)
+            cursor.awaiting = Awaiting.NOTHING.value
+            notice = Notice.EVIDENCE_SAVED
+    else:
+        if len(text) > comment_max:
+            raise TooLong(length=len(text), limit=comment_max)
+        # Nobody asked for text: hold it, so it is not lost, and offer to keep it.
+        cursor.pending = json.dumps({"kind": "text", "text": text})
+    cursor.updated_at = now
+    session.add(cursor)
+    _bump(session, ctx)
+    return _screen(session, ctx, notice=notice)
+
+
+def receive_file(
+    session: Session,
+    *,
+    actor: Actor,
+    checklists: ChecklistRegistry,
+    kind: str,
+    file_id: str,
+    file_name: str | None,
+    now: datetime,
+) -> Screen:
+    """A document or photo: the evidence the bot asked for, or else held and offered."""
+    ctx = _load(session, actor, checklists, now, writing=True)
+    touch(session, actor, now)
+    cursor = ctx.cursor
+    notice: Notice | None = None
+    if cursor.item_id is not None and Awaiting(cursor.awaiting) is Awaiting.EVIDENCE:
+        _require_writable(ctx)
+        answer = _answer_for(session, ctx, cursor.item_id, now)
+        _set_evidence(session, ctx, answer, kind, None, file_id, file_name, now)
+        cursor.awaiting = Awaiting.NOTHING.value
+        notice = Notice.EVIDENCE_SAVED
+    else:
+        cursor.pending = json.dumps({"kind": kind, "file_id": file_id, "file_name": file_name})
+    cursor.updated_at = now
+    session.add(cursor)
+    _bump(session, ctx)
+    return _screen(session, ctx, notice=notice)
+
+
+def progress(
+    session: Session, *, actor: Actor, checklists: ChecklistRegistry, now: datetime
+) -> Progress:
+    ctx = _load(session, actor, checklists, now, writing=False)
+    checklist = ctx.checklist
+    by_status: Counter[str] = Counter()
+    sections = []
+    for section in checklist.sections:
+        counts: Counter[str] = Counter()
+        for item in section.items:
+            answer = ctx.answers.get(item.id)
+            if answer is not None and answer.status is not None:
+                counts[answer.status] += 1
+        by_status.update(counts)
+        sections.append(
+            SectionProgress(section.id, len(section.items), sum(counts.values()), dict(counts))
+        )
+    assert ctx.cycle.id is not None
+    return Progress(
+        cycle_id=ctx.cycle.id,
+        cycle_title=ctx.cycle.title,
+        deadline=ctx.cycle.deadline,
+        country_code=ctx.country,
+        checklist=checklist,
+        total=len(checklist.items),
+        answered=sum(by_status.values()),
+        skipped=sum(1 for a in ctx.answers.values() if a.skipped and a.status is None),
+        by_status=dict(by_status),
+        sections=sections,
+        version=ctx.cursor.version,
+    )
+
+
+def review_section(
+    session: Session,
+    *,
+    actor: Actor,
+    checklists: ChecklistRegistry,
+    section_id: str,
+    version: int | None,
+    now: datetime,
+) -> ReviewSection:
+    """The items of one norm with their answers; `version` checks the pressed button."""
+    ctx = _load(session, actor, checklists, now, writing=False)
+    if version is not None and version != ctx.cursor.version:
+        raise StaleAction(
+            prompt_message_id=ctx.cursor.prompt_message_id, version=ctx.cursor.version
+        )
+    try:
+        section = ctx.checklist.section(section_id)
+    except KeyError:
+        raise UnknownItem(item=section_id) from None
+    items = []
+    for item in section.items:
+        answer = ctx.answers.get(item.id)
+        items.append(
+            ReviewItem(
+                item_id=item.id,
+                position=item.position + 1,
+                status=answer.status if answer else None,
+                skipped=bool(answer and answer.skipped),
+                has_comment=bool(answer and answer.comment),
+                has_evidence=bool(answer and answer.evidence_kind),
+            )
+        )
+    return ReviewSection(ctx.checklist, section_id, items, ctx.cursor.version)
+
+
+@dataclass(frozen=True)
+class RevisionRow:
+    field: str
+    old_value: str | None
+    new_value: str | None
+    changed_by: str | None
+    changed_at: datetime
+
+
+def history(
+    session: Session, *, actor: Actor, cycle_id: int, country_code: str, item_id: str
+) -> list[RevisionRow]:
+    """Every change of one answer, oldest first, with who made it."""
+    actor.require_country(country_code)
+    rows = session.exec(
+        select(AnswerRevision, Person)
+        .join(Person, col(Person.id) == col(AnswerRevision.changed_by), isouter=True)
+        .where(
+            AnswerRevision.cycle_id == cycle_id,
+            AnswerRevision.country_code == country_code,
+            AnswerRevision.item_id == item_id,
+        )
+        .order_by(col(AnswerRevision.id))
+    ).all()
+    result = []
+    for revision, person in rows:
+        assert revision.changed_at is not None
+        result.append(
+            RevisionRow(
+                revision.field,
+                revision.old_value,
+                revision.new_value,
+                person.display_name if person else None,
+                revision.changed_at,
+            )
+        )
+    return result

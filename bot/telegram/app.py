@@ -1,0 +1,110 @@
+"""Wires the python-telegram-bot `Application`: the API address, defaults, rate limiter,
+handlers, the periodic sweeper job and the error handler. Nothing here decides anything."""
+
+from __future__ import annotations
+
+import html
+import logging
+import traceback
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.telegram import jobs, menus
+from bot.telegram.common import identify
+from bot.telegram.handlers import answering, general, invites, start
+from bot.telegram.runtime import Runtime, attach
+
+log = logging.getLogger(__name__)
+
+HANDLER_MODULES = (start, answering, invites, general)
+
+
+def build_application(rt: Runtime) -> Application:  # type: ignore[type-arg]
+    settings = rt.settings
+    base = settings.telegram_base_url
+    application = (
+        ApplicationBuilder()
+        .token(settings.token())
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        # Telegram allows about 30 messages a second overall: the limiter queues beyond that
+        # and retries after a 429's retry_after, so bursts (reminders) never get us banned.
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.overall_messages_per_second,
+                overall_time_period=1,
+                max_retries=settings.send_max_retries,
+            )
+        )
+        .concurrent_updates(settings.concurrent_updates)
+        .post_init(_post_init)
+        .build()
+    )
+    attach(application, rt)
+    for module in HANDLER_MODULES:
+        application.add_handlers(module.handlers())
+    application.add_handlers(general.fallbacks(), group=1)
+    application.add_error_handler(_on_error)
+    jobs.schedule(application, rt)
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    rt: Runtime = application.bot_data["normsbot"]
+    rt.bot_username = application.bot.username
+    await menus.register_commands(application.bot, rt.i18n)
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure and tell the person, in their language, that nothing was lost."""
+    error = context.error
+    log.error(
+        "error while handling an update: %s",
+        html.escape("".join(traceback.format_exception(error)) if error else "?"),
+    )
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    caller = await identify(update, context)
+    if caller is None:
+        return
+    text = "⚠️ " + caller.t.gettext(
+        "Something went wrong. Nothing you already recorded is lost; please try again."
+    )
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text[:200], show_alert=True)
+        else:
+            await update.effective_chat.send_message(text)
+    except Exception:  # the API itself may be what failed
+        log.exception("could not tell the user about the error")
+
+
+@asynccontextmanager
+async def polling(
+    application: Application, *, poll_interval: float = 0.0
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the application's long polling inside an `async with` (tests, demo, benchmarks)."""
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=poll_interval,
+        timeout=application.bot_data["normsbot"].settings.poll_timeout,
+        allowed_updates=Update.ALL_TYPES,
+    )
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()

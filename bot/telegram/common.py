@@ -1,0 +1,143 @@
+"""Glue shared by the handlers: who is writing, in which language, and how to answer.
+
+`handler(...)` wraps every callback: it identifies the caller (enrolled or not), picks their
+translator, and turns a `ServiceError` into a translated answer, so a handler body is only
+"parse, call a service, render a view".
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import CallbackQuery, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translator
+from bot.services.actors import Actor, find_actor
+from bot.services.errors import NotEnrolled, ServiceError
+from bot.telegram.runtime import Runtime, runtime
+from bot.views.common import Rendered, split_text
+from bot.views.errors import error_text, stranger_text
+
+log = logging.getLogger(__name__)
+
+CALLBACK_ANSWER_MAX = 200  # Telegram's limit for answerCallbackQuery's text
+
+
+@dataclass
+class Caller:
+    """The person behind an update: `actor` is None for someone not enrolled."""
+
+    actor: Actor | None
+    t: Translator
+    rt: Runtime
+    telegram_id: int
+    display_name: str
+    username: str | None
+    language_code: str | None
+
+    @property
+    def timezone(self) -> str | None:
+        return self.actor.timezone if self.actor else None
+
+    def enrolled(self) -> Actor:
+        if self.actor is None:
+            raise NotEnrolled()
+        return self.actor
+
+
+Body = Callable[[Update, ContextTypes.DEFAULT_TYPE, Caller], Awaitable[None]]
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller | None:
+    user = update.effective_user
+    if user is None:
+        return None
+    rt = runtime(context)
+    actor = await rt.db.run_read(find_actor, user.id)
+    locale = actor.locale if actor and actor.locale else rt.i18n.negotiate(user.language_code)
+    return Caller(
+        actor=actor,
+        t=rt.i18n.translator(locale),
+        rt=rt,
+        telegram_id=user.id,
+        display_name=user.full_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
+
+
+def handler(*, enrolled: bool = True) -> Callable[[Body], Callback]:
+    """Wrap a handler body; with `enrolled=True` strangers get the how-to-get-access text."""
+
+    def decorate(body: Body) -> Callback:
+        @functools.wraps(body)
+        async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            caller = await identify(update, context)
+            if caller is None:
+                return  # an update without a user (channel posts and the like): not for us
+            try:
+                if enrolled and caller.actor is None:
+                    raise NotEnrolled()
+                await body(update, context, caller)
+            except ServiceError as error:
+                await explain(update, caller.t, error)
+
+        return wrapper
+
+    return decorate
+
+
+async def explain(update: Update, t: Translator, error: ServiceError) -> None:
+    text = error_text(t, error)
+    if update.callback_query is not None:
+        await answer_query(update.callback_query, text, alert=True)
+        if len(text) <= CALLBACK_ANSWER_MAX:
+            return
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(text)
+
+
+async def answer_query(
+    query: CallbackQuery, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Answer a button press; a late or repeated answer is harmless, never an error."""
+    if text is not None and len(text) > CALLBACK_ANSWER_MAX:
+        text = text[: CALLBACK_ANSWER_MAX - 1] + "…"
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as error:
+        log.debug("callback query not answered: %s", error)
+
+
+async def send(update: Update, rendered: Rendered) -> Message:
+    """Send a rendered view to the update's chat, split over several messages if long."""
+    chat = update.effective_chat
+    assert chat is not None
+    parts = split_text(rendered.text)
+    for part in parts[:-1]:
+        await chat.send_message(part)
+    return await chat.send_message(parts[-1], reply_markup=rendered.keyboard)
+
+
+async def edit(query: CallbackQuery, rendered: Rendered) -> Message | None:
+    """Show a view in the pressed message; None when that message is gone (send anew)."""
+    try:
+        result = await query.edit_message_text(rendered.text, reply_markup=rendered.keyboard)
+    except BadRequest as error:
+        message = str(error).lower()
+        if "not modified" in message:
+            return query.message if isinstance(query.message, Message) else None
+        if "not found" in message or "can't be edited" in message:
+            return None
+        raise
+    return result if isinstance(result, Message) else None
+
+
+def stranger(t: Translator) -> str:
+    return stranger_text(t)

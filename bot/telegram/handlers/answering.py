@@ -1,0 +1,262 @@
+"""The answering flow: items, status taps, comments, evidence, review and progress."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from telegram import Message, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.i18n import Translator
+from bot.services import reporting
+from bot.services.actors import Actor
+from bot.services.errors import StaleAction
+from bot.services.reporting import Action, Screen
+from bot.telegram.common import Caller, answer_query, edit, handler, send
+from bot.telegram.runtime import runtime
+from bot.views.answering import (
+    ANSWER,
+    MENU,
+    PROGRESS,
+    REVIEW,
+    render_menu,
+    render_progress,
+    render_review_overview,
+    render_review_section,
+    render_screen,
+)
+from bot.views.callbacks import parse_int, unpack
+from bot.views.errors import error_text
+
+
+async def show_current(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    t: Translator,
+    actor: Actor,
+    *,
+    first_open: bool = False,
+) -> None:
+    """Send the person's current item as a new prompt message and remember it."""
+    rt = runtime(context)
+    service = reporting.first_open_item if first_open else reporting.resume
+    screen = await rt.db.run(service, actor=actor, checklists=rt.checklists, now=rt.clock.now())
+    await _send_prompt(update, context, t, actor, screen)
+
+
+async def _send_prompt(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    t: Translator,
+    actor: Actor,
+    screen: Screen,
+) -> None:
+    rt = runtime(context)
+    message = await send(update, render_screen(t, screen, timezone=actor.timezone))
+    await rt.db.run(
+        reporting.remember_prompt,
+        actor=actor,
+        cycle_id=screen.cycle_id,
+        version=screen.version,
+        message_id=message.message_id,
+    )
+
+
+@handler()
+async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    await show_current(update, context, caller.t, caller.enrolled())
+
+
+@handler()
+async def on_answer_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller
+) -> None:
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    actor, rt = caller.enrolled(), caller.rt
+    parts = unpack(query.data)  # a:<action>:<version>[:<item>[:<status index>]]
+    try:
+        action = Action(parts[1])
+        version = parse_int(parts[2])
+    except (IndexError, ValueError):
+        action, version = Action.SHOW, None
+    if version is None:
+        await _stale(update, context, caller, None)
+        return
+    try:
+        screen = await rt.db.run(
+            reporting.act,
+            actor=actor,
+            checklists=rt.checklists,
+            version=version,
+            action=action,
+            item_id=parts[3] if len(parts) > 3 else None,
+            status_index=parse_int(parts[4]) if len(parts) > 4 else None,
+            message_id=query.message.message_id,
+            now=rt.clock.now(),
+        )
+    except StaleAction as stale:
+        await _stale(update, context, caller, stale)
+        return
+    rendered = render_screen(caller.t, screen, timezone=actor.timezone)
+    # Both calls go out together: the tap feels answered as soon as the item changes.
+    _, shown = await asyncio.gather(answer_query(query), edit(query, rendered))
+    if shown is None:  # the message was deleted meanwhile: show the screen anew
+        await _send_prompt(update, context, caller.t, actor, screen)
+
+
+async def _stale(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    caller: Caller,
+    stale: StaleAction | None,
+) -> None:
+    """A button from an older message, or a second tap: change nothing, show where they are."""
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    t = caller.t
+    if stale is not None and stale.details.get("prompt_message_id") == query.message.message_id:
+        # The same message already moved on: a double tap. Nothing more to do.
+        await answer_query(query, t.gettext("Already done."))
+        return
+    await answer_query(query, error_text(t, stale or StaleAction()))
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(None)  # take the old buttons away
+    await show_current(update, context, t, caller.enrolled())
+
+
+@handler()
+async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    query = update.callback_query
+    assert query is not None
+    parts = unpack(query.data)
+    version = parse_int(parts[1]) if len(parts) > 1 else None
+    await answer_query(query)
+    await edit(query, render_menu(caller.t, version or 0))
+
+
+@handler()
+async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    actor, rt = caller.enrolled(), caller.rt
+    query = update.callback_query
+    parts = unpack(query.data) if query else ["rv"]
+    version = parse_int(parts[1]) if len(parts) > 1 else None
+    section = parts[2] if len(parts) > 2 else None
+    try:
+        if section is None:
+            progress = await rt.db.run_read(
+                reporting.progress, actor=actor, checklists=rt.checklists, now=rt.clock.now()
+            )
+            if query is not None and version is not None and version != progress.version:
+                raise StaleAction()
+            rendered = render_review_overview(caller.t, progress)
+        else:
+            review = await rt.db.run_read(
+                reporting.review_section,
+                actor=actor,
+                checklists=rt.checklists,
+                section_id=section,
+                version=version,
+                now=rt.clock.now(),
+            )
+            rendered = render_review_section(caller.t, review)
+    except StaleAction as stale:
+        await _stale(update, context, caller, stale)
+        return
+    if query is None:
+        await send(update, rendered)
+        return
+    await answer_query(query)
+    if await edit(query, rendered) is None:
+        await send(update, rendered)
+
+
+@handler()
+async def on_progress(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    actor, rt = caller.enrolled(), caller.rt
+    progress = await rt.db.run_read(
+        reporting.progress, actor=actor, checklists=rt.checklists, now=rt.clock.now()
+    )
+    rendered = render_progress(caller.t, progress, timezone=actor.timezone)
+    if update.callback_query is not None:
+        await answer_query(update.callback_query)
+        if await edit(update.callback_query, rendered) is not None:
+            return
+    await send(update, rendered)
+
+
+@handler()
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    message = update.effective_message
+    assert isinstance(message, Message) and message.text is not None
+    actor, rt = caller.enrolled(), caller.rt
+    if actor.is_coordinator:
+        from bot.telegram.handlers.general import help_command
+
+        await help_command(update, context)
+        return
+    screen = await rt.db.run(
+        reporting.receive_text,
+        actor=actor,
+        checklists=rt.checklists,
+        text=message.text,
+        now=rt.clock.now(),
+        comment_max=rt.settings.comment_max_chars,
+    )
+    await _send_prompt(update, context, caller.t, actor, screen)
+
+
+@handler()
+async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    message = update.effective_message
+    assert isinstance(message, Message)
+    actor, rt = caller.enrolled(), caller.rt
+    if message.document is not None:
+        kind, file_id = "document", message.document.file_id
+        name = message.document.file_name or "document"
+    else:
+        kind, file_id, name = "photo", message.photo[-1].file_id, "photo.jpg"
+    screen = await rt.db.run(
+        reporting.receive_file,
+        actor=actor,
+        checklists=rt.checklists,
+        kind=kind,
+        file_id=file_id,
+        file_name=name,
+        now=rt.clock.now(),
+    )
+    await _send_prompt(update, context, caller.t, actor, screen)
+
+
+@handler()
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    actor, rt = caller.enrolled(), caller.rt
+    screen = await rt.db.run(
+        reporting.cancel_input, actor=actor, checklists=rt.checklists, now=rt.clock.now()
+    )
+    await _send_prompt(update, context, caller.t, actor, screen)
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("continue", resume, filters=private),
+        CommandHandler("review", on_review, filters=private),
+        CommandHandler("progress", on_progress, filters=private),
+        CommandHandler("cancel", cancel, filters=private),
+        CallbackQueryHandler(on_answer_button, pattern=rf"^{ANSWER}:"),
+        CallbackQueryHandler(on_menu, pattern=rf"^{MENU}:"),
+        CallbackQueryHandler(on_review, pattern=rf"^{REVIEW}(:|$)"),
+        CallbackQueryHandler(on_progress, pattern=rf"^{PROGRESS}(:|$)"),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
+        MessageHandler(private & (filters.Document.ALL | filters.PHOTO), on_file),
+    ]

@@ -1,0 +1,134 @@
+"""/start (with or without an invite code) and the language choice."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.i18n import Translator
+from bot.services import enrolment, people
+from bot.services.actors import Actor
+from bot.telegram.common import Caller, answer_query, edit, handler, send
+from bot.telegram.handlers.answering import show_current
+from bot.telegram.menus import set_chat_commands
+from bot.views.callbacks import unpack
+from bot.views.common import Rendered
+from bot.views.errors import stranger_text
+from bot.views.general import (
+    COORDINATOR_COMMANDS,
+    LANGUAGE,
+    language_set_text,
+    render_help,
+    render_language_choice,
+    welcome_text,
+)
+
+
+@handler(enrolled=False)
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    rt = caller.rt
+    now = rt.clock.now()
+    code = context.args[0] if context.args else None
+    if code:
+        actor = await rt.db.run(
+            enrolment.redeem_invite,
+            code=code,
+            telegram_id=caller.telegram_id,
+            display_name=caller.display_name,
+            username=caller.username,
+            language_code=caller.language_code,
+            now=now,
+        )
+        await offer_languages(update, caller, actor, welcome=True)
+        return
+    if caller.actor is None and caller.telegram_id in rt.settings.admins:
+        actor = await rt.db.run(
+            enrolment.enrol_admin,
+            telegram_id=caller.telegram_id,
+            display_name=caller.display_name,
+            username=caller.username,
+            language_code=caller.language_code,
+            now=now,
+        )
+        await offer_languages(update, caller, actor, welcome=True)
+        return
+    if caller.actor is None:
+        await send_text(update, stranger_text(caller.t))
+        return
+    if caller.actor.locale is None:
+        await offer_languages(update, caller, caller.actor, welcome=True)
+        return
+    await greet(update, context, caller.t, caller.actor)
+
+
+async def send_text(update: Update, text: str) -> None:
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(text)
+
+
+async def offer_languages(
+    update: Update, caller: Caller, actor: Actor, *, welcome: bool, everything: bool = False
+) -> None:
+    rt = caller.rt
+    guess = rt.i18n.negotiate(caller.language_code)
+    codes = await rt.db.run_read(
+        people.offered_locales,
+        actor=actor,
+        available=rt.i18n.available,
+        guess=guess,
+        everything=everything,
+    )
+    t = rt.i18n.translator(actor.locale or guess)
+    await send(
+        update,
+        render_language_choice(t, codes, welcome=welcome_text(t, actor) if welcome else None),
+    )
+
+
+async def greet(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, t: Translator, actor: Actor
+) -> None:
+    """After enrolment or a language choice: focal points get their item, coordinators help."""
+    if actor.is_coordinator:
+        await send(update, render_help(t, actor, COORDINATOR_COMMANDS))
+    else:
+        await show_current(update, context, t, actor)
+
+
+@handler()
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    actor = caller.enrolled()
+    if update.callback_query is not None:
+        await answer_query(update.callback_query)
+    await offer_languages(update, caller, actor, welcome=False, everything=True)
+
+
+@handler()
+async def choose_language(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    rt = caller.rt
+    parts = unpack(query.data)
+    code = parts[1] if len(parts) == 2 else ""
+    if code not in rt.i18n.available:
+        await answer_query(query, caller.t.gettext("This language is not available."), alert=True)
+        return
+    actor = await rt.db.run(
+        people.set_locale, actor=caller.enrolled(), locale=code, available=rt.i18n.available
+    )
+    t = rt.i18n.translator(code)
+    await answer_query(query)
+    await edit(query, Rendered(language_set_text(t, code)))
+    await set_chat_commands(context.bot, t, actor)
+    await greet(update, context, t, actor)
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
+        CommandHandler("start", start),
+        CommandHandler("language", language),
+        CallbackQueryHandler(language, pattern=r"^lg$"),
+        CallbackQueryHandler(choose_language, pattern=rf"^{LANGUAGE}:"),
+    ]

@@ -1,0 +1,37 @@
+"""What every handler needs, stored once in `application.bot_data`: settings, database,
+catalogs, checklists and the clock. Handlers reach it with `runtime(context)`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram.ext import Application, ContextTypes
+
+from bot.checklist import ChecklistRegistry
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db import Database
+from bot.i18n import I18n
+
+KEY = "normsbot"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    i18n: I18n
+    checklists: ChecklistRegistry
+    clock: Clock
+    instance: str = "bot"  # names this process in claimed deliveries
+    bot_username: str = ""
+
+
+def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    value = context.bot_data[KEY]
+    assert isinstance(value, Runtime)
+    return value
+
+
+def attach(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+    application.bot_data[KEY] = rt

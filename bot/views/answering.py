@@ -1,0 +1,313 @@
+"""Screens of the answering flow: an item, the end of the list, review, progress, the menu."""
+
+from __future__ import annotations
+
+from bot.i18n import Translator
+from bot.models import Awaiting
+from bot.services.reporting import (
+    Action,
+    DoneScreen,
+    ItemScreen,
+    Notice,
+    Progress,
+    ReviewSection,
+    Screen,
+)
+from bot.views.callbacks import pack
+from bot.views.common import (
+    Rendered,
+    chunks,
+    emoji_of,
+    esc,
+    item_explanation,
+    item_text,
+    keyboard,
+    section_label,
+    shorten,
+    status_label,
+    status_with_emoji,
+)
+
+ANSWER = "a"  # callback namespace of the answering flow: a:<action>:<version>[:<item>[:<n>]]
+REVIEW = "rv"  # rv:<version>[:<section>]
+MENU = "mn"  # mn:<version>
+PROGRESS = "pg"
+
+
+def _notice_line(t: Translator, screen: Screen, previous_item: str | None = None) -> str | None:
+    notice = screen.notice
+    if notice is None:
+        return None
+    if notice is Notice.RECORDED and screen.notice_status:
+        return "✔️ " + t.gettext("Recorded: {status}").format(
+            status=esc(status_label(t, screen.notice_status))
+        )
+    texts = {
+        Notice.SKIPPED: t.gettext("Skipped. You can come back to it at any time."),
+        Notice.COMMENT_SAVED: t.gettext("Comment saved."),
+        Notice.COMMENT_REMOVED: t.gettext("Comment removed."),
+        Notice.EVIDENCE_SAVED: t.gettext("Evidence saved."),
+        Notice.EVIDENCE_REMOVED: t.gettext("Evidence removed."),
+        Notice.FIRST_ITEM: t.gettext("This is the first item."),
+        Notice.CANCELLED: t.gettext("Cancelled."),
+        Notice.DISCARDED: t.gettext("Discarded."),
+        Notice.RECORDED: t.gettext("Recorded."),
+        Notice.BAD_LINK: t.gettext(
+            "That is not a link. Send a link starting with https://, a document or a photo."
+        ),
+    }
+    return "✔️ " + texts[notice] if notice is not Notice.BAD_LINK else "⚠️ " + texts[notice]
+
+
+def render_screen(t: Translator, screen: Screen, *, timezone: str | None = None) -> Rendered:
+    if isinstance(screen, DoneScreen):
+        return render_done(t, screen)
+    return render_item(t, screen, timezone=timezone)
+
+
+def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = None) -> Rendered:
+    checklist, v, item = screen.checklist, screen.version, screen.item_id
+    lines: list[str] = []
+    notice = _notice_line(t, screen)
+    if notice:
+        lines += [notice, ""]
+    lines.append(
+        "<b>"
+        + t.gettext("Norm {norm}: {label}").format(
+            norm=esc(screen.section_id), label=esc(section_label(t, checklist, screen.section_id))
+        )
+        + "</b>"
+    )
+    lines.append(
+        t.gettext("Item {position} / {total}").format(
+            position=t.number(screen.position), total=t.number(screen.total)
+        )
+        + " · "
+        + t.gettext("{answered} answered").format(answered=t.number(screen.answered))
+    )
+    lines += ["", f"<b>{esc(item)}</b> {esc(item_text(t, checklist, item))}", ""]
+    lines.append(f"<i>{esc(item_explanation(t, checklist, item))}</i>")
+    lines.append("")
+    answer = screen.answer
+    current = t.gettext("Answer: {status}").format(
+        status=status_with_emoji(t, answer.status, answer.skipped)
+    )
+    if answer.updated_by and answer.updated_at and (answer.status or answer.comment):
+        current += " — " + t.gettext("{name}, {date}").format(
+            name=esc(answer.updated_by), date=t.date(answer.updated_at, timezone)
+        )
+    lines.append(current)
+    if answer.comment:
+        lines.append("💬 " + esc(shorten(answer.comment, 600)))
+    if answer.evidence_kind:
+        lines.append("📎 " + esc(shorten(answer.evidence_label or "", 300)))
+
+    rows: list[list[tuple[str, str]]]
+    if screen.pending_kind is not None:
+        lines.append("")
+        if screen.pending_kind == "text":
+            lines.append(
+                "❓ "
+                + t.gettext(
+                    "I was not waiting for a message. Save your text as the comment on item {item}?"
+                ).format(item=esc(item))
+            )
+            keep = t.gettext("💬 Save as comment")
+        else:
+            lines.append(
+                "❓ "
+                + t.gettext("Attach this file as evidence for item {item}?").format(item=esc(item))
+            )
+            keep = t.gettext("📎 Attach as evidence")
+        lines.append("<i>" + esc(shorten(screen.pending_preview or "", 300)) + "</i>")
+        rows = [
+            [
+                (keep, pack(ANSWER, Action.KEEP_PENDING, v)),
+                (t.gettext("Discard"), pack(ANSWER, Action.DROP_PENDING, v)),
+            ]
+        ]
+    elif screen.awaiting is Awaiting.COMMENT:
+        lines += ["", "✍️ " + t.gettext("Type your comment and send it as a message.")]
+        rows = []
+        if answer.comment:
+            rows.append([(t.gettext("Remove comment"), pack(ANSWER, Action.CLEAR_COMMENT, v))])
+        rows.append([(t.gettext("Cancel"), pack(ANSWER, Action.CANCEL, v))])
+    elif screen.awaiting is Awaiting.EVIDENCE:
+        lines += [
+            "",
+            "📎 " + t.gettext("Send a link (https://…), a document or a photo as evidence."),
+        ]
+        rows = []
+        if answer.evidence_kind:
+            rows.append([(t.gettext("Remove evidence"), pack(ANSWER, Action.CLEAR_EVIDENCE, v))])
+        rows.append([(t.gettext("Cancel"), pack(ANSWER, Action.CANCEL, v))])
+    else:
+        status_buttons = [
+            (
+                ("● " if answer.status == status else "")
+                + emoji_of(status)
+                + " "
+                + status_label(t, status),
+                pack(ANSWER, Action.STATUS, v, item, index),
+            )
+            for index, status in enumerate(checklist.statuses)
+        ]
+        rows = chunks(status_buttons, 2)
+        rows.append(
+            [
+                (t.gettext("💬 Comment"), pack(ANSWER, Action.ASK_COMMENT, v)),
+                (t.gettext("📎 Evidence"), pack(ANSWER, Action.ASK_EVIDENCE, v)),
+            ]
+        )
+        rows.append(
+            [
+                (t.gettext("◀️ Back"), pack(ANSWER, Action.BACK, v)),
+                (t.gettext("Skip ▶️"), pack(ANSWER, Action.SKIP, v)),
+                (t.gettext("☰ Menu"), pack(MENU, v)),
+            ]
+        )
+    return Rendered("\n".join(lines), keyboard(rows))
+
+
+def render_done(t: Translator, screen: DoneScreen) -> Rendered:
+    lines: list[str] = []
+    notice = _notice_line(t, screen)
+    if notice:
+        lines += [notice, ""]
+    lines.append("🏁 " + t.gettext("You have reached the end of the checklist."))
+    lines.append(
+        t.gettext("{answered} of {total} items answered.").format(
+            answered=t.number(screen.answered), total=t.number(screen.total)
+        )
+    )
+    open_count = screen.total - screen.answered
+    if open_count:
+        lines.append(
+            t.ngettext(
+                "{count} item is still open.", "{count} items are still open.", open_count
+            ).format(count=t.number(open_count))
+        )
+    else:
+        lines.append(t.gettext("Every item has an answer. Thank you!"))
+    v = screen.version
+    rows: list[list[tuple[str, str]]] = []
+    if screen.first_open_item:
+        rows.append([(t.gettext("Go to the first open item"), pack(ANSWER, Action.FIRST_OPEN, v))])
+    rows.append(
+        [
+            (t.gettext("📋 Review answers"), pack(REVIEW, v)),
+            (t.gettext("◀️ Back"), pack(ANSWER, Action.BACK, v)),
+        ]
+    )
+    return Rendered("\n".join(lines), keyboard(rows))
+
+
+def render_menu(t: Translator, version: int) -> Rendered:
+    text = "☰ " + t.gettext("What would you like to do?")
+    rows = [
+        [(t.gettext("📋 Review answers"), pack(REVIEW, version))],
+        [(t.gettext("📊 Progress"), pack(PROGRESS, version))],
+        [(t.gettext("🌐 Language"), pack("lg"))],
+        [(t.gettext("↩️ Back to the item"), pack(ANSWER, Action.SHOW, version))],
+    ]
+    return Rendered(text, keyboard(rows))
+
+
+def render_review_overview(t: Translator, progress: Progress) -> Rendered:
+    checklist, v = progress.checklist, progress.version
+    lines = ["📋 <b>" + t.gettext("Your answers by norm") + "</b>", ""]
+    buttons = []
+    for section in progress.sections:
+        label = shorten(section_label(t, checklist, section.section_id), 60)
+        lines.append(
+            f"<b>{esc(section.section_id)}</b> {esc(label)} — "
+            + t.gettext("{answered}/{total}").format(
+                answered=t.number(section.answered), total=t.number(section.total)
+            )
+        )
+        mark = "✅" if section.answered == section.total else "▫️"
+        buttons.append(
+            (
+                f"{mark} {section.section_id} {section.answered}/{section.total}",
+                pack(REVIEW, v, section.section_id),
+            )
+        )
+    lines += ["", t.gettext("Choose a norm to see and change its answers.")]
+    rows = chunks(buttons, 3)
+    rows.append([(t.gettext("↩️ Back to the item"), pack(ANSWER, Action.SHOW, v))])
+    return Rendered("\n".join(lines), keyboard(rows))
+
+
+def render_review_section(t: Translator, review: ReviewSection) -> Rendered:
+    checklist, v = review.checklist, review.version
+    lines = [
+        "<b>"
+        + t.gettext("Norm {norm}: {label}").format(
+            norm=esc(review.section_id), label=esc(section_label(t, checklist, review.section_id))
+        )
+        + "</b>",
+        "",
+    ]
+    buttons = []
+    for item in review.items:
+        marks = ("💬" if item.has_comment else "") + ("📎" if item.has_evidence else "")
+        lines.append(
+            f"{emoji_of(item.status, item.skipped)} <b>{esc(item.item_id)}</b> "
+            + esc(shorten(item_text(t, checklist, item.item_id), 90))
+            + (f" {marks}" if marks else "")
+        )
+        buttons.append(
+            (
+                f"{emoji_of(item.status, item.skipped)} {item.item_id}",
+                pack(ANSWER, Action.OPEN, v, item.item_id),
+            )
+        )
+    lines += ["", t.gettext("Open an item to change its answer.")]
+    rows = chunks(buttons, 3)
+    rows.append(
+        [
+            (t.gettext("◀️ All norms"), pack(REVIEW, v)),
+            (t.gettext("↩️ Back to the item"), pack(ANSWER, Action.SHOW, v)),
+        ]
+    )
+    return Rendered("\n".join(lines), keyboard(rows))
+
+
+def render_progress(t: Translator, progress: Progress, *, timezone: str | None) -> Rendered:
+    checklist = progress.checklist
+    lines = [
+        "📊 <b>" + esc(progress.cycle_title) + "</b>",
+        t.gettext("{answered} of {total} items answered.").format(
+            answered=t.number(progress.answered), total=t.number(progress.total)
+        ),
+    ]
+    if progress.deadline:
+        lines.append(
+            t.gettext("Deadline: {deadline}").format(
+                deadline=t.datetime(progress.deadline, timezone)
+            )
+        )
+    lines.append("")
+    for status in checklist.statuses:
+        lines.append(
+            f"{emoji_of(status)} {esc(status_label(t, status))}: "
+            f"{t.number(progress.by_status.get(status, 0))}"
+        )
+    open_count = progress.total - progress.answered
+    lines.append(f"{emoji_of(None)} {t.gettext('Open')}: {t.number(open_count)}")
+    if progress.skipped:
+        lines.append(f"{emoji_of(None, True)} {t.gettext('Skipped')}: {t.number(progress.skipped)}")
+    lines.append("")
+    for section in progress.sections:
+        lines.append(
+            f"<b>{esc(section.section_id)}</b> "
+            + esc(shorten(section_label(t, checklist, section.section_id), 50))
+            + f": {t.number(section.answered)}/{t.number(section.total)}"
+        )
+    rows = [
+        [
+            (t.gettext("▶️ Continue"), pack(ANSWER, Action.SHOW, progress.version)),
+            (t.gettext("📋 Review answers"), pack(REVIEW, progress.version)),
+        ]
+    ]
+    return Rendered("\n".join(lines), keyboard(rows))

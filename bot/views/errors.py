@@ -1,0 +1,72 @@
+"""Translated explanations for the errors services raise, and for strangers."""
+
+from __future__ import annotations
+
+from bot.i18n import Translator
+from bot.services.errors import ServiceError
+from bot.views.common import esc
+
+
+def stranger_text(t: Translator) -> str:
+    return "🔒 " + t.gettext(
+        "This bot is for the national focal points and coordinators of the ASEAN norms "
+        "checklist. To get access, ask your coordinator for an invite link and open it."
+    )
+
+
+def invite_text(t: Translator, reason: str) -> str:
+    reasons = {
+        "unknown": t.gettext("This invite code is not valid."),
+        "used": t.gettext("This invite has already been used."),
+        "expired": t.gettext("This invite has expired."),
+        "cancelled": t.gettext("This invite was cancelled."),
+    }
+    return (
+        "⚠️ "
+        + reasons.get(reason, reasons["unknown"])
+        + " "
+        + t.gettext("Ask your coordinator for a new invite link.")
+    )
+
+
+def error_text(t: Translator, error: ServiceError) -> str:
+    code, details = error.code, error.details
+    if code == "not_enrolled":
+        return stranger_text(t)
+    if code == "invite_invalid":
+        return invite_text(t, str(details.get("reason", "unknown")))
+    if code == "permission_denied":
+        needed = details.get("needed")
+        if needed == "focal_point":
+            return "ℹ️ " + t.gettext(
+                "Only focal points answer the checklist. As a coordinator, use /summary or /help."
+            )
+        if needed == "admin":
+            return "🔒 " + t.gettext("Only administrators can do this.")
+        if needed == "country":
+            return "🔒 " + t.gettext("You can only see your own country's report.")
+        return "🔒 " + t.gettext("Only coordinators can do this.")
+    if code == "no_open_cycle":
+        return "ℹ️ " + t.gettext("There is no open reporting cycle at the moment.")
+    if code == "cycle_closed":
+        return "🔒 " + t.gettext(
+            "This reporting cycle is closed; its answers can no longer change."
+        )
+    if code == "unknown_country":
+        return "⚠️ " + t.gettext(
+            "Unknown country code “{code}”. Use a two-letter code such as TH or VN."
+        ).format(code=esc(details.get("country", "")))
+    if code == "unknown_item":
+        return "⚠️ " + t.gettext("There is no item “{item}” in this checklist.").format(
+            item=esc(details.get("item", ""))
+        )
+    if code == "stale":
+        return t.gettext("This button is no longer current. Here is where you are now.")
+    if code == "too_long":
+        return "⚠️ " + t.gettext(
+            "Your text has {length} characters; the limit is {limit}. Please shorten it and "
+            "send it again. Nothing was saved."
+        ).format(length=t.number(details["length"]), limit=t.number(details["limit"]))
+    if code == "invalid_input":
+        return "⚠️ " + t.gettext("That did not work. Please try again.")
+    return "⚠️ " + t.gettext("Something went wrong. Nothing you already recorded is lost.")

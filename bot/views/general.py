@@ -1,0 +1,142 @@
+"""Welcome, language choice, help and the invite texts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.i18n import LOCALES, Translator
+from bot.services.actors import Actor
+from bot.services.enrolment import CreatedInvite, InviteRow
+from bot.views.callbacks import pack
+from bot.views.common import Rendered, chunks, country_name, esc, keyboard
+
+LANGUAGE = "l"  # l:<locale>
+
+
+def render_language_choice(t: Translator, codes: list[str], *, welcome: str | None) -> Rendered:
+    lines = [welcome, ""] if welcome else []
+    lines.append("🌐 " + t.gettext("Choose your language:"))
+    buttons = [(LOCALES[code].native_name, pack(LANGUAGE, code)) for code in codes]
+    return Rendered("\n".join(lines), keyboard(chunks(buttons, 2)))
+
+
+def welcome_text(t: Translator, actor: Actor) -> str:
+    name = esc(actor.display_name or "")
+    if actor.is_coordinator:
+        return "👋 " + t.gettext(
+            "Welcome, {name}! You are a coordinator of the norms checklist."
+        ).format(name=name)
+    return "👋 " + t.gettext(
+        "Welcome, {name}! You report for {country} as a national focal point."
+    ).format(name=name, country=esc(country_name(t, actor.country_code)))
+
+
+def language_set_text(t: Translator, code: str) -> str:
+    return "🌐 " + t.gettext("Language: {language}").format(language=LOCALES[code].native_name)
+
+
+FOCAL_POINT_COMMANDS = ("continue", "review", "progress", "submit", "language", "help")
+COORDINATOR_COMMANDS = (
+    "summary",
+    "status",
+    "chart",
+    "export",
+    "cycle",
+    "people",
+    "invite",
+    "reminders",
+    "language",
+    "help",
+)
+
+
+def command_descriptions(t: Translator) -> dict[str, str]:
+    """One short line per command, for /help and for Telegram's command menu."""
+    return {
+        "start": t.gettext("Start or resume"),
+        "continue": t.gettext("Continue with the checklist"),
+        "review": t.gettext("Review and change your answers"),
+        "progress": t.gettext("Your country's progress"),
+        "submit": t.gettext("Submit your country's report"),
+        "language": t.gettext("Change the language"),
+        "help": t.gettext("What this bot can do"),
+        "cancel": t.gettext("Stop waiting for a comment or evidence"),
+        "summary": t.gettext("Regional summary of the open cycle"),
+        "status": t.gettext("One country's status"),
+        "compare": t.gettext("Changes since the previous cycle"),
+        "chart": t.gettext("Heatmap of countries and norms"),
+        "export": t.gettext("Spreadsheet export"),
+        "cycle": t.gettext("The reporting cycle"),
+        "people": t.gettext("Focal points and coordinators"),
+        "invite": t.gettext("Invite someone: /invite TH"),
+        "invites": t.gettext("Open invites"),
+        "revoke": t.gettext("Remove someone's access"),
+        "remind": t.gettext("Remind a country now"),
+        "reminders": t.gettext("Planned reminders"),
+    }
+
+
+def render_help(t: Translator, actor: Actor | None, commands: tuple[str, ...]) -> Rendered:
+    descriptions = command_descriptions(t)
+    if actor is None:
+        from bot.views.errors import stranger_text
+
+        return Rendered(stranger_text(t))
+    lines = ["ℹ️ <b>" + t.gettext("Commands") + "</b>", ""]
+    for name in commands:
+        lines.append(f"/{name} — {esc(descriptions.get(name, ''))}")
+    if not actor.is_coordinator:
+        lines += [
+            "",
+            t.gettext(
+                "Answer each item with the buttons. You can add a comment or evidence, skip an "
+                "item and come back later: your place is kept."
+            ),
+        ]
+    return Rendered("\n".join(lines))
+
+
+def render_invite(
+    t: Translator, invite: CreatedInvite, *, bot_username: str, timezone: str | None
+) -> Rendered:
+    link = f"https://t.me/{bot_username}?start={invite.code}"
+    if invite.role.value == "coordinator":
+        who = t.gettext("a coordinator")
+    elif invite.is_national_lead:
+        who = t.gettext("the national lead of {country}").format(
+            country=esc(country_name(t, invite.country_code))
+        )
+    else:
+        who = t.gettext("a focal point of {country}").format(
+            country=esc(country_name(t, invite.country_code))
+        )
+    lines = [
+        "✉️ " + t.gettext("Invite for {who}:").format(who=who),
+        "",
+        esc(link),
+        "",
+        t.gettext("Code: {code}").format(code=f"<code>{esc(invite.code)}</code>"),
+        t.gettext("Valid once, until {date}.").format(date=t.datetime(invite.expires_at, timezone)),
+        t.gettext("Send the link to the person in a private, trusted channel."),
+    ]
+    return Rendered("\n".join(lines))
+
+
+def render_invites(
+    t: Translator, rows: list[InviteRow], *, timezone: str | None, now: datetime
+) -> Rendered:
+    if not rows:
+        return Rendered("✉️ " + t.gettext("No open invites."))
+    lines = ["✉️ <b>" + t.gettext("Open invites") + "</b>", ""]
+    for row in rows:
+        role = (
+            t.gettext("coordinator")
+            if row.role.value == "coordinator"
+            else (t.gettext("national lead") if row.is_national_lead else t.gettext("focal point"))
+        )
+        lines.append(
+            f"#{row.invite_id} · {esc(row.country_code or '—')} · {esc(role)} · "
+            + t.gettext("until {date}").format(date=t.date(row.expires_at, timezone))
+        )
+    lines += ["", t.gettext("Cancel one with /cancelinvite NUMBER.")]
+    return Rendered("\n".join(lines))
