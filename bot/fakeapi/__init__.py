@@ -1,0 +1,21 @@
+"""A fake Telegram Bot API (real HTTP on loopback) and a client that plays Telegram users.
+
+``FakeBotAPI`` is the server python-telegram-bot talks to; ``FakeTelegram``/``FakeUser`` drive
+simulated users and read what the bot sent. See ``server.py`` and ``client.py``.
+"""
+
+from bot.fakeapi.client import Button, CallbackAnswer, FakeTelegram, FakeUser, Msg
+from bot.fakeapi.faults import FaultRule
+from bot.fakeapi.limits import RateLimits
+from bot.fakeapi.server import FakeBotAPI
+
+__all__ = [
+    "Button",
+    "CallbackAnswer",
+    "FakeBotAPI",
+    "FakeTelegram",
+    "FakeUser",
+    "FaultRule",
+    "Msg",
+    "RateLimits",
+]
