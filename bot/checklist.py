@@ -455,20 +455,20 @@ class _Builder:
 def _rename_sections(source: _Source) -> None:
     """Accept `norms` or `sections`; the data and line maps then say `sections`."""
     data: dict[str, Any] = source.data
-    present = [key for key in _SECTION_KEYS if key in data]
+    present = [key for key in data if key in _SECTION_KEYS]  # in the file's order
     if not present:
         return
     source.section_key = present[0]
     if len(present) == 2:
-        source.problem(
-            source.key_lines[("sections",)], "write either 'norms' or 'sections', not both"
-        )
-        del data["sections"]
+        second = present[1]
+        source.problem(source.key_lines[(second,)], "write either 'norms' or 'sections', not both")
+        del data[second]
+        for mapping in (source.lines, source.key_lines):
+            for loc in [loc for loc in mapping if loc and loc[0] == second]:
+                del mapping[loc]
     if source.section_key == "norms":
         data["sections"] = data.pop("norms")
         for mapping in (source.lines, source.key_lines):
-            for loc in [loc for loc in mapping if loc and loc[0] == "sections"]:
-                del mapping[loc]
             for loc in [loc for loc in mapping if loc and loc[0] == "norms"]:
                 mapping[("sections", *loc[1:])] = mapping.pop(loc)
 
@@ -546,8 +546,10 @@ class _Validator:
         return name, rest
 
     def field_name(self, rest: Loc) -> str:
+        if rest and isinstance(rest[-1], int):
+            return f"entry #{rest[-1] + 1} of {self.field_name(rest[:-1])}"
         names = [self.source.section_key if part == "sections" else str(part) for part in rest]
-        return ".".join(names)
+        return repr(".".join(names)) if names else ""
 
     def report(
         self, loc: Loc, message: str, *, line: int | None = None, prefix: bool = True
@@ -570,15 +572,15 @@ class _Validator:
     def structure_error(self, loc: Loc, kind: str, value: object, fallback: str) -> None:
         _, rest = self.where(loc)
         name = self.field_name(rest)
-        subject = repr(name) if name else "it"
+        subject = name or "it"
         if kind == "missing":
             if loc == ("sections",):
                 message = "'norms' is required: the list of norms and their items"
             else:
-                message = f"{name!r} is required"
+                message = f"{name} is required"
             self.report(loc[:-1], message)
         elif kind == "extra_forbidden":
-            message = f"unknown key {name!r}"
+            message = f"unknown key {name}"
             guess = difflib.get_close_matches(str(loc[-1]), self.allowed_keys(loc), n=1)
             if guess:
                 message += f" (did you mean {guess[0]!r}?)"
@@ -640,15 +642,14 @@ class _Validator:
             return None
         if not value.strip():
             _, rest = self.where(loc)
-            self.report(loc, f"{self.field_name(rest)!r} is empty")
+            self.report(loc, f"{self.field_name(rest)} is empty")
             return None
         return value
 
     def pattern(self, loc: Loc, regex: re.Pattern[str], allowed: str) -> None:
         value = self.not_empty(loc)
         if value is not None and not regex.fullmatch(value):
-            _, rest = self.where(loc)
-            self.report(loc, f"{self.field_name(rest)} {value!r} is not valid: use {allowed}")
+            self.report(loc, f"{loc[-1]} {value!r} is not valid: use {allowed}")
 
     def limit(self, loc: Loc, maximum: int) -> None:
         value = self.not_empty(loc)
@@ -656,7 +657,7 @@ class _Validator:
             _, rest = self.where(loc)
             self.report(
                 loc,
-                f"{self.field_name(rest)!r} has {len(value.strip())} characters;"
+                f"{self.field_name(rest)} has {len(value.strip())} characters;"
                 f" the limit is {maximum}",
             )
 
