@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.checklist import ChecklistError, ChecklistRegistry, bundled_checklist_dir, check_checklist
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database, DatabaseUnavailable
 from bot.i18n import I18n
@@ -36,9 +36,15 @@ def load_settings() -> Settings:
         raise SetupError(f"bad setting: {problems}") from None
 
 
-def prepare_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+def prepare_runtime(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    migrate: bool = True,
+) -> Runtime:
     """Open and upgrade the database, load checklists and catalogs, seed the first cycle."""
-    db = Database(settings.database_url)
+    db = db or Database(settings.database_url)
     try:
         db.check()
         if migrate:
@@ -50,7 +56,7 @@ def prepare_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     except ChecklistError as error:
         raise SetupError(f"the checklist files have problems:\n{error}") from None
     i18n = I18n(settings.locales_dir, default=settings.default_locale)
-    clock = SystemClock()
+    clock = clock or SystemClock()
     db.call(
         setup.prepare,
         checklist=checklists.default(),
