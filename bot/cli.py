@@ -118,7 +118,8 @@ def cmd_checklist_check(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return run_demo(role=args.role, language=args.language)
+    result: int = run_demo(role=args.role, language=args.language)
+    return result
 
 
 def build_parser() -> argparse.ArgumentParser:

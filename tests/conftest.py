@@ -23,7 +23,9 @@ POSTGRES_URL = os.environ.get(
     "NORMSBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-BACKENDS = [b for b in os.environ.get("NORMSBOT_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
+BACKENDS = [
+    b for b in os.environ.get("NORMSBOT_TEST_DATABASES", "sqlite,postgresql").split(",") if b
+]
 
 _postgres_problem: str | None = None
 _postgres_checked = False

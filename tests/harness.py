@@ -12,15 +12,13 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram.ext import Application
-
 from bot.cli import prepare_runtime
 from bot.clock import Clock, FrozenClock
 from bot.config import Settings
 from bot.db import Database
 from bot.fakeapi import FakeBotAPI, FakeTelegram, FakeUser, Msg
 from bot.telegram.app import build_application, polling
-from bot.telegram.runtime import Runtime
+from bot.telegram.runtime import App, Runtime
 
 TOKEN = "123456789:TEST-token-for-the-fake-bot-api-000000"
 BOT_USERNAME = "normsbot_test_bot"
@@ -40,21 +38,26 @@ def make_settings(api: FakeBotAPI, db: Database, **overrides: Any) -> Settings:
         "sweep_interval_seconds": 3600,  # tests run the sweeper themselves, with their clock
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 class BotHarness:
     """One bot process at a time against the fake API; `restart()` replaces it."""
 
     def __init__(
-        self, api: FakeBotAPI, tg: FakeTelegram, db: Database, *, clock: Clock | None = None,
+        self,
+        api: FakeBotAPI,
+        tg: FakeTelegram,
+        db: Database,
+        *,
+        clock: Clock | None = None,
         **settings: Any,
     ) -> None:
         self.api, self.tg, self.db = api, tg, db
         self.clock = clock or FrozenClock(START)
         self.settings = make_settings(api, db, **settings)
         self.rt: Runtime | None = None
-        self.app: Application | None = None  # type: ignore[type-arg]
+        self.app: App | None = None
         self._stack: AsyncExitStack | None = None
         self._admin: FakeUser | None = None
 
@@ -102,7 +105,12 @@ class BotHarness:
         return match.group(1)
 
     async def enrol(
-        self, user_id: int, country: str, *, name: str = "Focal Point", language: str = "English",
+        self,
+        user_id: int,
+        country: str,
+        *,
+        name: str = "Focal Point",
+        language: str = "English",
         language_code: str = "en",
     ) -> FakeUser:
         """A focal point through the real flow: invite, /start CODE, choose a language."""
@@ -111,8 +119,11 @@ class BotHarness:
         await user.command("start", code)
         await user.expect(lambda m: m.has_button(language))
         await user.press(language)
-        await user.expect(lambda m: any(b.callback_data and b.callback_data.startswith("a:s:")
-                                        for b in m.buttons()))
+        await user.expect(
+            lambda m: any(
+                b.callback_data and b.callback_data.startswith("a:s:") for b in m.buttons()
+            )
+        )
         return user
 
 

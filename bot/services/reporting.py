@@ -257,6 +257,8 @@ def _change(
 ) -> bool:
     """Set one field of an answer and append its revision; False when nothing changed."""
     old = getattr(answer, field_name)
+    old_text: str | None
+    new_text: str | None
     if field_name == "skipped":
         old_text, new_text = str(bool(old)).lower(), str(new == "true").lower()
         if old_text == new_text:

@@ -11,19 +11,19 @@ from contextlib import asynccontextmanager
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.telegram import jobs, menus
 from bot.telegram.common import identify
 from bot.telegram.handlers import answering, general, invites, start
-from bot.telegram.runtime import Runtime, attach
+from bot.telegram.runtime import App, Runtime, attach
 
 log = logging.getLogger(__name__)
 
 HANDLER_MODULES = (start, answering, invites, general)
 
 
-def build_application(rt: Runtime) -> Application:  # type: ignore[type-arg]
+def build_application(rt: Runtime) -> App:
     settings = rt.settings
     base = settings.telegram_base_url
     application = (
@@ -59,7 +59,7 @@ def build_application(rt: Runtime) -> Application:  # type: ignore[type-arg]
     return application
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(application: App) -> None:
     rt: Runtime = application.bot_data["normsbot"]
     rt.bot_username = application.bot.username
     await menus.register_commands(application.bot, rt.i18n)
@@ -90,9 +90,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @asynccontextmanager
-async def polling(
-    application: Application, *, poll_interval: float = 0.0
-) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def polling(application: App, *, poll_interval: float = 0.0) -> AsyncIterator[App]:
     """Run the application's long polling inside an `async with` (tests, demo, benchmarks)."""
     await application.initialize()
     await application.start()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
@@ -51,7 +52,7 @@ class Caller:
 
 
 Body = Callable[[Update, ContextTypes.DEFAULT_TYPE, Caller], Awaitable[None]]
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller | None:

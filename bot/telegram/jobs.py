@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
-from bot.telegram.runtime import Runtime, runtime
+from bot.telegram.runtime import App, Runtime, runtime
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     log.debug("sweep at %s", rt.clock.now().isoformat())
 
 
-def schedule(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+def schedule(application: App, rt: Runtime) -> None:
     if application.job_queue is None:
         raise RuntimeError("python-telegram-bot was installed without its job-queue extra")
     application.job_queue.run_repeating(

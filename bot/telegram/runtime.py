@@ -4,6 +4,7 @@ catalogs, checklists and the clock. Handlers reach it with `runtime(context)`.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
@@ -14,6 +15,9 @@ from bot.db import Database
 from bot.i18n import I18n
 
 KEY = "normsbot"
+
+# The application type with its generic parameters spelled out once.
+App = Application[Any, Any, Any, Any, Any, Any]
 
 
 @dataclass
@@ -33,5 +37,5 @@ def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
     return value
 
 
-def attach(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+def attach(application: App, rt: Runtime) -> None:
     application.bot_data[KEY] = rt
