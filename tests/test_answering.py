@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.models import Answer
+from bot.models import Answer, AnswerRevision
 from tests.harness import BotHarness, is_prompt, item_id_of
 
 
@@ -32,3 +32,239 @@ async def test_answers_three_items_restarts_and_resumes_at_the_fourth(harness: B
             ("a.2", "implemented"),
             ("a.3", "implemented"),
         ]
+
+
+def _history(
+    harness: BotHarness, item_id: str
+) -> list[tuple[str, str | None, str | None, int | None]]:
+    with harness.db.session() as session:
+        rows = session.exec(
+            select(AnswerRevision)
+            .where(AnswerRevision.item_id == item_id)
+            .order_by(AnswerRevision.id)  # type: ignore[arg-type]
+        ).all()
+        return [(r.field, r.old_value, r.new_value, r.changed_by) for r in rows]
+
+
+def _answer(harness: BotHarness, country: str, item_id: str) -> Answer | None:
+    with harness.db.session() as session:
+        return session.exec(
+            select(Answer).where(Answer.country_code == country, Answer.item_id == item_id)
+        ).first()
+
+
+async def test_comment_is_saved_and_shown_escaped(harness: BotHarness):
+    alice = await harness.enrol(1002, "TH")
+    await alice.press_and_wait("Comment")
+    await alice.expect("Type your comment")
+    await alice.send("<b>bold</b> <script>alert(1)</script> & more")
+    shown = await alice.expect(lambda m: "Comment saved" in m.plain and is_prompt(m))
+    assert "<b>bold</b> <script>alert(1)</script> & more" in shown.plain
+    assert "&lt;script&gt;" in (shown.html or "")
+    assert "<b>bold</b> <script>" not in (shown.html or "")
+    answer = _answer(harness, "TH", "a.1")
+    assert answer is not None
+    assert answer.comment == "<b>bold</b> <script>alert(1)</script> & more"
+    assert answer.status is None  # a comment alone does not answer the item
+
+
+async def test_over_long_comment_is_refused_and_nothing_changes(harness: BotHarness):
+    alice = await harness.enrol(1003, "TH")
+    await alice.press_and_wait("Comment")
+    await alice.send("x" * (harness.settings.comment_max_chars + 1))
+    refusal = await alice.expect("the limit is")
+    assert "Nothing was saved" in refusal.plain
+    assert _answer(harness, "TH", "a.1") is None
+    await alice.send("short and fine")
+    await alice.expect("Comment saved")
+    answer = _answer(harness, "TH", "a.1")
+    assert answer is not None
+    assert answer.comment == "short and fine"
+
+
+async def test_evidence_as_link_and_as_document(harness: BotHarness):
+    alice = await harness.enrol(1004, "VN")
+    await alice.press_and_wait("Evidence")
+    await alice.send("not a link")
+    await alice.expect("That is not a link")
+    await alice.send("https://example.org/policy.pdf")
+    shown = await alice.expect("Evidence saved")
+    assert "https://example.org/policy.pdf" in shown.plain
+    answer = _answer(harness, "VN", "a.1")
+    assert answer is not None
+    assert (answer.evidence_kind, answer.evidence_url) == ("link", "https://example.org/policy.pdf")
+
+    await alice.press_and_wait("Evidence")
+    await alice.send_document("strategy.pdf", b"%PDF-1.4 national strategy", "application/pdf")
+    shown = await alice.expect("Evidence saved")
+    assert "strategy.pdf" in shown.plain
+    answer = _answer(harness, "VN", "a.1")
+    assert answer is not None
+    assert (answer.evidence_kind, answer.evidence_file_name) == ("document", "strategy.pdf")
+    assert answer.evidence_file_id
+    fields = [row[0] for row in _history(harness, "a.1")]
+    assert fields == ["evidence", "evidence"]
+
+
+async def test_skip_and_back_move_without_answering(harness: BotHarness):
+    alice = await harness.enrol(1005, "ID")
+    shown = await alice.press_and_wait("Skip")
+    assert item_id_of(shown) == "a.2"
+    assert "Skipped" in shown.plain
+    shown = await alice.press_and_wait("Back")
+    assert item_id_of(shown) == "a.1"
+    shown = await alice.press_and_wait("Back")
+    assert item_id_of(shown) == "a.1"
+    assert "first item" in shown.plain
+    answer = _answer(harness, "ID", "a.1")
+    assert answer is not None
+    assert answer.status is None
+    assert answer.skipped is True
+
+
+async def test_review_and_change_keeps_full_history_with_authors(harness: BotHarness):
+    alice = await harness.enrol(1006, "MY", name="Alice")
+    await alice.press_and_wait("Planned")
+    await alice.command("review")
+    overview = await alice.expect("Your answers by norm")
+    assert overview.has_button("a 1/")
+    section = await alice.press_and_wait("a 1/")
+    assert "a.1" in section.plain
+    item = await alice.press_and_wait("a.1")
+    assert item_id_of(item) == "a.1"
+    assert "Planned" in item.plain
+    changed = await alice.press_and_wait("Implemented")
+    assert "Recorded" in changed.plain
+
+    bob = await harness.enrol(1007, "MY", name="Bob")
+    # Bob starts at the first open item of the country's shared report.
+    assert item_id_of(await bob.last()) == "a.2"
+    await bob.command("review")
+    await bob.expect("Your answers by norm")
+    await bob.press_and_wait("a 1/")
+    item = await bob.press_and_wait("a.1")
+    assert "Implemented" in item.plain
+    assert "Alice" in item.plain
+    await bob.press_and_wait("Not started")
+
+    answer = _answer(harness, "MY", "a.1")
+    assert answer is not None
+    assert answer.status == "not_started"
+    status_changes = [row for row in _history(harness, "a.1") if row[0] == "status"]
+    assert [(old, new) for _, old, new, _ in status_changes] == [
+        (None, "planned"),
+        ("planned", "implemented"),
+        ("implemented", "not_started"),
+    ]
+    authors = [by for *_, by in status_changes]
+    assert authors[0] == authors[1] != authors[2]
+
+
+async def test_another_country_sees_none_of_the_answers(harness: BotHarness):
+    alice = await harness.enrol(1008, "TH")
+    await alice.press_and_wait("Comment")
+    await alice.send("Thai secret remark")
+    await alice.expect("Comment saved")
+    await alice.press_and_wait("Implemented")
+
+    viet = await harness.enrol(1009, "VN")
+    first = await viet.last()
+    assert item_id_of(first) == "a.1"
+    assert "Thai secret remark" not in first.plain
+    assert "Implemented" not in first.plain.split("Answer:")[1].splitlines()[0]
+    await viet.command("progress")
+    progress = await viet.expect("items answered")
+    assert "0 of 48 items answered" in progress.plain
+
+
+async def test_stale_button_from_an_old_message_changes_nothing(harness: BotHarness):
+    alice = await harness.enrol(1010, "TH")
+    old_prompt = await alice.last()
+    old_data = next(d for d in old_prompt.callback_data() if d.startswith("a:s:"))
+    await alice.command("continue")  # a new prompt: the old message's buttons are stale now
+    new_prompt = await alice.expect(is_prompt)
+    assert new_prompt.message_id != old_prompt.message_id
+    answer = await alice.press(old_data, message_id=old_prompt.message_id, force=True)
+    assert answer is not None
+    assert "no longer current" in (answer.text or "")
+    assert _answer(harness, "TH", "a.1") is None
+    refreshed = await alice.expect(is_prompt)
+    assert item_id_of(refreshed) == "a.1"
+
+
+async def test_double_tap_records_once(harness: BotHarness):
+    alice = await harness.enrol(1011, "TH")
+    prompt = await alice.last()
+    data = next(d for d in prompt.callback_data() if d.startswith("a:s:") and d.endswith(":0"))
+    first = await alice.press(data, message_id=prompt.message_id)
+    second = await alice.press(data, message_id=prompt.message_id, force=True)
+    assert first is not None
+    assert second is not None
+    assert "Already done" in (second.text or "")
+    assert [row[0] for row in _history(harness, "a.1")].count("status") == 1
+    assert item_id_of(await alice.last()) == "a.2"
+
+
+async def test_unexpected_text_is_kept_and_can_become_the_comment(harness: BotHarness):
+    alice = await harness.enrol(1012, "TH")
+    await alice.send("We adopted the strategy in 2023")
+    offer = await alice.expect("I was not waiting for a message")
+    assert "We adopted the strategy in 2023" in offer.plain
+    await alice.press_and_wait("Save as comment")
+    answer = _answer(harness, "TH", "a.1")
+    assert answer is not None
+    assert answer.comment == "We adopted the strategy in 2023"
+
+
+async def test_unknown_command_gets_help(harness: BotHarness):
+    alice = await harness.enrol(1013, "TH")
+    await alice.command("frobnicate")
+    await alice.expect("I do not know that command")
+    await alice.expect("/review")
+
+
+async def test_strangers_learn_only_how_to_get_access(harness: BotHarness):
+    stranger = await harness.user(1014, "Eve")
+    await stranger.command("start")
+    reply = await stranger.expect("ask your coordinator")
+    assert not reply.buttons()
+    await stranger.send("hello")
+    await stranger.expect("ask your coordinator")
+    await stranger.command("review")
+    await stranger.expect("ask your coordinator")
+    await stranger.command("start", "not-a-real-code")
+    await stranger.expect("not valid")
+
+
+async def test_used_and_expired_invites_are_refused(harness: BotHarness):
+    code = await harness.invite_code("TH")
+    alice = await harness.user(1015, "Alice")
+    await alice.command("start", code)
+    await alice.expect("Choose your language")
+    mallory = await harness.user(1016, "Mallory")
+    await mallory.command("start", code)
+    await mallory.expect("already been used")
+
+    late_code = await harness.invite_code("VN")
+    harness.clock.advance(days=harness.settings.invite_ttl_days, seconds=1)  # type: ignore[attr-defined]
+    late = await harness.user(1017, "Late")
+    await late.command("start", late_code)
+    await late.expect("has expired")
+    await late.command("review")
+    await late.expect("ask your coordinator")
+
+
+async def test_every_keyboard_fits_telegram_limits(harness: BotHarness):
+    alice = await harness.enrol(1018, "SG")
+    await alice.press_and_wait("Comment")
+    await alice.send("a comment")
+    await alice.expect("Comment saved")
+    await alice.command("review")
+    await alice.expect("Your answers by norm")
+    await alice.press_and_wait("k 0/")
+    await alice.command("progress")
+    await alice.expect("items answered")
+    for message in await alice.messages():
+        for data in message.callback_data():
+            assert len(data.encode()) <= 64, data
+            assert data.isascii()
