@@ -122,6 +122,20 @@ class Cycle(SQLModel, table=True):
     created_at: datetime | None = _utc_column(nullable=False)
 
 
+class CycleDraft(SQLModel, table=True):
+    """A new cycle a coordinator is about to open: kept until they confirm it with a button."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_by: int = Field(foreign_key="person.id")
+    title: str
+    deadline: datetime | None = _utc_column(nullable=False)
+    checklist_id: str
+    checklist_version: str
+    baseline: bool = False
+    created_at: datetime | None = _utc_column(nullable=False)
+    used_at: datetime | None = _utc_column()
+
+
 class CountryReport(SQLModel, table=True):
     """A country's report in one cycle: submission and the national lead's sign-off."""
 
@@ -157,6 +171,9 @@ class Answer(SQLModel, table=True):
     updated_by: int | None = Field(default=None, foreign_key="person.id")
     updated_at: datetime | None = _utc_column()
     version: int = 0
+    # Copied from the previous cycle when this one opened with a baseline: counts as open
+    # until a focal point confirms or changes the status.
+    baseline: bool = False
 
 
 class AnswerRevision(SQLModel, table=True):

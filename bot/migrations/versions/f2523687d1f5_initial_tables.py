@@ -1,8 +1,8 @@
 """initial tables
 
-Revision ID: c4c8a02b5bed
+Revision ID: f2523687d1f5
 Revises: 
-Create Date: 2026-11-28 01:25:32.821979
+Create Date: 2026-11-28 01:29:21.541036
 """
 from collections.abc import Sequence
 
@@ -13,7 +13,7 @@ from alembic import op
 import bot.models
 
 
-revision: str = 'c4c8a02b5bed'
+revision: str = 'f2523687d1f5'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -73,6 +73,19 @@ def upgrade() -> None:
     with op.batch_alter_table('cycle', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cycle_checklist_id'), ['checklist_id'], unique=False)
 
+    op.create_table('cycledraft',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('deadline', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('checklist_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('checklist_version', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('baseline', sa.Boolean(), nullable=False),
+    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['person.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('invite',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -106,6 +119,7 @@ def upgrade() -> None:
     sa.Column('updated_by', sa.Integer(), nullable=True),
     sa.Column('updated_at', bot.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('baseline', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['country_code'], ['country.code'], ),
     sa.ForeignKeyConstraint(['cycle_id'], ['cycle.id'], ),
     sa.ForeignKeyConstraint(['updated_by'], ['person.id'], ),
@@ -230,6 +244,7 @@ def downgrade() -> None:
 
     op.drop_table('answer')
     op.drop_table('invite')
+    op.drop_table('cycledraft')
     with op.batch_alter_table('cycle', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cycle_checklist_id'))
 
