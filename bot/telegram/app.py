@@ -53,7 +53,9 @@ def build_application(rt: Runtime) -> App:
     attach(application, rt)
     for module in HANDLER_MODULES:
         application.add_handlers(module.handlers())
-    application.add_handlers(general.fallbacks(), group=1)
+    # Fallbacks go last in the same group: within a group only the first matching handler
+    # runs, while every group would run its own.
+    application.add_handlers(general.fallbacks())
     application.add_error_handler(_on_error)
     jobs.schedule(application, rt)
     return application
