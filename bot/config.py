@@ -10,6 +10,7 @@ import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -63,6 +64,9 @@ class Settings(BaseSettings):
     comment_max_chars: int = Field(default=2000, ge=50, le=3500)
     first_cycle_title: str = "First reporting cycle"
     first_cycle_deadline_days: int = Field(default=90, ge=1)
+    # The zone of coordinators who belong to no country (the ASEAN Secretariat is in Jakarta):
+    # deadlines they type are the end of that day there, and their dates are shown in it.
+    coordinator_timezone: str = "Asia/Jakarta"
 
     # Polling and sending
     poll_timeout: int = Field(default=30, ge=0, le=50)
@@ -94,6 +98,15 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_separated_ints(cls, value: object) -> object:
         return _split_ints(value)
+
+    @field_validator("coordinator_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Jakarta") from None
+        return value
 
     @field_validator("telegram_base_url")
     @classmethod
