@@ -2,8 +2,13 @@
 
 There is no global `_`: every view gets the `Translator` of the person it renders for.
 Catalogs are read once at start. Compiled `.mo` files are used when they are present and newer
-than their `.po` (the Dockerfile and `make catalogs` build them); otherwise the `.po` is
+than their `.po` (the Dockerfile and `make compile` build them); otherwise the `.po` is
 compiled in memory, so a fresh clone runs without a build step.
+
+Which locales are offered to users is decided by `locales/LINGUAS` (the gettext convention):
+one code a line. A catalog folder not listed there is a translation in progress: it is kept
+in the repository for translators but not offered. English is the source language and always
+available, with or without a catalog.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ class LocaleInfo:
     buddhist_era: bool = False
 
 
-# Every locale the product knows; which of them ship is decided by the folders in `locales/`.
+# Every locale the product knows; which of them ship is decided by `locales/LINGUAS`.
 LOCALES: dict[str, LocaleInfo] = {
     info.code: info
     for info in (
@@ -176,6 +181,23 @@ def _load_catalog(po_path: Path, locale: str) -> Translations:
     return Translations(buffer, domain=po_path.stem)
 
 
+def shipped_locales(locales_dir: Path) -> list[str] | None:
+    """The codes listed in `locales_dir/LINGUAS`, or None when there is no such file.
+
+    One code a line (several on a line, separated by spaces, are accepted too); `#` starts a
+    comment.
+    """
+    linguas = locales_dir / "LINGUAS"
+    if not linguas.is_file():
+        return None
+    codes: list[str] = []
+    for line in linguas.read_text(encoding="utf-8").splitlines():
+        for code in line.split("#", 1)[0].split():
+            if code not in codes:
+                codes.append(code)
+    return codes
+
+
 def bundled_locales_dir() -> Path:
     package_dir = Path(__file__).resolve().parent
     for candidate in (package_dir / "_bundled" / "locales", package_dir.parent / "locales"):
@@ -191,9 +213,14 @@ class I18n:
         self.locales_dir = locales_dir or bundled_locales_dir()
         self.default = default
         self._translators: dict[str, Translator] = {}
+        # Without a LINGUAS file (a hand-made catalog folder), every catalog found ships.
+        shipped = shipped_locales(self.locales_dir)
         for code, info in LOCALES.items():
             folder = self.locales_dir / code / "LC_MESSAGES"
-            if code != DEFAULT_LOCALE and not (folder / "messages.po").exists():
+            if code != DEFAULT_LOCALE and (
+                (shipped is not None and code not in shipped)
+                or not (folder / "messages.po").exists()
+            ):
                 continue
             messages = folder / "messages.po"
             translations = (
