@@ -62,20 +62,20 @@ class TokenBucket:
         self._tokens = capacity
         self._updated = clock()
 
-    def _refill(self) -> None:
-        now = self._clock()
+    def _refill(self, now: float | None = None) -> None:
+        now = self._clock() if now is None else max(now, self._updated)
         self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
         self._updated = now
 
-    def wait_time(self) -> float:
+    def wait_time(self, now: float | None = None) -> float:
         """Seconds until one token is available (0 when one is available now)."""
-        self._refill()
+        self._refill(now)
         if self._tokens >= 1.0:
             return 0.0
         return (1.0 - self._tokens) / self.rate
 
-    def take(self) -> None:
-        self._refill()
+    def take(self, now: float | None = None) -> None:
+        self._refill(now)
         self._tokens -= 1.0
 
 
@@ -105,18 +105,22 @@ class RateLimiter:
             self._chats[chat_id] = bucket
         return bucket
 
-    def check(self, method: str, chat_id: int | None) -> int | None:
-        """Charge one call; return ``retry_after`` seconds if it must be refused instead."""
+    def check(self, method: str, chat_id: int | None, now: float | None = None) -> int | None:
+        """Charge one call; return ``retry_after`` seconds if it must be refused instead.
+
+        ``now`` is when the request arrived (the clock's time by default), so that time spent
+        reading a request body does not count against the sender.
+        """
         if method.lower() not in RATE_LIMITED_METHODS:
             return None
         buckets = [self._overall]
         if chat_id is not None:
             buckets.append(self._chat_bucket(chat_id))
-        wait = max(bucket.wait_time() for bucket in buckets)
+        wait = max(bucket.wait_time(now) for bucket in buckets)
         if wait > 0:
             return max(1, math.ceil(wait))
         for bucket in buckets:
-            bucket.take()
+            bucket.take(now)
         return None
 
     def reset(self) -> None:

@@ -210,7 +210,7 @@ class FakeBotAPI:
                 drop_after = fault.kind == "drop"
                 await self._apply_fault(fault)
             if self.limiter is not None:
-                retry_after = self.limiter.check(method, record.chat_id)
+                retry_after = self.limiter.check(method, record.chat_id, record.monotonic)
                 if retry_after is not None:
                     raise too_many_requests(retry_after)
             result = await self.botapi.call(method, params)

@@ -6,7 +6,7 @@ fixtures of ``tests/conftest.py``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pytest
@@ -57,7 +57,6 @@ def run_app(fake_server: FakeBotAPI) -> AppFactory:
     @asynccontextmanager
     async def running(
         *handlers: BaseHandler,  # type: ignore[type-arg]
-        error_handler: Callable[..., Awaitable[None]] | None = None,
     ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
         app = (
             Application.builder()
@@ -68,8 +67,6 @@ def run_app(fake_server: FakeBotAPI) -> AppFactory:
         )
         for handler in handlers:
             app.add_handler(handler)
-        if error_handler is not None:
-            app.add_error_handler(error_handler)
         async with app:
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0.0, timeout=5)
