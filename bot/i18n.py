@@ -152,8 +152,10 @@ class Translator:
 
     def datetime(self, value: datetime, tz: str | tzinfo | None = None) -> str:
         """Date and time in the given zone, with the UTC offset (no ambiguous abbreviations)."""
-        local = value.astimezone(_zone(tz))
-        return f"{self.date(local)} {self.time(local)} ({_utc_offset(local)})"
+        zone = _zone(tz)
+        local = value.astimezone(zone)
+        # Pass the zone on: without it, date() and time() would show the moment in UTC.
+        return f"{self.date(local, zone)} {self.time(local, zone)} ({_utc_offset(local)})"
 
 
 def _zone(tz: str | tzinfo | None) -> tzinfo:
