@@ -14,7 +14,7 @@ class CallRecord:
     method: str
     params: dict[str, Any]
     chat_id: int | None
-    status: int  # HTTP status; 0 when the connection was dropped without an answer
+    status: int  # HTTP status; 0: dropped by a fault; 499: the client left before the answer
     description: str | None
     monotonic: float
     wall_time: float

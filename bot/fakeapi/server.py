@@ -30,6 +30,7 @@ from bot.fakeapi.state import FakeState, User
 logger = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 60 * 1024 * 1024
+CLIENT_GONE = 499  # logged status of calls whose client disconnected before the answer
 
 
 class FakeBotAPI:
@@ -227,6 +228,10 @@ class FakeBotAPI:
             record.description = record.description or "processed, answer dropped"
             return self._drop(request, record)
         record.status = status
+        if request.transport is None or request.transport.is_closing():
+            # e.g. a long poll the bot cancelled while shutting down: nobody reads this answer
+            record.status = CLIENT_GONE
+            record.description = f"client went away before the answer ({status})"
         self._finish(record)
         return web.json_response(body, status=status)
 
