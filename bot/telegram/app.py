@@ -95,6 +95,9 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def polling(application: App, *, poll_interval: float = 0.0) -> AsyncIterator[App]:
     """Run the application's long polling inside an `async with` (tests, demo, benchmarks)."""
     await application.initialize()
+    # run_polling() calls post_init (the command menus); starting by hand must do the same.
+    if application.post_init is not None:
+        await application.post_init(application)
     await application.start()
     assert application.updater is not None
     await application.updater.start_polling(
