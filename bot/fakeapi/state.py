@@ -247,6 +247,7 @@ class FakeState:
     def _init_data(self) -> None:
         self.users: dict[int, User] = {}
         self.chats: dict[int, list[Message]] = {}
+        self._messages: dict[tuple[int, int], Message] = {}
         self.updates: list[dict[str, Any]] = []
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
@@ -305,6 +306,7 @@ class FakeState:
             **fields,
         )
         self.chats.setdefault(chat_id, []).append(message)
+        self._messages[chat_id, message.message_id] = message
         self.notifier.notify()
         return message
 
@@ -317,10 +319,7 @@ class FakeState:
         self.notifier.notify()
 
     def find_message(self, chat_id: int, message_id: int) -> Message | None:
-        for message in self.chats.get(chat_id, []):
-            if message.message_id == message_id:
-                return message
-        return None
+        return self._messages.get((chat_id, message_id))
 
     def message_json(self, message: Message, *, with_reply: bool = True) -> dict[str, Any]:
         """The Bot API ``Message`` object for ``message``."""

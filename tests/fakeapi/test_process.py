@@ -7,7 +7,6 @@ import sys
 from types import TracebackType
 
 import httpx
-import pytest
 
 from tests.fakeapi.conftest import TOKEN
 
@@ -56,11 +55,3 @@ def test_module_prints_ready_and_serves_the_bot_api() -> None:
         assert wrong.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
         assert process.returncode is None
     assert process.returncode == 0  # SIGTERM ends it cleanly
-
-
-@pytest.mark.parametrize("flag", ["--help"])
-def test_module_help(flag: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.fakeapi", flag], capture_output=True, text=True, check=True
-    )
-    assert "--rate-limits" in result.stdout
