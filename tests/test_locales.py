@@ -1,0 +1,709 @@
+"""Every screen in every shipped locale: complete texts that fit Telegram and a phone.
+
+The screens are rendered through the view functions with realistic data (the bundled
+checklist's longest item, long names and comments, every notice and error) for each locale
+listed in `locales/LINGUAS`, and for a pseudo-locale built from the texts Babel extracts from
+the code, in which every translatable letter is swapped for an accented look-alike: a plain
+English word left on a pseudo-locale screen is a text the translators can never reach.
+
+Then locale negotiation, dates and numbers, and the per-language command menus registered
+with setMyCommands, the latter through the real bot against the fake Bot API.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+from babel.support import NullTranslations, Translations
+from telegram import InlineKeyboardMarkup
+
+from bot.checklist import Checklist, ChecklistRegistry, bundled_checklist_dir
+from bot.fakeapi.html import parse_html, utf16_len
+from bot.i18n import LOCALES, I18n, LocaleInfo, Translator, negotiate, shipped_locales
+from bot.i18n_check import extract_template
+from bot.models import Awaiting, Role
+from bot.services import errors as service_errors
+from bot.services.actors import Actor
+from bot.services.enrolment import CreatedInvite, InviteRow
+from bot.services.reporting import (
+    AnswerState,
+    DoneScreen,
+    ItemScreen,
+    Notice,
+    Progress,
+    ReviewItem,
+    ReviewSection,
+    SectionProgress,
+)
+from bot.telegram.common import CALLBACK_ANSWER_MAX
+from bot.telegram.menus import commands_for
+from bot.views import answering, general
+from bot.views.callbacks import MAX_BYTES
+from bot.views.common import MAX_MESSAGE, Rendered, split_text
+from bot.views.errors import error_text, invite_text, stranger_text
+from tests.harness import BotHarness
+
+REPO = Path(__file__).resolve().parent.parent
+LOCALES_DIR = REPO / "locales"
+SHIPPED = shipped_locales(LOCALES_DIR) or ["en"]
+PSEUDO = "pseudo"
+NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+
+# Inline buttons in one row share the phone's width. On a 360-dp screen, the most common
+# Android width, about 330 dp of a keyboard row hold text; Telegram's 14-sp button font
+# averages about 7.5 dp per Latin letter, so a row shows about 44 columns before Telegram cuts
+# labels with "…". A button in a row of n gets 44 // n columns (wide CJK letters and emoji
+# count 2, combining marks 0). A cut status button would hide which status it records.
+ROW_COLUMNS = 44
+
+
+# --- Translators that remember which texts they were asked for --------------------------------
+
+
+class Recording(NullTranslations):
+    """Delegates to the real translations and records every (domain, context, msgid) asked."""
+
+    def __init__(self, inner: NullTranslations) -> None:
+        super().__init__()
+        self.inner = inner
+        self.used: set[tuple[str, str | None, str]] = set()
+
+    def ugettext(self, message: str) -> str:
+        self.used.add(("messages", None, message))
+        return self.inner.ugettext(message)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        self.used.add(("messages", None, singular))
+        return self.inner.ungettext(singular, plural, n)
+
+    def upgettext(self, context: str, message: str) -> str:
+        self.used.add(("messages", context, message))
+        return self.inner.upgettext(context, message)
+
+    def dupgettext(self, domain: str, context: str, message: str) -> str:
+        self.used.add((domain, context, message))
+        return self.inner.dupgettext(domain, context, message)
+
+
+def compiled(catalog: Catalog, domain: str) -> Translations:
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=domain)
+
+
+def read_catalog(path: Path) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle)
+
+
+@dataclass
+class Subject:
+    """A translator for one locale, the catalogs behind it, and what it was asked for."""
+
+    code: str
+    t: Translator
+    recording: Recording
+    catalogs: dict[str, Catalog] = field(default_factory=dict)
+
+
+_ACCENTED = str.maketrans(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "áƀçďéƒğĥîĵķľɱñöƥʠŕšţüṽŵẋýžÁƁÇĎÉƑĞĤÎĴĶĽṀÑÖƤɊŔŠŢÜṼŴẊÝŽ",
+)
+# What a translation keeps as it is: placeholders, tags, entities, links, commands.
+_KEEP = re.compile(r"\{[^{}]*\}|<[^<>]*>|&[#\w]+;|https?://\S+|(?<![\w/:.<\-])/[a-z][a-z0-9_]*")
+
+
+def pseudo(text: str) -> str:
+    out, last = [], 0
+    for match in _KEEP.finditer(text):
+        out += [text[last : match.start()].translate(_ACCENTED), match.group()]
+        last = match.end()
+    out.append(text[last:].translate(_ACCENTED))
+    return "".join(out)
+
+
+@pytest.fixture(scope="module")
+def pseudo_catalogs() -> dict[str, Catalog]:
+    """Every text Babel extracts from the code and the checklist files, pseudo-translated."""
+    catalogs = {}
+    for domain in ("messages", "checklist"):
+        catalog = extract_template(REPO, domain)
+        for message in catalog:
+            if not message.id:
+                continue
+            if isinstance(message.id, tuple):
+                message.string = tuple(pseudo(form) for form in message.id)
+            else:
+                message.string = pseudo(message.id)
+        catalogs[domain] = catalog
+    return catalogs
+
+
+def make_subject(code: str, pseudo_catalogs: dict[str, Catalog]) -> Subject:
+    if code == PSEUDO:
+        # Russian formatting: dates and country names without Latin letters.
+        info = LocaleInfo(PSEUDO, "Ƥšéüðö", "Pseudo", "ru", None)
+        catalogs = pseudo_catalogs
+    else:
+        info = LOCALES[code]
+        folder = LOCALES_DIR / code / "LC_MESSAGES"
+        catalogs = {
+            domain: read_catalog(folder / f"{domain}.po")
+            for domain in ("messages", "checklist")
+            if (folder / f"{domain}.po").is_file()
+        }
+    inner: NullTranslations = (
+        compiled(catalogs["messages"], "messages") if "messages" in catalogs else Translations()
+    )
+    if "checklist" in catalogs and isinstance(inner, Translations):
+        inner.add(compiled(catalogs["checklist"], "checklist"), merge=False)
+    recording = Recording(inner)
+    return Subject(code, Translator(info, recording), recording, catalogs)
+
+
+@pytest.fixture(params=[*SHIPPED, PSEUDO])
+def subject(request: pytest.FixtureRequest, pseudo_catalogs: dict[str, Catalog]) -> Subject:
+    return make_subject(request.param, pseudo_catalogs)
+
+
+# --- Realistic data ---------------------------------------------------------------------------
+
+# Non-Latin on purpose: nothing the user typed may look like a leaked English text.
+NAME = "สมศักดิ์ ศรีสวัสดิ์วงศ์ตระกูลไทยรักษ์ชาติ"
+COMMENT = "ဝန်ကြီးဌာနအဆင့် ညှိနှိုင်းအစည်းအဝေး ပြီးဆုံးပြီ " * 20  # longer than the 600 shown
+TITLE = "រង្វង់របាយការណ៍ ២០២៦ <ពិសេស> & ចុងក្រោយ"
+FILE_NAME = "កំណត់ត្រា_ការអនុវត្ត_២០២៦.ឯកសារ"
+
+
+@pytest.fixture(scope="module")
+def checklist() -> Checklist:
+    return ChecklistRegistry.from_dir(bundled_checklist_dir()).default()
+
+
+def longest_item(checklist: Checklist) -> str:
+    return max(checklist.items, key=lambda item: len(item.text) + len(item.explanation)).id
+
+
+def actor(role: Role, *, admin: bool = False, lead: bool = False) -> Actor:
+    return Actor(
+        person_id=7,
+        telegram_id=700007,
+        display_name=NAME,
+        role=role,
+        is_admin=admin,
+        is_national_lead=lead,
+        country_code=None if role is Role.COORDINATOR else "KH",
+        locale=None,
+        timezone="Asia/Phnom_Penh",
+    )
+
+
+def item_screens(checklist: Checklist) -> Iterator[tuple[str, ItemScreen | DoneScreen]]:
+    item_id = longest_item(checklist)
+    item = checklist.item(item_id)
+    total = len(checklist.items)
+    answered = AnswerState(
+        status=checklist.statuses[1],
+        comment=COMMENT,
+        evidence_kind="document",
+        evidence_label=FILE_NAME,
+        updated_by=NAME,
+        updated_at=NOW - timedelta(days=3),
+    )
+    base: dict[str, Any] = {
+        "cycle_id": 1,
+        "checklist": checklist,
+        "item_id": item_id,
+        "section_id": item.section_id,
+        "position": item.position + 1,
+        "total": total,
+        "answered": total - 1,
+        "answer": answered,
+        "awaiting": Awaiting.NOTHING,
+        "version": 123456,
+    }
+    yield "item, open", ItemScreen(**{**base, "answer": AnswerState(), "answered": 0})
+    yield "item, answered", ItemScreen(**base)
+    yield "item, skipped", ItemScreen(**{**base, "answer": AnswerState(skipped=True)})
+    yield (
+        "item, from the last cycle",
+        ItemScreen(**{**base, "answer": AnswerState(status="planned", from_baseline=True)}),
+    )
+    yield "item, awaiting a comment", ItemScreen(**{**base, "awaiting": Awaiting.COMMENT})
+    yield "item, awaiting evidence", ItemScreen(**{**base, "awaiting": Awaiting.EVIDENCE})
+    yield (
+        "item, pending text",
+        ItemScreen(**{**base, "pending_kind": "text", "pending_preview": COMMENT}),
+    )
+    yield (
+        "item, pending file",
+        ItemScreen(**{**base, "pending_kind": "document", "pending_preview": FILE_NAME}),
+    )
+    yield "item, reopened", ItemScreen(**{**base, "reopened": True})
+    for notice in Notice:
+        status = checklist.statuses[0] if notice is Notice.RECORDED else None
+        yield (
+            f"item, notice {notice.value}",
+            ItemScreen(**{**base, "notice": notice, "notice_status": status}),
+        )
+    done: dict[str, Any] = {
+        "cycle_id": 1,
+        "checklist": checklist,
+        "total": total,
+        "answered": total - 3,
+        "skipped": 2,
+        "first_open_item": item_id,
+        "version": 123456,
+    }
+    yield "done, items open", DoneScreen(**done)
+    yield "done, one item open", DoneScreen(**{**done, "answered": total - 1})
+    yield (
+        "done, all answered",
+        DoneScreen(**{**done, "answered": total, "first_open_item": None, "submitted": True}),
+    )
+    yield (
+        "done, recorded and reopened",
+        DoneScreen(
+            **{**done, "notice": Notice.RECORDED, "notice_status": "implemented", "reopened": True}
+        ),
+    )
+
+
+def progress(checklist: Checklist) -> Progress:
+    sections = [
+        SectionProgress(
+            section.id,
+            len(section.items),
+            len(section.items) - 1,
+            {checklist.statuses[0]: len(section.items) - 1},
+        )
+        for section in checklist.sections
+    ]
+    total = len(checklist.items)
+    return Progress(
+        cycle_id=1,
+        cycle_title=TITLE,
+        deadline=NOW + timedelta(days=40),
+        country_code="KH",
+        checklist=checklist,
+        total=total,
+        answered=total - len(sections),
+        skipped=3,
+        by_status={status: 2 for status in checklist.statuses},
+        sections=sections,
+        version=123456,
+        to_confirm=4,
+    )
+
+
+def review_section(checklist: Checklist) -> ReviewSection:
+    section = max(checklist.sections, key=lambda s: len(s.items))
+    statuses = [*checklist.statuses, None, None]
+    items = [
+        ReviewItem(
+            item_id=item.id,
+            position=item.position + 1,
+            status=statuses[n % len(statuses)],
+            skipped=n % len(statuses) == len(statuses) - 1,
+            has_comment=n % 2 == 0,
+            has_evidence=n % 3 == 0,
+            from_baseline=n == 1,
+        )
+        for n, item in enumerate(section.items)
+    ]
+    return ReviewSection(checklist, section.id, items, 123456)
+
+
+def screens(t: Translator, checklist: Checklist) -> Iterator[tuple[str, Rendered]]:
+    """Every screen of the focal points' and coordinators' flows, by name."""
+    zone = "Asia/Yangon"
+    for name, screen in item_screens(checklist):
+        yield name, answering.render_screen(t, screen, timezone=zone)
+    yield "menu", answering.render_menu(t, 123456)
+    yield "review", answering.render_review_overview(t, progress(checklist))
+    yield "review section", answering.render_review_section(t, review_section(checklist))
+    yield "progress", answering.render_progress(t, progress(checklist), timezone=zone)
+    focal_point, coordinator = actor(Role.FOCAL_POINT), actor(Role.COORDINATOR, admin=True)
+    yield "help, focal point", general.render_help(t, focal_point, general.FOCAL_POINT_COMMANDS)
+    yield "help, coordinator", general.render_help(t, coordinator, general.COORDINATOR_COMMANDS)
+    yield "help, stranger", general.render_help(t, None, general.FOCAL_POINT_COMMANDS)
+    for who in (focal_point, coordinator):
+        yield (
+            f"language choice, welcome {who.role.value}",
+            general.render_language_choice(t, list(LOCALES), welcome=general.welcome_text(t, who)),
+        )
+    yield "language choice", general.render_language_choice(t, list(LOCALES), welcome=None)
+    for code in LOCALES:
+        yield f"language set to {code}", Rendered(general.language_set_text(t, code))
+    expires = NOW + timedelta(days=7)
+    for role, lead, country in (
+        (Role.COORDINATOR, False, None),
+        (Role.FOCAL_POINT, True, "TL"),
+        (Role.FOCAL_POINT, False, "MM"),
+    ):
+        invite = CreatedInvite(42, "Zq7-4Kx9_Pw2", country, role, lead, expires)
+        yield (
+            f"invite, {role.value}{' lead' if lead else ''}",
+            general.render_invite(t, invite, bot_username="normsbot_test_bot", timezone=zone),
+        )
+    rows = [
+        InviteRow(n, country, role, lead, NOW, expires, NAME)
+        for n, (country, role, lead) in enumerate(
+            [
+                ("TH", Role.FOCAL_POINT, False),
+                (None, Role.COORDINATOR, False),
+                ("VN", Role.FOCAL_POINT, True),
+            ]
+            * 10,
+            start=1,
+        )
+    ]
+    yield "open invites", general.render_invites(t, rows, timezone=zone, now=NOW)
+    yield "no open invites", general.render_invites(t, [], timezone=zone, now=NOW)
+
+
+# Every variant of every error the services raise, with the details its text needs.
+ERROR_VARIANTS: dict[str, list[dict[str, Any]]] = {
+    "not_enrolled": [{}],
+    "permission_denied": [
+        {"needed": needed}
+        for needed in (
+            "coordinator",
+            "focal_point",
+            "admin",
+            "country",
+            "national_lead",
+            "not_self",
+            "configured_admin",
+        )
+    ],
+    "no_open_cycle": [{}, {"closed_title": TITLE}],
+    "cycle_closed": [{}],
+    "unknown_country": [{"country": "XX"}],
+    "unknown_item": [{"item": "z.99"}],
+    "unknown_cycle": [{"cycle": "99"}],
+    "invite_invalid": [{"reason": r} for r in ("unknown", "used", "expired", "cancelled")],
+    "stale": [{}],
+    "too_long": [{"length": 4321, "limit": 3000}],
+    "invalid_input": [
+        {},
+        {"what": "title"},
+        {"what": "title_long", "limit": 200},
+        {"what": "deadline_past"},
+        {"what": "checklist_version", "value": "9.9", "known": ["2025.1", "2026.1"]},
+    ],
+    "unknown_person": [{"person": "77"}],
+    "old_reminder": [{}],
+}
+
+
+def service_error_classes() -> list[type[service_errors.ServiceError]]:
+    found: list[type[service_errors.ServiceError]] = []
+    pending = list(service_errors.ServiceError.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending += cls.__subclasses__()
+    return found
+
+
+def alerts(t: Translator) -> Iterator[tuple[str, str]]:
+    """Texts that can reach a user as a button's alert (at most 200 characters there)."""
+    for cls in service_error_classes():
+        for details in ERROR_VARIANTS.get(cls.code, []):
+            yield f"error {cls.code} {details}", error_text(t, cls(**details))
+    for reason in ("unknown", "used", "expired", "cancelled"):
+        yield f"invite {reason}", invite_text(t, reason)
+    yield "stranger", stranger_text(t)
+
+
+# --- What every screen must satisfy ------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    width = 0
+    for char in text:
+        category = unicodedata.category(char)
+        if category in ("Mn", "Me", "Cf") or char == "\ufe0f":
+            continue
+        if unicodedata.east_asian_width(char) in ("W", "F") or ord(char) >= 0x1F000:
+            width += 2
+        else:
+            width += 1
+    return width
+
+
+def buttons(keyboard: InlineKeyboardMarkup | None) -> Iterator[tuple[int, str, str | None]]:
+    """(buttons in the row, text, callback_data) for every button."""
+    for row in keyboard.inline_keyboard if keyboard else ():
+        for button in row:
+            yield len(row), button.text, button.callback_data  # type: ignore[misc]
+
+
+def problems_of(name: str, rendered: Rendered) -> list[str]:
+    problems = []
+    parts = split_text(rendered.text)
+    if len(parts) > 1:  # views edit messages in place: a screen must fit one message
+        problems.append(f"{name}: {len(parts)} messages long")
+    for part in (*parts, *rendered.extra):
+        try:
+            parsed = parse_html(part)
+        except Exception as error:
+            problems.append(f"{name}: Telegram would refuse the HTML: {error}")
+            continue
+        if not parsed.text.strip():
+            problems.append(f"{name}: empty message")
+        if utf16_len(parsed.text) > MAX_MESSAGE:
+            problems.append(f"{name}: {utf16_len(parsed.text)} characters (limit {MAX_MESSAGE})")
+    for in_row, text, data in buttons(rendered.keyboard):
+        if not text.strip():
+            problems.append(f"{name}: a button without text")
+        budget = ROW_COLUMNS // in_row
+        if display_width(text) > budget:
+            problems.append(
+                f"{name}: button {text!r} is {display_width(text)} columns wide; a row of"
+                f" {in_row} leaves {budget}"
+            )
+        if data is None or not data.isascii() or len(data.encode()) > MAX_BYTES:
+            problems.append(f"{name}: callback_data {data!r} is not ASCII within {MAX_BYTES} bytes")
+    return problems
+
+
+def test_every_screen_fits_telegram_and_a_phone(subject: Subject, checklist: Checklist):
+    rendered = list(screens(subject.t, checklist))
+    assert len(rendered) > 40
+    problems = [p for name, screen in rendered for p in problems_of(name, screen)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_every_error_has_its_own_text_and_fits_an_alert(subject: Subject):
+    generic = error_text(subject.t, service_errors.ServiceError())
+    missing = [cls.code for cls in service_error_classes() if cls.code not in ERROR_VARIANTS]
+    assert missing == [], "add the new error codes to ERROR_VARIANTS"
+    texts = list(alerts(subject.t))
+    assert len(texts) >= sum(len(v) for v in ERROR_VARIANTS.values())
+    for name, text in texts:
+        assert text.strip(), name
+        if "invalid_input {}" not in name:  # the generic invalid input is the generic text
+            assert text != generic, f"{name} falls back to the generic error text"
+        parse_html(text)
+        assert len(text) <= CALLBACK_ANSWER_MAX, f"{name}: {len(text)} characters: {text}"
+
+
+def test_every_command_description_fits_the_menu(subject: Subject):
+    names = tuple(dict.fromkeys(general.FOCAL_POINT_COMMANDS + general.COORDINATOR_COMMANDS))
+    for command in commands_for(subject.t, names):
+        # Telegram refuses a description outside 1-256 characters, and with it the whole menu;
+        # commands_for would cut a long one, so require it to fit uncut.
+        assert 1 <= len(command.description) < 256, command
+
+
+# --- No text the translators cannot reach -------------------------------------------------------
+
+
+def render_everything(subject: Subject, checklist: Checklist) -> list[tuple[str, str]]:
+    """(screen, visible text) for every screen, button, alert and command description."""
+    shown: list[tuple[str, str]] = []
+    for name, rendered in screens(subject.t, checklist):
+        shown += [(name, parse_html(part).text) for part in split_text(rendered.text)]
+        shown += [(name, text) for _, text, _ in buttons(rendered.keyboard)]
+    shown += [(name, parse_html(text).text) for name, text in alerts(subject.t)]
+    names = tuple(dict.fromkeys(general.FOCAL_POINT_COMMANDS + general.COORDINATOR_COMMANDS))
+    shown += [("commands", c.description) for c in commands_for(subject.t, names)]
+    return shown
+
+
+# Latin words that are no English text: links, language names in their own language, the UTC
+# in offsets, the example code in the invite.
+_NOT_TEXT = re.compile(
+    r"https?://\S+|(?<![\w/])/[a-z][a-z0-9_]*|UTC|Zq7-4Kx9_Pw2|"
+    + "|".join(re.escape(info.native_name) for info in LOCALES.values())
+)
+_ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def test_no_english_left_on_any_pseudo_locale_screen(pseudo_catalogs, checklist):
+    subject = make_subject(PSEUDO, pseudo_catalogs)
+    leaks = []
+    for name, text in render_everything(subject, checklist):
+        words = _ENGLISH_WORD.findall(_NOT_TEXT.sub(" ", text))
+        if words:
+            leaks.append(f"{name}: {' '.join(words)!r} in {text[:120]!r}")
+    assert leaks == [], "texts not marked for translation:\n" + "\n".join(leaks)
+
+
+def test_every_text_shown_comes_from_the_catalog(subject: Subject, checklist: Checklist):
+    render_everything(subject, checklist)
+    used = subject.recording.used
+    assert len(used) > 100
+    if subject.code == "en":
+        # English is the source: every text asked for must be in the templates translators get.
+        catalogs = {d: read_catalog(LOCALES_DIR / f"{d}.pot") for d in ("messages", "checklist")}
+    else:
+        catalogs = subject.catalogs
+    missing = []
+    for domain, context, msgid in sorted(used, key=str):
+        message = catalogs[domain].get(msgid, context)
+        strings = (
+            message.string
+            if message and isinstance(message.string, tuple)
+            else ((message.string,) if message else ())
+        )
+        if message is None or (subject.code != "en" and not all(strings)):
+            missing.append(f"{domain}: {msgid!r}" + (f" (context {context})" if context else ""))
+    what = "in the templates (run make extract)" if subject.code == "en" else "translated"
+    assert missing == [], f"not {what}:\n" + "\n".join(missing)
+
+
+# --- Negotiation, dates and numbers ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language_code", "expected"),
+    [
+        ("zh", "zh_Hans"),
+        ("zh-hans", "zh_Hans"),
+        ("zh-Hans", "zh_Hans"),
+        ("zh-SG", "zh_Hans"),
+        ("zh-hans-sg", "zh_Hans"),
+        ("tl", "fil"),
+        ("fil", "fil"),
+        ("in", "id"),
+        ("id", "id"),
+        ("pt-BR", "pt"),
+        ("pt", "pt"),
+        ("th-TH", "th"),
+        ("en-GB", "en"),
+        ("ms_MY", "ms"),
+        ("my", "my"),
+        ("km", "km"),
+        ("xx", None),
+        ("de-DE", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_negotiation_with_the_alias_table(language_code, expected):
+    assert negotiate(language_code, LOCALES) == expected
+
+
+def test_an_unknown_or_unshipped_language_falls_back_to_english(tmp_path):
+    locales = tmp_path / "locales"
+    shutil.copytree(LOCALES_DIR, locales)
+    (locales / "LINGUAS").write_text("en\nth\n", encoding="utf-8")
+    i18n = I18n(locales)
+    assert i18n.negotiate("th-TH") == "th"
+    assert i18n.negotiate("vi") is None  # its catalog is in progress: not offered
+    assert i18n.translator(i18n.negotiate("xx")).locale == "en"
+    assert i18n.translator(i18n.negotiate("vi")).locale == "en"
+
+
+DEADLINE = datetime(2026, 3, 31, 16, 59, tzinfo=UTC)
+
+
+def formats(code: str) -> Translator:
+    return Translator(LOCALES[code], NullTranslations())
+
+
+def test_thai_dates_are_in_the_buddhist_era():
+    t = formats("th")
+    assert t.date(DEADLINE, "Asia/Bangkok") == "31 มี.ค. 2569"
+    assert t.datetime(DEADLINE, "Asia/Bangkok") == "31 มี.ค. 2569 23:59 น. (UTC+07:00)"
+    # Other locales keep the Gregorian year.
+    assert formats("vi").date(DEADLINE, "Asia/Ho_Chi_Minh").endswith("2026")
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("Asia/Yangon", "Mar 31, 2026 11:29\u202fPM (UTC+06:30)"),
+        ("Asia/Dili", "Apr 1, 2026 1:59\u202fAM (UTC+09:00)"),
+        ("Asia/Manila", "Apr 1, 2026 12:59\u202fAM (UTC+08:00)"),  # never "PST"
+        ("Asia/Jakarta", "Mar 31, 2026 11:59\u202fPM (UTC+07:00)"),
+    ],
+)
+def test_deadlines_show_the_local_time_with_the_utc_offset(zone, expected):
+    assert formats("en").datetime(DEADLINE, zone) == expected
+
+
+def test_tetum_dates_and_numbers_fall_back_to_portuguese_of_timor_leste():
+    tetum, portuguese = formats("tet"), formats("pt")
+    assert tetum.babel_locale.language == "pt"
+    assert tetum.datetime(DEADLINE, "Asia/Dili") == "01/04/2026 01:59 (UTC+09:00)"
+    assert tetum.datetime(DEADLINE, "Asia/Dili") == portuguese.datetime(DEADLINE, "Asia/Dili")
+    assert tetum.number(1234567.5) == "1\xa0234\xa0567,5"
+    assert tetum.percent(0.425) == portuguese.percent(0.425) == "42%"
+
+
+def test_burmese_and_chinese_formats():
+    assert formats("my").datetime(DEADLINE, "Asia/Yangon") == "2026 မတ် 31 23:29 (UTC+06:30)"
+    assert formats("zh_Hans").date(DEADLINE, "Asia/Singapore") == "2026年4月1日"
+
+
+# --- Command menus per language, through the real bot --------------------------------------------
+
+THAI_CONTINUE = "ทำรายการตรวจสอบต่อ"
+THAI_MENU = "คุณต้องการทำอะไร"
+
+
+@pytest.fixture
+def every_locale_dir(tmp_path: Path) -> Path:
+    """The real catalogs with every locale listed as shipped, and two Thai translations."""
+    locales = tmp_path / "locales"
+    shutil.copytree(LOCALES_DIR, locales, ignore=shutil.ignore_patterns("*.mo"))
+    (locales / "LINGUAS").write_text("\n".join(LOCALES) + "\n", encoding="utf-8")
+    po = locales / "th" / "LC_MESSAGES" / "messages.po"
+    catalog = read_catalog(po)
+    catalog.get("Continue with the checklist").string = THAI_CONTINUE
+    catalog.get("What would you like to do?").string = THAI_MENU + "?"
+    with po.open("wb") as handle:
+        write_po(handle, catalog)
+    return locales
+
+
+@pytest.fixture
+async def multilingual(fake_api, tg, database, every_locale_dir) -> Any:
+    bot = BotHarness(fake_api, tg, database, locales_dir=every_locale_dir)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+
+
+@pytest.mark.db
+async def test_command_menus_are_registered_under_two_letter_codes(multilingual):
+    commands = await multilingual.tg.commands()
+    languages = {language for scope, language in commands if scope == "default"}
+    assert languages == {"", "id", "ms", "th", "vi", "tl", "km", "lo", "my", "zh", "ta", "pt"}
+    assert all(len(code) in (0, 2) for code in languages)  # Filipino under tl, Tetum under none
+    thai = {c["command"]: c["description"] for c in commands[("default", "th")]}
+    english = {c["command"]: c["description"] for c in commands[("default", "")]}
+    assert thai["continue"] == THAI_CONTINUE
+    assert english["continue"] == "Continue with the checklist"
+    assert set(thai) == set(english)
+
+
+@pytest.mark.db
+async def test_the_users_choice_wins_over_telegrams_language(multilingual):
+    # Telegram says Vietnamese; the person picks Thai, and Thai it stays.
+    user = await multilingual.enrol(4242, "TH", name="Somchai", language="ไทย", language_code="vi")
+    await user.command("continue")
+    await user.expect(lambda m: m.has_button("☰ Menu"))
+    await user.press("☰ Menu")
+    menu = await user.expect(THAI_MENU)
+    assert menu.plain.startswith("☰ " + THAI_MENU)
