@@ -5,7 +5,7 @@
         await alice.command("start")
         welcome = await alice.expect("Welcome")
         await alice.press("Settings")
-        page = await alice.expect(lambda m: m.button("Back") is not None)
+        page = await alice.expect(lambda m: m.has_button("Back"))
 
 Seq bookkeeping: the server numbers every message send/edit/delete with a global ``seq``.
 Each user remembers the ``seq`` of its own last action (message, upload, press); ``expect``
@@ -539,13 +539,16 @@ class FakeUser:
         """Wait for a bot message, changed since this user's last action, that matches.
 
         ``what`` is a predicate on :class:`Msg` or a substring of the visible text. Newest
-        changes are tried first; deleted messages never match.
+        changes are tried first; deleted messages never match. A predicate that raises
+        AssertionError, KeyError or IndexError (``m.button("Back")`` on a message without it)
+        simply does not match; the last such error is reported on timeout.
         """
         predicate = _as_predicate(what)
         since = self._action_seq if after_seq is None else after_seq
         loop_timeout = self.timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
         deadline = loop.time() + loop_timeout
+        last_error: Exception | None = None
         while True:
             messages, chat_seq = await self.tg.chat(self.id)
             fresh = sorted(
@@ -554,14 +557,18 @@ class FakeUser:
                 reverse=True,
             )
             for message in fresh:
-                if predicate(message):
-                    return message
+                try:
+                    if predicate(message):
+                        return message
+                except (AssertionError, KeyError, IndexError) as error:
+                    last_error = error
             remaining = deadline - loop.time()
             if remaining <= 0:
                 bot_messages = [m for m in messages if m.from_bot]
+                note = f"; the predicate last raised {last_error!r}" if last_error else ""
                 raise AssertionError(
                     f"no bot message matching {what!r} in chat {self.id} within "
-                    f"{loop_timeout}s (looking at changes after seq {since}); "
+                    f"{loop_timeout}s (looking at changes after seq {since}){note}; "
                     f"recent bot messages:\n{_describe(bot_messages)}"
                 )
             await self.tg.wait(self.id, chat_seq, remaining)

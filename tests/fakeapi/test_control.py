@@ -226,3 +226,22 @@ async def test_files_commands_stats_and_reset(
     again = await fake_client.user(4006, "Files")
     await again.send("after reset")
     assert (await call(raw, "getUpdates"))[0]["update_id"] > before  # ids never go back
+
+
+async def test_expect_predicate_that_raises_is_a_non_match(
+    raw: httpx.AsyncClient, fake_client: FakeTelegram
+) -> None:
+    user = await fake_client.user(4007, "Pred", started=True)
+    await call(raw, "sendMessage", chat_id=4007, text="no buttons here")
+    with pytest.raises(AssertionError, match="predicate last raised") as caught:
+        await user.expect(lambda m: m.button("Back").callback_data == "back", timeout=0.2)
+    assert "no buttons here" in str(caught.value)
+    await call(
+        raw,
+        "sendMessage",
+        chat_id=4007,
+        text="with buttons",
+        reply_markup={"inline_keyboard": [[{"text": "⬅ Back", "callback_data": "back"}]]},
+    )
+    found = await user.expect(lambda m: m.button("Back").callback_data == "back")
+    assert found.text == "with buttons"
