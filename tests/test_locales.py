@@ -707,3 +707,170 @@ async def test_the_users_choice_wins_over_telegrams_language(multilingual):
     await user.press("☰ Menu")
     menu = await user.expect(THAI_MENU)
     assert menu.plain.startswith("☰ " + THAI_MENU)
+
+
+# --- Every flow through the real bot, in every shipped language and the pseudo-locale ----------
+
+PSEUDO_INFO = LocaleInfo("qps", "Ƥšéüðö", "Pseudo", "ru", None)
+ERROR_TEXT = "Something went wrong. Nothing you already recorded is lost; please try again."
+
+
+@pytest.fixture
+def tour_locale_dir(tmp_path: Path, pseudo_catalogs: dict[str, Catalog], monkeypatch) -> Path:
+    """The real catalogs, plus a shipped pseudo-locale `qps` the bot knows for this test."""
+    locales = tmp_path / "locales"
+    shutil.copytree(LOCALES_DIR, locales, ignore=shutil.ignore_patterns("*.mo"))
+    for domain, catalog in pseudo_catalogs.items():
+        path = locales / "qps" / "LC_MESSAGES" / f"{domain}.po"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            write_po(handle, catalog)
+    (locales / "LINGUAS").write_text("\n".join([*SHIPPED, "qps"]) + "\n", encoding="utf-8")
+    monkeypatch.setitem(LOCALES, "qps", PSEUDO_INFO)
+    return locales
+
+
+@pytest.fixture
+async def touring(fake_api, tg, database, tour_locale_dir) -> Any:
+    bot = BotHarness(fake_api, tg, database, locales_dir=tour_locale_dir, first_cycle_title=TITLE)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+
+
+async def press_data(user: Any, prefix: str) -> None:
+    """Press the newest button whose callback_data starts with `prefix`, then await the change."""
+    for message in reversed(await user.messages()):
+        for data in message.callback_data():
+            if data.startswith(prefix):
+                await user.press(data, message_id=message.message_id)
+                await user.expect(lambda m: True)
+                return
+    raise AssertionError(f"no button {prefix}… for {user}")
+
+
+async def command(user: Any, *words: str) -> None:
+    await user.command(*words)
+    await user.expect(lambda m: True)
+
+
+async def focal_point_tour(user: Any) -> None:
+    """Items in every state, comment, evidence, skip, back, pending text, review, progress."""
+    await press_data(user, "a:s:")  # record a status
+    await press_data(user, "a:c:")  # ask to comment
+    await command(user, "cancel")
+    await press_data(user, "a:c:")
+    await user.send(COMMENT[:500])
+    await user.expect(lambda m: True)
+    await press_data(user, "a:e:")  # evidence: a bad link, then a good one
+    await user.send("no link")
+    await user.expect(lambda m: True)
+    await user.send("https://example.org/evidence")
+    await user.expect(lambda m: True)
+    await press_data(user, "a:k:")  # skip, back
+    await press_data(user, "a:b:")
+    await user.send("ข้อความที่ไม่ได้ขอ")  # text nobody asked for: keep or discard
+    await user.expect(lambda m: True)
+    await press_data(user, "a:pd:")
+    await press_data(user, "mn:")
+    await press_data(user, "rv:")
+    await press_data(user, "rv:")  # the first norm's answers
+    await press_data(user, "a:o:")
+    await press_data(user, "mn:")
+    await press_data(user, "pg")
+    for words in (("review",), ("progress",), ("submit",), ("help",), ("nonsense",)):
+        await command(user, *words)
+    await command(user, "language")
+
+
+async def coordinator_tour(user: Any) -> None:
+    for words in (
+        ("summary",),
+        ("status", "TH"),
+        ("status", "XX"),
+        ("reminders",),
+        ("remind", "TH"),
+        ("cycle",),
+        ("people",),
+        ("invites",),
+        ("help",),
+        ("invite",),
+    ):
+        await command(user, *words)
+
+
+def leaks_in(text: str, allowed: list[str]) -> list[str]:
+    for value in allowed:
+        text = text.replace(value, " ")
+    return _ENGLISH_WORD.findall(_NOT_TEXT.sub(" ", text))
+
+
+@pytest.mark.db
+async def test_every_flow_in_every_language_is_translated_and_fits(touring):
+    h = touring
+    languages = [*SHIPPED, "qps"]
+    people = {}
+    since: dict[int, int] = {}
+    for n, code in enumerate(languages):
+        name = LOCALES[code].native_name
+        # A focal point is first offered their country's languages: English, then /language.
+        fp = await h.enrol(6000 + n, "TH", name=NAME)
+        await fp.command("language")
+        await fp.expect(lambda m, name=name: m.has_button(name))
+        await fp.press(name)
+        await fp.expect(lambda m: any(d.startswith("a:s:") for d in m.callback_data()))
+        since[fp.id] = await fp.mark()  # from here on, all in their language
+        invite = await h.invite_code("coordinator")
+        coordinator = await h.user(7000 + n, NAME)
+        await coordinator.command("start", invite)
+        await coordinator.expect(lambda m, name=name: m.has_button(name))
+        await coordinator.press(name)
+        await coordinator.expect(lambda m: True)
+        since[coordinator.id] = await coordinator.mark()
+        people[code] = (fp, coordinator)
+    for fp, coordinator in people.values():
+        await focal_point_tour(fp)
+        await coordinator_tour(coordinator)
+    # /remind TH waits while the focal points are answering; half an hour later it goes, to
+    # every focal point of Thailand in their own language.
+    h.clock.advance(minutes=45)
+    await h.sweep()
+    for fp, _coordinator in people.values():
+        await fp.expect(lambda m: any(d.startswith("rm:") for d in m.callback_data()))
+        await press_data(fp, "rm:")
+
+    failed = [
+        f"{c['method']}: {c['description']}"
+        for c in await h.tg.calls()
+        if c["status"] >= 400 and "not modified" not in (c["description"] or "")
+    ]
+    assert failed == [], "Telegram refused:\n" + "\n".join(failed)
+    problems = []
+    for code, users in people.items():
+        t = h.runtime.i18n.translator(code)
+        for user in users:
+            shown = [m for m in await user.messages() if m.seq > since[user.id]]
+            assert len(shown) > 8, (code, [m.summary() for m in shown])
+            invite_codes = [
+                match.group(1)
+                for m in shown
+                for match in re.finditer(r"start=([A-Za-z0-9_-]+)", m.plain)
+            ]
+            for message in shown:
+                where = f"{code} {message.summary()[:80]}"
+                if t.gettext(ERROR_TEXT) in message.plain:
+                    problems.append(f"{where}: the bot failed")
+                rows = message.keyboard()
+                for row in rows:
+                    for button in row:
+                        if display_width(button.text) > ROW_COLUMNS // len(row):
+                            problems.append(f"{where}: button {button.text!r} too wide")
+                if code == "qps":
+                    texts = [message.plain, *(b.text for b in message.buttons())]
+                    for text in texts:
+                        words = leaks_in(text, [*invite_codes, "Ada Admin"])
+                        if words:
+                            problems.append(f"{where}: not translatable: {' '.join(words)!r}")
+    assert problems == [], "\n".join(problems)
