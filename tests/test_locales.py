@@ -788,6 +788,8 @@ async def focal_point_tour(user: Any) -> None:
 async def coordinator_tour(user: Any) -> None:
     for words in (
         ("summary",),
+        ("compare",),
+        ("digest",),
         ("status", "TH"),
         ("status", "XX"),
         ("reminders",),
