@@ -521,7 +521,8 @@ def init_language(code: str, locales_dir: Path) -> list[Path]:
     targets = [locales_dir / code / "LC_MESSAGES" / f"{domain}.po" for domain in DOMAINS]
     for target in targets:
         if target.exists():
-            raise ValueError(f"{target} already exists: run make update to refresh it")
+            shown = _display(target, Path.cwd())
+            raise ValueError(f"{shown} already exists: run make update to refresh it")
     info = LOCALES.get(code)
     try:
         language = info.english_name if info else Locale.parse(code).english_name or code
