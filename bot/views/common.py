@@ -62,11 +62,9 @@ def status_label(t: Translator, status: str) -> str:
 
 def status_with_emoji(t: Translator, status: str | None, skipped: bool = False) -> str:
     if status is None:
-        return (
-            f"{SKIPPED_EMOJI} {t.gettext('Skipped')}"
-            if skipped
-            else (f"{OPEN_EMOJI} {t.gettext('Open')}")
-        )
+        # gettext calls stay outside f-strings: Babel's extractor cannot see into them.
+        label = t.gettext("Skipped") if skipped else t.gettext("Open")
+        return f"{SKIPPED_EMOJI if skipped else OPEN_EMOJI} {label}"
     return f"{STATUS_EMOJI.get(status, '•')} {status_label(t, status)}"
 
 
