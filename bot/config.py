@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from datetime import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     )
     reminder_max_per_cycle: int = Field(default=8, ge=1)
     reminder_quiet_minutes: int = Field(default=30, ge=0)
+    reminder_min_gap_hours: int = Field(default=20, ge=0)  # between two reminders to one person
     work_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
     work_start: time = time(9, 0)
     work_end: time = time(17, 0)
@@ -92,12 +93,40 @@ class Settings(BaseSettings):
     digest_enabled: bool = True
     digest_weekday: int = Field(default=0, ge=0, le=6)
     digest_time: time = time(9, 0)
-    digest_default_timezone: str = "Asia/Jakarta"
+    digest_frequency: Literal["daily", "weekly"] = "weekly"
+    # Coordinators of no country get theirs at digest_time in `coordinator_timezone`.
+
+    # Sending what the bot sends on its own (see README: "Reminders and digests")
+    sweep_on_start: bool = True  # a first sweep right after start sends what is overdue
+    delivery_concurrency: int = Field(default=32, ge=1, le=1000)  # sends waiting on the limiter
+    delivery_lease_seconds: int = Field(default=300, ge=30)  # a claim older than this is dead
+    delivery_max_attempts: int = Field(default=5, ge=1, le=50)
+    delivery_retry_seconds: int = Field(default=30, ge=1)  # first backoff; doubles, max 1 hour
 
     @field_validator("admins", "reminder_days_before_deadline", "work_days", mode="before")
     @classmethod
     def _comma_separated_ints(cls, value: object) -> object:
         return _split_ints(value)
+
+    @field_validator("work_days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if not value or any(day < 0 or day > 6 for day in value):
+            raise ValueError("must be weekdays from 0 (Monday) to 6 (Sunday), at least one")
+        return value
+
+    @field_validator("reminder_days_before_deadline")
+    @classmethod
+    def _days_before(cls, value: list[int]) -> list[int]:
+        if any(days < 0 for days in value):
+            raise ValueError("must be whole days before the deadline (0 is the day itself)")
+        return sorted(set(value), reverse=True)
+
+    @model_validator(mode="after")
+    def _working_hours(self) -> Settings:
+        if self.work_end != time(0, 0) and self.work_end <= self.work_start:
+            raise ValueError("WORK_END must be after WORK_START (00:00 means midnight)")
+        return self
 
     @field_validator("coordinator_timezone")
     @classmethod

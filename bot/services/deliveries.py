@@ -1,0 +1,343 @@
+"""The outbox of what the bot sends on its own: planning, claiming and recording `Delivery` rows.
+
+A reminder or digest is a row before it is a message. Its life:
+
+    planned ──claim──▶ claimed ──Telegram accepted──▶ sent
+       ▲                  │ └──transient error (retry later, with backoff)──▶ planned
+       └──defer (outside working hours, snoozed, busy)┘ └──gave up / blocked──▶ failed
+    planned ──no longer wanted──▶ cancelled (or deleted, if it was only ever a plan)
+
+Exactly once: rows are unique on (recipient, kind, slot), so planning twice, or from two
+processes, inserts one row (`INSERT … ON CONFLICT DO NOTHING`, on SQLite and PostgreSQL alike).
+A due row is claimed by one sender only: on PostgreSQL `SELECT … FOR UPDATE SKIP LOCKED` hands
+each sender other rows; on SQLite the claim runs in a `BEGIN IMMEDIATE` transaction, which
+admits one writer at a time. The claim is a lease: a row left claimed by a process that died is
+claimed again after `lease`. That is the one window for a duplicate: a process that dies after
+Telegram accepted a message and before `record_sent` committed. `record_sent` runs right after
+the answer arrives, so the window is one small UPDATE wide.
+"""
+
+from __future__ import annotations
+
+import secrets
+import zlib
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from bot.models import Delivery, DeliveryStatus, Person
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+ERROR_MAX = 500  # characters of an error kept in `last_error`
+
+
+class DeliveryKind(StrEnum):
+    REMINDER = "reminder"  # planned by the reminder policy
+    NUDGE = "nudge"  # asked for by a coordinator with /remind
+    DIGEST = "digest"  # a coordinator's periodic digest
+
+
+REMINDER_KINDS = (DeliveryKind.REMINDER, DeliveryKind.NUDGE)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Claimed(Generic[T]):
+    """What one claim yielded: messages ready to send, and how many rows it claimed (some
+    may have gone back as planned, or been cancelled, after the send-time checks)."""
+
+    ready: list[T]
+    claimed: int
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How long a claim lasts, and how often and how patiently a failed send is retried."""
+
+    lease: timedelta = timedelta(minutes=5)
+    max_attempts: int = 5
+    retry_base: timedelta = timedelta(seconds=30)
+    retry_max: timedelta = timedelta(hours=1)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeliveryPolicy:
+        return cls(
+            lease=timedelta(seconds=settings.delivery_lease_seconds),
+            max_attempts=settings.delivery_max_attempts,
+            retry_base=timedelta(seconds=settings.delivery_retry_seconds),
+        )
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Wait before the next try after `attempts` failed ones: base, 2x base, 4x … capped."""
+        return min(self.retry_max, self.retry_base * (1 << max(0, min(attempts - 1, 20))))
+
+
+def new_claimer(instance: str) -> str:
+    """A token naming one claim: the process's name plus randomness, so that two processes
+    (or two claims of one process) never mistake each other's rows for their own."""
+    return f"{instance[:40]}:{secrets.token_hex(6)}"
+
+
+def plan(
+    session: Session,
+    *,
+    recipient_id: int,
+    kind: DeliveryKind,
+    slot: str,
+    due_at: datetime,
+    now: datetime,
+    cycle_id: int | None = None,
+    payload: str | None = None,
+) -> bool:
+    """Plan one delivery; False when this recipient already has one for this slot."""
+    values = {
+        "recipient_id": recipient_id,
+        "kind": kind.value,
+        "slot": slot,
+        "cycle_id": cycle_id,
+        "due_at": due_at,
+        "status": DeliveryStatus.PLANNED.value,
+        "attempts": 0,
+        "payload": payload,
+        "created_at": now,
+    }
+    unique = ["recipient_id", "kind", "slot"]
+    statement: postgresql.Insert | sqlite.Insert
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = (
+            postgresql.insert(Delivery)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=unique)
+        )
+    elif dialect == "sqlite":
+        statement = (
+            sqlite.insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=unique)
+        )
+    else:
+        raise RuntimeError(f"unsupported database {dialect}")
+    # RETURNING tells an insert from a conflict on both databases (rowcount does not, once
+    # the ORM is involved).
+    return session.execute(statement.returning(col(Delivery.id))).first() is not None
+
+
+def drop_plan(session: Session, delivery_id: int) -> bool:
+    """Delete a row that is still only a plan (never claimed): nothing was sent, nothing lost.
+
+    Conditional on the status, so a row another process claimed meanwhile stays.
+    """
+    result = session.execute(
+        sa.delete(Delivery).where(
+            col(Delivery.id) == delivery_id,
+            col(Delivery.status) == DeliveryStatus.PLANNED.value,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def claim_due(
+    session: Session,
+    *,
+    kinds: Collection[DeliveryKind],
+    claimer: str,
+    now: datetime,
+    limit: int,
+    policy: DeliveryPolicy,
+) -> list[Delivery]:
+    """Claim up to `limit` due rows of these kinds for `claimer`, oldest first.
+
+    Due rows are planned ones whose time has come, and claimed ones whose lease ran out (their
+    sender died). Such a re-claim counts as an attempt; a row out of attempts becomes failed.
+    """
+    expired = now - policy.lease
+    rows = session.exec(
+        select(Delivery)
+        .where(
+            col(Delivery.kind).in_([kind.value for kind in kinds]),
+            sa.or_(
+                sa.and_(
+                    col(Delivery.status) == DeliveryStatus.PLANNED.value,
+                    col(Delivery.due_at) <= now,
+                ),
+                sa.and_(
+                    col(Delivery.status) == DeliveryStatus.CLAIMED.value,
+                    col(Delivery.claimed_at) <= expired,
+                ),
+            ),
+        )
+        .order_by(col(Delivery.due_at), col(Delivery.id))
+        .limit(limit)
+        # PostgreSQL: rows another sender holds are skipped, not waited for. SQLite ignores
+        # this clause; its BEGIN IMMEDIATE already lets one writer in at a time.
+        .with_for_update(skip_locked=True)
+    ).all()
+    claimed = []
+    for row in rows:
+        if row.status == DeliveryStatus.CLAIMED.value:
+            row.attempts += 1
+            row.last_error = "the sending process stopped before it recorded the result"
+            if row.attempts >= policy.max_attempts:
+                row.status = DeliveryStatus.FAILED.value
+                session.add(row)
+                continue
+        row.status = DeliveryStatus.CLAIMED.value
+        row.claimed_by = claimer
+        row.claimed_at = now
+        session.add(row)
+        claimed.append(row)
+    session.flush()
+    return claimed
+
+
+def defer(session: Session, row: Delivery, until: datetime) -> None:
+    """Give a claimed row back as planned, due at `until` (not a failed attempt)."""
+    row.status = DeliveryStatus.PLANNED.value
+    row.due_at = until
+    row.claimed_by = None
+    row.claimed_at = None
+    session.add(row)
+
+
+def cancel(session: Session, row: Delivery, reason: str) -> None:
+    """A claimed row that must not be sent after all (completed, muted …): kept as history."""
+    row.status = DeliveryStatus.CANCELLED.value
+    row.last_error = reason[:ERROR_MAX]
+    session.add(row)
+
+
+def _mine(delivery_id: int, claimer: str) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        col(Delivery.id) == delivery_id,
+        col(Delivery.status) == DeliveryStatus.CLAIMED.value,
+        col(Delivery.claimed_by) == claimer,
+    )
+
+
+def record_sent(
+    session: Session, *, delivery_id: int, claimer: str, message_id: int | None, now: datetime
+) -> bool:
+    """Telegram accepted the message: mark the row sent. False if the claim was lost meanwhile."""
+    result = session.execute(
+        sa.update(Delivery)
+        .where(_mine(delivery_id, claimer))
+        .values(
+            status=DeliveryStatus.SENT.value,
+            sent_at=now,
+            telegram_message_id=message_id,
+            last_error=None,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class RetryOutcome(StrEnum):
+    RETRY = "retry"
+    GAVE_UP = "gave_up"
+    LOST = "lost"  # the claim was no longer ours: someone else decides
+
+
+def record_failure(
+    session: Session,
+    *,
+    delivery_id: int,
+    claimer: str,
+    error: str,
+    now: datetime,
+    policy: DeliveryPolicy,
+    retry_after: timedelta | None = None,
+    permanent: bool = False,
+) -> RetryOutcome:
+    """A send failed: plan the next try with backoff, or give up after `max_attempts`."""
+    row = session.exec(
+        select(Delivery).where(_mine(delivery_id, claimer)).with_for_update()
+    ).first()
+    if row is None:
+        return RetryOutcome.LOST
+    row.attempts += 1
+    row.last_error = error[:ERROR_MAX]
+    row.claimed_by = None
+    row.claimed_at = None
+    if permanent or row.attempts >= policy.max_attempts:
+        row.status = DeliveryStatus.FAILED.value
+        session.add(row)
+        return RetryOutcome.GAVE_UP
+    row.status = DeliveryStatus.PLANNED.value
+    row.due_at = now + max(retry_after or timedelta(0), policy.backoff(row.attempts))
+    session.add(row)
+    return RetryOutcome.RETRY
+
+
+def cancel_planned(
+    session: Session,
+    *,
+    recipient_id: int,
+    kinds: Collection[DeliveryKind],
+    reason: str,
+    cycle_id: int | None = None,
+) -> int:
+    """Cancel a recipient's planned rows of these kinds (all cycles unless one is given)."""
+    conditions = [
+        col(Delivery.recipient_id) == recipient_id,
+        col(Delivery.status) == DeliveryStatus.PLANNED.value,
+        col(Delivery.kind).in_([kind.value for kind in kinds]),
+    ]
+    if cycle_id is not None:
+        conditions.append(col(Delivery.cycle_id) == cycle_id)
+    result = session.execute(
+        sa.update(Delivery)
+        .where(*conditions)
+        .values(status=DeliveryStatus.CANCELLED.value, last_error=reason[:ERROR_MAX])
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_unreachable(
+    session: Session, *, delivery_id: int, claimer: str, error: str, now: datetime
+) -> int | None:
+    """Telegram refused the chat (the person blocked the bot): the row fails, the person is
+    marked unreachable, and everything else planned for them is cancelled. Returns their id.
+
+    They become reachable again as soon as they write to the bot (see `actors.touch`).
+    """
+    row = session.exec(select(Delivery).where(_mine(delivery_id, claimer))).first()
+    if row is None:
+        return None
+    row.status = DeliveryStatus.FAILED.value
+    row.attempts += 1
+    row.last_error = error[:ERROR_MAX]
+    session.add(row)
+    person = session.get(Person, row.recipient_id)
+    if person is not None:
+        person.unreachable_at = now
+        session.add(person)
+    cancel_planned(
+        session,
+        recipient_id=row.recipient_id,
+        kinds=tuple(DeliveryKind),
+        reason="the person blocked the bot",
+    )
+    return row.recipient_id
+
+
+def planning_lock(session: Session, name: str) -> bool:
+    """Take the planner's lock for this transaction; False if another process holds it.
+
+    Planning from two processes at once would be safe (the unique slot sees to that) but
+    wasteful, and two planners inserting the same rows in different orders could deadlock on
+    PostgreSQL. SQLite needs nothing: its writers already take turns (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    key = zlib.crc32(f"normsbot:{name}".encode())
+    return bool(
+        session.execute(sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar()
+    )
