@@ -63,7 +63,7 @@ def status_label(t: Translator, status: str) -> str:
 def status_with_emoji(t: Translator, status: str | None, skipped: bool = False) -> str:
     if status is None:
         # gettext calls stay outside f-strings: Babel's extractor cannot see into them.
-        label = t.gettext("Skipped") if skipped else t.gettext("Open")
+        label = t.pgettext("status", "Skipped") if skipped else t.pgettext("status", "Open")
         return f"{SKIPPED_EMOJI if skipped else OPEN_EMOJI} {label}"
     return f"{STATUS_EMOJI.get(status, '•')} {status_label(t, status)}"
 

@@ -35,16 +35,34 @@ def language_set_text(t: Translator, code: str) -> str:
     return "🌐 " + t.gettext("Language: {language}").format(language=LOCALES[code].native_name)
 
 
-FOCAL_POINT_COMMANDS = ("continue", "review", "progress", "submit", "language", "help")
+FOCAL_POINT_COMMANDS = (
+    "continue",
+    "review",
+    "progress",
+    "submit",
+    "cycle",
+    "export",
+    "language",
+    "help",
+)
 COORDINATOR_COMMANDS = (
     "summary",
     "status",
+    "compare",
     "chart",
     "export",
     "cycle",
+    "newcycle",
+    "deadline",
+    "closecycle",
     "people",
+    "revoke",
     "invite",
+    "invites",
+    "cancelinvite",
+    "remind",
     "reminders",
+    "digest",
     "language",
     "help",
 )
@@ -58,6 +76,7 @@ def command_descriptions(t: Translator) -> dict[str, str]:
         "review": t.gettext("Review and change your answers"),
         "progress": t.gettext("Your country's progress"),
         "submit": t.gettext("Submit your country's report"),
+        "signoff": t.gettext("Sign off your country's report (national lead)"),
         "language": t.gettext("Change the language"),
         "help": t.gettext("What this bot can do"),
         "cancel": t.gettext("Stop waiting for a comment or evidence"),
@@ -67,12 +86,17 @@ def command_descriptions(t: Translator) -> dict[str, str]:
         "chart": t.gettext("Heatmap of countries and norms"),
         "export": t.gettext("Spreadsheet export"),
         "cycle": t.gettext("The reporting cycle"),
+        "newcycle": t.gettext("Open a new cycle: /newcycle 2026-12-31 Title"),
+        "deadline": t.gettext("Change the deadline: /deadline 2026-12-31"),
+        "closecycle": t.gettext("Close the reporting cycle"),
         "people": t.gettext("Focal points and coordinators"),
         "invite": t.gettext("Invite someone: /invite TH"),
-        "invites": t.gettext("Open invites"),
+        "invites": t.gettext("List the invites not used yet"),
+        "cancelinvite": t.gettext("Cancel an invite: /cancelinvite 3"),
         "revoke": t.gettext("Remove someone's access"),
         "remind": t.gettext("Remind a country now"),
         "reminders": t.gettext("Planned reminders"),
+        "digest": t.gettext("Your digest now; scheduled digests on or off"),
     }
 
 
@@ -100,18 +124,15 @@ def render_invite(
     t: Translator, invite: CreatedInvite, *, bot_username: str, timezone: str | None
 ) -> Rendered:
     link = f"https://t.me/{bot_username}?start={invite.code}"
+    country = esc(country_name(t, invite.country_code))
     if invite.role.value == "coordinator":
-        who = t.gettext("a coordinator")
+        heading = t.gettext("Invite for a coordinator:")
     elif invite.is_national_lead:
-        who = t.gettext("the national lead of {country}").format(
-            country=esc(country_name(t, invite.country_code))
-        )
+        heading = t.gettext("Invite for the national lead of {country}:").format(country=country)
     else:
-        who = t.gettext("a focal point of {country}").format(
-            country=esc(country_name(t, invite.country_code))
-        )
+        heading = t.gettext("Invite for a focal point of {country}:").format(country=country)
     lines = [
-        "✉️ " + t.gettext("Invite for {who}:").format(who=who),
+        "✉️ " + heading,
         "",
         esc(link),
         "",

@@ -126,7 +126,7 @@ async def _stale(
     t = caller.t
     if stale is not None and stale.details.get("prompt_message_id") == query.message.message_id:
         # The same message already moved on: a double tap. Nothing more to do.
-        await answer_query(query, t.gettext("Already done."))
+        await answer_query(query, t.gettext("Already done: this button was pressed before."))
         return
     await answer_query(query, error_text(t, stale or StaleAction()))
     with contextlib.suppress(BadRequest):
