@@ -59,3 +59,9 @@ class TooLong(ServiceError):
 
 class InvalidInput(ServiceError):
     code = "invalid_input"
+
+
+class UnknownPerson(ServiceError):
+    """No active person with this number (see /people)."""
+
+    code = "unknown_person"

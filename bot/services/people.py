@@ -1,13 +1,23 @@
-"""People: language choice, the languages offered to them, and the people list for coordinators."""
+"""People: language choice, the languages offered to them, the people list, revoking access,
+and who is told when something happens (coordinators, a country's national lead, focal points).
+
+The list is for coordinators (every country) and for focal points (their own country only).
+Revoking only sets `Person.active = False`: answers keep their authors, and a revoked person
+is a stranger to the bot from then on (until a new invite brings them back).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
-from bot.models import Country
+from bot.models import Country, Cycle, Person, Role
 from bot.services.actors import Actor, actor_from, person_of
+from bot.services.errors import PermissionDenied, UnknownCountry, UnknownPerson
 
 
 def set_locale(session: Session, *, actor: Actor, locale: str, available: Sequence[str]) -> Actor:
@@ -40,3 +50,226 @@ def offered_locales(
         codes.remove(guess)
         codes.insert(0, guess)
     return codes
+
+
+# --------------------------------------------------------------------------- who is told
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone the bot writes to on its own: enough to pick their language and time zone."""
+
+    person_id: int
+    telegram_id: int
+    locale: str | None
+    telegram_language: str | None
+    timezone: str | None
+
+
+def _recipients(session: Session, *conditions: sa.ColumnElement[bool]) -> list[Recipient]:
+    rows = session.exec(
+        select(Person, Country)
+        .join(Country, col(Country.code) == col(Person.country_code), isouter=True)
+        .where(col(Person.active).is_(True), *conditions)
+        .order_by(col(Person.id))
+    ).all()
+    result = []
+    for person, country in rows:
+        assert person.id is not None
+        result.append(
+            Recipient(
+                person_id=person.id,
+                telegram_id=person.telegram_id,
+                locale=person.locale,
+                telegram_language=person.telegram_language,
+                timezone=person.timezone or (country.timezone if country else None),
+            )
+        )
+    return result
+
+
+def coordinator_recipients(session: Session, *, exclude: int | None = None) -> list[Recipient]:
+    """Every active coordinator (but `exclude`, a person id)."""
+    conditions = [col(Person.role) == Role.COORDINATOR.value]
+    if exclude is not None:
+        conditions.append(col(Person.id) != exclude)
+    return _recipients(session, *conditions)
+
+
+def national_lead_recipients(
+    session: Session, country_code: str, *, exclude: int | None = None
+) -> list[Recipient]:
+    """The active national lead(s) of a country (but `exclude`, a person id)."""
+    conditions = [
+        col(Person.is_national_lead).is_(True),
+        col(Person.country_code) == country_code,
+    ]
+    if exclude is not None:
+        conditions.append(col(Person.id) != exclude)
+    return _recipients(session, *conditions)
+
+
+def focal_point_recipients(session: Session) -> list[Recipient]:
+    """Every active focal point of every country."""
+    return _recipients(
+        session,
+        col(Person.role) == Role.FOCAL_POINT.value,
+        col(Person.country_code).is_not(None),
+    )
+
+
+def mark_unreachable(session: Session, *, telegram_ids: Collection[int], now: datetime) -> int:
+    """Note that these people blocked the bot (Telegram answered 403); returns how many."""
+    if not telegram_ids:
+        return 0
+    result = session.execute(
+        sa.update(Person)
+        .where(col(Person.telegram_id).in_(list(telegram_ids)))
+        .values(unreachable_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- the people list
+
+
+def _open_cycle(session: Session) -> Cycle | None:
+    from bot.services.cycles import open_cycle  # cycles tells people; imported here, not above
+
+    return open_cycle(session)
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    person_id: int
+    telegram_id: int
+    display_name: str
+    username: str | None
+    role: Role
+    is_admin: bool
+    is_national_lead: bool
+    country_code: str | None
+    last_active_at: datetime | None
+    unreachable: bool
+    muted: bool
+
+
+@dataclass(frozen=True)
+class CountryPeople:
+    """The people of one country; `country_code` None holds coordinators of no country."""
+
+    country_code: str | None
+    focal_points: list[PersonRow]
+    coordinators: list[PersonRow]
+
+
+@dataclass(frozen=True)
+class PeopleList:
+    groups: list[CountryPeople]
+    can_revoke: bool
+    country_filter: str | None
+
+
+def _row(person: Person, open_cycle_id: int | None, now: datetime) -> PersonRow:
+    assert person.id is not None
+    muted = (open_cycle_id is not None and person.muted_cycle_id == open_cycle_id) or (
+        person.snoozed_until is not None and person.snoozed_until > now
+    )
+    return PersonRow(
+        person_id=person.id,
+        telegram_id=person.telegram_id,
+        display_name=person.display_name,
+        username=person.username,
+        role=Role(person.role),
+        is_admin=person.is_admin,
+        is_national_lead=person.is_national_lead,
+        country_code=person.country_code,
+        last_active_at=person.last_active_at,
+        unreachable=person.unreachable_at is not None,
+        muted=muted,
+    )
+
+
+def list_people(
+    session: Session, *, actor: Actor, country_code: str | None, now: datetime
+) -> PeopleList:
+    """Active people by country: every country for coordinators, their own for focal points.
+
+    Countries without anyone enrolled are listed too (for coordinators), so a gap shows.
+    """
+    if country_code is not None:
+        country_code = country_code.upper()
+        if session.get(Country, country_code) is None:
+            raise UnknownCountry(country=country_code)
+    if not actor.is_coordinator:
+        own = actor.require_focal_point()
+        if country_code is not None and country_code != own:
+            raise PermissionDenied(needed="country", country=country_code)
+        country_code = own
+    cycle = _open_cycle(session)
+    query = select(Person).where(col(Person.active).is_(True))
+    if country_code is not None:
+        query = query.where(col(Person.country_code) == country_code)
+    people = session.exec(query.order_by(col(Person.display_name), col(Person.id))).all()
+
+    codes: list[str | None]
+    if country_code is not None:
+        codes = [country_code]
+    else:
+        codes = [None, *session.exec(select(Country.code).order_by(col(Country.code))).all()]
+    groups = {code: CountryPeople(code, [], []) for code in codes}
+    for person in people:
+        group = groups.get(person.country_code)
+        if group is None:  # a country removed from the table by hand: still show the person
+            group = groups[person.country_code] = CountryPeople(person.country_code, [], [])
+        row = _row(person, cycle.id if cycle else None, now)
+        (group.coordinators if row.role is Role.COORDINATOR else group.focal_points).append(row)
+    kept = [
+        group
+        for group in groups.values()
+        if group.country_code is not None or group.coordinators or group.focal_points
+    ]
+    return PeopleList(kept, can_revoke=actor.is_coordinator, country_filter=country_code)
+
+
+# --------------------------------------------------------------------------- revoking
+
+
+def _revocable(
+    session: Session, actor: Actor, person_id: int, config_admins: Collection[int]
+) -> Person:
+    """The person `actor` may revoke, or the reason why not (as a ServiceError)."""
+    actor.require_coordinator()
+    person = session.get(Person, person_id)
+    if person is None or not person.active:
+        raise UnknownPerson(person=person_id)
+    if person.id == actor.person_id:
+        raise PermissionDenied(needed="not_self")
+    if person.role == Role.COORDINATOR.value:
+        # Only administrators invite coordinators; only they remove one.
+        actor.require_admin()
+    if person.is_admin and person.telegram_id in config_admins:
+        # Listed in NORMSBOT_ADMINS: their next /start would make them an admin again.
+        raise PermissionDenied(needed="configured_admin")
+    return person
+
+
+def revoke_preview(
+    session: Session, *, actor: Actor, person_id: int, config_admins: Collection[int], now: datetime
+) -> PersonRow:
+    """Who would lose access (for the confirm screen); raises if `actor` may not revoke them."""
+    person = _revocable(session, actor, person_id, config_admins)
+    cycle = _open_cycle(session)
+    return _row(person, cycle.id if cycle else None, now)
+
+
+def revoke(
+    session: Session, *, actor: Actor, person_id: int, config_admins: Collection[int], now: datetime
+) -> PersonRow:
+    """Remove a person's access. Nothing else is deleted: their answers keep their name."""
+    person = _revocable(session, actor, person_id, config_admins)
+    person.active = False
+    session.add(person)
+    session.flush()
+    cycle = _open_cycle(session)
+    return _row(person, cycle.id if cycle else None, now)

@@ -30,6 +30,7 @@ from bot.services.errors import (
     TooLong,
     UnknownItem,
 )
+from bot.services.submission import is_submitted, reopen_after_change
 
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 URL_MAX = 1000
@@ -79,6 +80,7 @@ class AnswerState:
     evidence_file_id: str | None = None
     updated_by: str | None = None
     updated_at: datetime | None = None
+    from_baseline: bool = False  # copied from the last cycle: to confirm or change
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class ItemScreen:
     notice_status: str | None = None
     pending_kind: str | None = None
     pending_preview: str | None = None
+    reopened: bool = False  # this action reopened the submitted report
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ class DoneScreen:
     version: int
     notice: Notice | None = None
     notice_status: str | None = None
+    reopened: bool = False  # this action reopened the submitted report
+    submitted: bool = False  # the country's report is submitted
 
 
 Screen = ItemScreen | DoneScreen
@@ -140,6 +145,7 @@ class Progress:
     by_status: dict[str, int]
     sections: list[SectionProgress]
     version: int
+    to_confirm: int = 0  # copied from the last cycle, not yet confirmed
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,7 @@ class ReviewItem:
     skipped: bool
     has_comment: bool
     has_evidence: bool
+    from_baseline: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,6 +177,7 @@ class _Context:
     checklist: Checklist
     cursor: Cursor
     answers: dict[str, Answer] = field(default_factory=dict)
+    reopened: bool = False  # a change reopened the country's submitted report
 
 
 def _load(
@@ -209,7 +217,7 @@ def _load(
 def _first_open(checklist: Checklist, answers: dict[str, Answer]) -> str | None:
     for item in checklist.items:
         answer = answers.get(item.id)
-        if answer is None or answer.status is None:
+        if answer is None or answer.status is None or answer.baseline:
             return item.id
     return None
 
@@ -259,11 +267,11 @@ def _change(
     old = getattr(answer, field_name)
     old_text: str | None
     new_text: str | None
-    if field_name == "skipped":
+    if field_name in ("skipped", "baseline"):
         old_text, new_text = str(bool(old)).lower(), str(new == "true").lower()
         if old_text == new_text:
             return False
-        answer.skipped = new == "true"
+        setattr(answer, field_name, new == "true")
     else:
         if old == new:
             return False
@@ -288,7 +296,21 @@ def _change(
             changed_at=now,
         )
     )
+    _reopen_if_submitted(session, ctx, now)
     return True
+
+
+def _reopen_if_submitted(session: Session, ctx: _Context, now: datetime) -> None:
+    """A change after /submit reopens the country's report (see `submission`)."""
+    assert ctx.cycle.id is not None
+    if reopen_after_change(
+        session,
+        cycle_id=ctx.cycle.id,
+        country_code=ctx.country,
+        person_id=ctx.actor.person_id,
+        now=now,
+    ):
+        ctx.reopened = True
 
 
 def _set_evidence(
@@ -324,6 +346,7 @@ def _set_evidence(
             changed_at=now,
         )
     )
+    _reopen_if_submitted(session, ctx, now)
 
 
 def _evidence_text(answer: Answer) -> str | None:
@@ -348,6 +371,7 @@ def _answer_state(session: Session, answer: Answer | None) -> AnswerState:
         evidence_file_id=answer.evidence_file_id,
         updated_by=author.display_name if author else None,
         updated_at=answer.updated_at,
+        from_baseline=answer.baseline,
     )
 
 
@@ -359,7 +383,7 @@ def _screen(
     notice_status: str | None = None,
 ) -> Screen:
     cursor, checklist = ctx.cursor, ctx.checklist
-    answered = sum(1 for a in ctx.answers.values() if a.status is not None)
+    answered = sum(1 for a in ctx.answers.values() if a.status is not None and not a.baseline)
     assert ctx.cycle.id is not None
     if cursor.item_id is None:
         return DoneScreen(
@@ -372,6 +396,8 @@ def _screen(
             version=cursor.version,
             notice=notice,
             notice_status=notice_status,
+            reopened=ctx.reopened,
+            submitted=is_submitted(session, ctx.cycle.id, ctx.country),
         )
     item = checklist.item(cursor.item_id)
     pending = json.loads(cursor.pending) if cursor.pending else None
@@ -390,6 +416,7 @@ def _screen(
         notice_status=notice_status,
         pending_kind=pending["kind"] if pending else None,
         pending_preview=(pending.get("text") or pending.get("file_name")) if pending else None,
+        reopened=ctx.reopened,
     )
 
 
@@ -498,6 +525,7 @@ def act(
         answer = _answer_for(session, ctx, current, now)
         _change(session, ctx, answer, "status", status, now)
         _change(session, ctx, answer, "skipped", "false", now)
+        _change(session, ctx, answer, "baseline", "false", now)  # confirmed or changed
         _move(ctx, checklist.next_item_id(current), now)
         notice, notice_status = Notice.RECORDED, status
     elif action is Action.SKIP:
@@ -671,7 +699,7 @@ def progress(
         counts: Counter[str] = Counter()
         for item in section.items:
             answer = ctx.answers.get(item.id)
-            if answer is not None and answer.status is not None:
+            if answer is not None and answer.status is not None and not answer.baseline:
                 counts[answer.status] += 1
         by_status.update(counts)
         sections.append(
@@ -690,6 +718,7 @@ def progress(
         by_status=dict(by_status),
         sections=sections,
         version=ctx.cursor.version,
+        to_confirm=sum(1 for a in ctx.answers.values() if a.baseline),
     )
 
 
@@ -723,6 +752,7 @@ def review_section(
                 skipped=bool(answer and answer.skipped),
                 has_comment=bool(answer and answer.comment),
                 has_evidence=bool(answer and answer.evidence_kind),
+                from_baseline=bool(answer and answer.baseline),
             )
         )
     return ReviewSection(ctx.checklist, section_id, items, ctx.cursor.version)

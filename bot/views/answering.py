@@ -59,6 +59,13 @@ def _notice_line(t: Translator, screen: Screen, previous_item: str | None = None
     return "✔️ " + texts[notice] if notice is not Notice.BAD_LINK else "⚠️ " + texts[notice]
 
 
+def _reopened_line(t: Translator) -> str:
+    return "🔓 " + t.gettext(
+        "Your country's report had been submitted; this change reopened it. Send /submit again "
+        "when you are done."
+    )
+
+
 def render_screen(t: Translator, screen: Screen, *, timezone: str | None = None) -> Rendered:
     if isinstance(screen, DoneScreen):
         return render_done(t, screen)
@@ -71,6 +78,8 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
     notice = _notice_line(t, screen)
     if notice:
         lines += [notice, ""]
+    if screen.reopened:
+        lines += [_reopened_line(t), ""]
     lines.append(
         "<b>"
         + t.gettext("Norm {norm}: {label}").format(
@@ -83,6 +92,7 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
             position=t.number(screen.position), total=t.number(screen.total)
         )
         + " · "
+        # TRANSLATORS: follows "Item 7 / 48 · ": how many items of the checklist have a status.
         + t.gettext("{answered} answered").format(answered=t.number(screen.answered))
     )
     lines += ["", f"<b>{esc(item)}</b> {esc(item_text(t, checklist, item))}", ""]
@@ -93,10 +103,13 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
         status=status_with_emoji(t, answer.status, answer.skipped)
     )
     if answer.updated_by and answer.updated_at and (answer.status or answer.comment):
+        # TRANSLATORS: after "Answer: Implemented — ": who gave the answer, and on which date.
         current += " — " + t.gettext("{name}, {date}").format(
             name=esc(answer.updated_by), date=t.date(answer.updated_at, timezone)
         )
     lines.append(current)
+    if answer.from_baseline:
+        lines.append("↩️ " + t.gettext("From the last cycle: tap a status to confirm or change it."))
     if answer.comment:
         lines.append("💬 " + esc(shorten(answer.comment, 600)))
     if answer.evidence_kind:
@@ -174,6 +187,8 @@ def render_done(t: Translator, screen: DoneScreen) -> Rendered:
     notice = _notice_line(t, screen)
     if notice:
         lines += [notice, ""]
+    if screen.reopened:
+        lines += [_reopened_line(t), ""]
     lines.append("🏁 " + t.gettext("You have reached the end of the checklist."))
     lines.append(
         t.gettext("{answered} of {total} items answered.").format(
@@ -189,6 +204,8 @@ def render_done(t: Translator, screen: DoneScreen) -> Rendered:
         )
     else:
         lines.append(t.gettext("Every item has an answer. Thank you!"))
+    if not screen.submitted and screen.answered + screen.skipped >= screen.total:
+        lines.append(t.gettext("When you are ready, send /submit to submit your country's report."))
     v = screen.version
     rows: list[list[tuple[str, str]]] = []
     if screen.first_open_item:
@@ -250,7 +267,11 @@ def render_review_section(t: Translator, review: ReviewSection) -> Rendered:
     ]
     buttons = []
     for item in review.items:
-        marks = ("💬" if item.has_comment else "") + ("📎" if item.has_evidence else "")
+        marks = (
+            ("↩️" if item.from_baseline else "")
+            + ("💬" if item.has_comment else "")
+            + ("📎" if item.has_evidence else "")
+        )
         lines.append(
             f"{emoji_of(item.status, item.skipped)} <b>{esc(item.item_id)}</b> "
             + esc(shorten(item_text(t, checklist, item.item_id), 90))
@@ -294,9 +315,18 @@ def render_progress(t: Translator, progress: Progress, *, timezone: str | None) 
             f"{t.number(progress.by_status.get(status, 0))}"
         )
     open_count = progress.total - progress.answered
-    lines.append(f"{emoji_of(None)} {t.gettext('Open')}: {t.number(open_count)}")
+    # Labels are looked up outside the f-strings: Babel's extractor cannot see into them.
+    open_label, skipped_label = t.pgettext("status", "Open"), t.pgettext("status", "Skipped")
+    lines.append(f"{emoji_of(None)} {open_label}: {t.number(open_count)}")
     if progress.skipped:
-        lines.append(f"{emoji_of(None, True)} {t.gettext('Skipped')}: {t.number(progress.skipped)}")
+        lines.append(f"{emoji_of(None, True)} {skipped_label}: {t.number(progress.skipped)}")
+    if progress.to_confirm:
+        lines.append(
+            "↩️ "
+            + t.gettext("From the last cycle, to confirm: {count}").format(
+                count=t.number(progress.to_confirm)
+            )
+        )
     lines.append("")
     for section in progress.sections:
         lines.append(

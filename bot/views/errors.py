@@ -45,8 +45,22 @@ def error_text(t: Translator, error: ServiceError) -> str:
             return "🔒 " + t.gettext("Only administrators can do this.")
         if needed == "country":
             return "🔒 " + t.gettext("You can only see your own country's report.")
+        if needed == "national_lead":
+            return "🔒 " + t.gettext("Only your country's national lead can sign off the report.")
+        if needed == "not_self":
+            return "🔒 " + t.gettext("You cannot remove your own access.")
+        if needed == "configured_admin":
+            return "🔒 " + t.gettext(
+                "This administrator is named in the bot's settings (NORMSBOT_ADMINS). Remove "
+                "them there; otherwise their next /start makes them an administrator again."
+            )
         return "🔒 " + t.gettext("Only coordinators can do this.")
     if code == "no_open_cycle":
+        if details.get("closed_title"):
+            return "ℹ️ " + t.gettext(
+                "The reporting cycle “{title}” is closed and its answers can no longer change. "
+                "You will hear from the bot when the next cycle opens."
+            ).format(title=esc(details["closed_title"]))
         return "ℹ️ " + t.gettext("There is no open reporting cycle at the moment.")
     if code == "cycle_closed":
         return "🔒 " + t.gettext(
@@ -67,6 +81,26 @@ def error_text(t: Translator, error: ServiceError) -> str:
             "Your text has {length} characters; the limit is {limit}. Please shorten it and "
             "send it again. Nothing was saved."
         ).format(length=t.number(details["length"]), limit=t.number(details["limit"]))
+    if code == "unknown_person":
+        return "⚠️ " + t.gettext("There is nobody with number #{number}. See /people.").format(
+            number=esc(details.get("person", ""))
+        )
     if code == "invalid_input":
+        what = details.get("what")
+        if what == "title":
+            return "⚠️ " + t.gettext("Please give the cycle a title.")
+        if what == "title_long":
+            return "⚠️ " + t.gettext(
+                "The title is too long; the limit is {limit} characters."
+            ).format(limit=t.number(details["limit"]))
+        if what == "deadline_past":
+            return "⚠️ " + t.gettext("The deadline must be in the future.")
+        if what == "checklist_version":
+            return "⚠️ " + t.gettext(
+                "There is no checklist version “{version}”. Loaded versions: {versions}."
+            ).format(
+                version=esc(details.get("value", "")),
+                versions=esc(", ".join(details.get("known", []))),
+            )
         return "⚠️ " + t.gettext("That did not work. Please try again.")
     return "⚠️ " + t.gettext("Something went wrong. Nothing you already recorded is lost.")

@@ -1,0 +1,228 @@
+"""A country's report in a cycle: submitting it, the national lead's sign-off, reopening.
+
+A focal point submits when every item has a status or was knowingly skipped (an answer copied
+from the previous cycle counts as open until confirmed). Coordinators and the country's
+national lead are told. Any later change to an answer reopens the report: `submitted_at` and
+the sign-off are cleared, `reopened_at/by` record who reopened it and when, and the focal
+point is asked to submit again. The national lead's sign-off marks a submitted report final.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot.checklist import ChecklistRegistry
+from bot.models import Answer, CountryReport, Cycle, Person
+from bot.services.actors import Actor, touch
+from bot.services.cycles import checklist_of, require_open_cycle
+from bot.services.errors import PermissionDenied
+from bot.services.people import Recipient, coordinator_recipients, national_lead_recipients
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    ALREADY = "already"  # submitted (or signed off) before: nothing changed
+    INCOMPLETE = "incomplete"  # items still open: not submitted
+    NOT_SUBMITTED = "not_submitted"  # sign-off asked for a report not submitted
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What /submit or /signoff did, and whom the handler tells about it."""
+
+    outcome: Outcome
+    cycle_id: int
+    cycle_title: str
+    country_code: str
+    total: int
+    answered: int
+    skipped: int
+    open_items: list[str]  # no status, not skipped
+    to_confirm: list[str]  # copied from the last cycle, not yet confirmed
+    by_name: str
+    at: datetime | None
+    has_national_lead: bool
+    tell: list[Recipient]  # coordinators to be told
+    leads: list[Recipient]  # the country's national lead(s), to be asked for the sign-off
+
+
+def _report(session: Session, cycle_id: int, country_code: str) -> CountryReport | None:
+    return session.exec(
+        select(CountryReport).where(
+            CountryReport.cycle_id == cycle_id, CountryReport.country_code == country_code
+        )
+    ).first()
+
+
+def _result(
+    session: Session,
+    cycle: Cycle,
+    checklists: ChecklistRegistry,
+    country_code: str,
+    actor: Actor,
+    outcome: Outcome,
+    at: datetime | None,
+    tell: list[Recipient],
+    leads: list[Recipient] | None = None,
+) -> ReportResult:
+    assert cycle.id is not None
+    checklist = checklist_of(cycle, checklists)
+    answers = {
+        answer.item_id: answer
+        for answer in session.exec(
+            select(Answer).where(Answer.cycle_id == cycle.id, Answer.country_code == country_code)
+        ).all()
+    }
+    open_items, to_confirm = [], []
+    answered = skipped = 0
+    for item in checklist.items:
+        answer = answers.get(item.id)
+        if answer is not None and answer.baseline:
+            to_confirm.append(item.id)
+        elif answer is not None and answer.status is not None:
+            answered += 1
+        elif answer is not None and answer.skipped:
+            skipped += 1
+        else:
+            open_items.append(item.id)
+    if outcome is Outcome.DONE and (open_items or to_confirm):
+        outcome = Outcome.INCOMPLETE
+    national_leads = national_lead_recipients(session, country_code)
+    return ReportResult(
+        outcome=outcome,
+        cycle_id=cycle.id,
+        cycle_title=cycle.title,
+        country_code=country_code,
+        total=len(checklist.items),
+        answered=answered,
+        skipped=skipped,
+        open_items=open_items,
+        to_confirm=to_confirm,
+        by_name=actor.display_name,
+        at=at,
+        has_national_lead=bool(national_leads),
+        tell=tell,
+        leads=leads or [],
+    )
+
+
+def submit_report(
+    session: Session, *, actor: Actor, checklists: ChecklistRegistry, now: datetime
+) -> ReportResult:
+    """/submit: record the submission when nothing is open; else say what is still open."""
+    country = actor.require_focal_point()
+    cycle = require_open_cycle(session)
+    assert cycle.id is not None
+    touch(session, actor, now)
+    report = _report(session, cycle.id, country)
+    if report is not None and report.submitted_at is not None:
+        return _result(
+            session, cycle, checklists, country, actor, Outcome.ALREADY, report.submitted_at, []
+        )
+    check = _result(session, cycle, checklists, country, actor, Outcome.DONE, now, [])
+    if check.outcome is Outcome.INCOMPLETE:
+        return check
+    if report is None:
+        report = CountryReport(cycle_id=cycle.id, country_code=country)
+    report.submitted_at, report.submitted_by = now, actor.person_id
+    report.signed_off_at, report.signed_off_by = None, None
+    session.add(report)
+    leads = national_lead_recipients(session, country, exclude=actor.person_id)
+    lead_ids = {lead.person_id for lead in leads}
+    tell = [
+        recipient
+        for recipient in coordinator_recipients(session, exclude=actor.person_id)
+        if recipient.person_id not in lead_ids  # a coordinator who leads gets the lead's text
+    ]
+    return _result(session, cycle, checklists, country, actor, Outcome.DONE, now, tell, leads)
+
+
+def sign_off(
+    session: Session, *, actor: Actor, checklists: ChecklistRegistry, now: datetime
+) -> ReportResult:
+    """/signoff by the country's national lead: the submitted report becomes final."""
+    if not actor.is_national_lead or actor.country_code is None:
+        raise PermissionDenied(needed="national_lead")
+    country = actor.country_code
+    cycle = require_open_cycle(session)
+    assert cycle.id is not None
+    touch(session, actor, now)
+    report = _report(session, cycle.id, country)
+    if report is None or report.submitted_at is None:
+        return _result(session, cycle, checklists, country, actor, Outcome.NOT_SUBMITTED, None, [])
+    if report.signed_off_at is not None:
+        return _result(
+            session, cycle, checklists, country, actor, Outcome.ALREADY, report.signed_off_at, []
+        )
+    report.signed_off_at, report.signed_off_by = now, actor.person_id
+    session.add(report)
+    tell = coordinator_recipients(session, exclude=actor.person_id)
+    return _result(session, cycle, checklists, country, actor, Outcome.DONE, now, tell)
+
+
+def reopen_after_change(
+    session: Session, *, cycle_id: int, country_code: str, person_id: int, now: datetime
+) -> bool:
+    """An answer changed: a submitted report is reopened (and loses its sign-off).
+
+    Called by the answering flow in the same transaction as the change; one conditional
+    UPDATE, so it costs nothing when the report was not submitted. True when it reopened.
+    """
+    result = session.execute(
+        sa.update(CountryReport)
+        .where(
+            col(CountryReport.cycle_id) == cycle_id,
+            col(CountryReport.country_code) == country_code,
+            col(CountryReport.submitted_at).is_not(None),
+        )
+        .values(
+            submitted_at=None,
+            submitted_by=None,
+            signed_off_at=None,
+            signed_off_by=None,
+            reopened_at=now,
+            reopened_by=person_id,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ReportState:
+    """Where a country's report stands, with names for the people involved."""
+
+    submitted_at: datetime | None
+    submitted_by: str | None
+    signed_off_at: datetime | None
+    signed_off_by: str | None
+    reopened_at: datetime | None
+    reopened_by: str | None
+
+
+def report_state(session: Session, cycle_id: int, country_code: str) -> ReportState:
+    report = _report(session, cycle_id, country_code)
+    if report is None:
+        return ReportState(None, None, None, None, None, None)
+
+    def name(person_id: int | None) -> str | None:
+        person = session.get(Person, person_id) if person_id else None
+        return person.display_name if person else None
+
+    return ReportState(
+        report.submitted_at,
+        name(report.submitted_by),
+        report.signed_off_at,
+        name(report.signed_off_by),
+        report.reopened_at,
+        name(report.reopened_by),
+    )
+
+
+def is_submitted(session: Session, cycle_id: int, country_code: str) -> bool:
+    report = _report(session, cycle_id, country_code)
+    return report is not None and report.submitted_at is not None
