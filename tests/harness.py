@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.fakeapi import FakeBotAPI, FakeTelegram, FakeUser, Msg
 from bot.telegram.app import build_application, polling
+from bot.telegram.jobs import SweepReport, run_sweep
 from bot.telegram.runtime import App, Runtime
 
 TOKEN = "123456789:TEST-token-for-the-fake-bot-api-000000"
@@ -36,6 +37,7 @@ def make_settings(api: FakeBotAPI, db: Database, **overrides: Any) -> Settings:
         "admins": [ADMIN_ID],
         "poll_timeout": 1,
         "sweep_interval_seconds": 3600,  # tests run the sweeper themselves, with their clock
+        "sweep_on_start": False,  # … also right after a start: `await harness.sweep()`
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -76,6 +78,11 @@ class BotHarness:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+    async def sweep(self) -> SweepReport:
+        """Run the sweeper once, now, as its periodic job would: plan, then send what is due."""
+        assert self.app is not None, "the bot is not running"
+        return await run_sweep(self.app)
 
     @property
     def runtime(self) -> Runtime:

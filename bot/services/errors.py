@@ -65,3 +65,9 @@ class UnknownPerson(ServiceError):
     """No active person with this number (see /people)."""
 
     code = "unknown_person"
+
+
+class OldReminder(ServiceError):
+    """A reminder's button from an earlier reporting cycle (or someone else's reminder)."""
+
+    code = "old_reminder"

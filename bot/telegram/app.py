@@ -15,12 +15,12 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defau
 
 from bot.telegram import jobs, menus
 from bot.telegram.common import identify
-from bot.telegram.handlers import answering, general, invites, start
+from bot.telegram.handlers import answering, general, invites, reminders, start
 from bot.telegram.runtime import App, Runtime, attach
 
 log = logging.getLogger(__name__)
 
-HANDLER_MODULES = (start, answering, invites, general)
+HANDLER_MODULES = (start, answering, invites, reminders, general)
 
 
 def build_application(rt: Runtime) -> App:

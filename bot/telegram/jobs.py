@@ -1,28 +1,119 @@
 """The one periodic job: every `sweep_interval_seconds` it reads due work from the database.
 
-Reminders and digests are planned as `Delivery` rows; the sweeper plans what is due next and
-sends what is due now. Nothing about them lives only in this process's memory.
+Reminders and digests are planned as `Delivery` rows; the sweeper (1) plans what is due next
+for every focal point and coordinator, then (2) claims and sends what is due now (see
+`sender.py`). Nothing about them lives only in this process's memory: a restarted process, or
+a second one on the same PostgreSQL, carries on from the rows. The lock below only stops one
+process from running two sweeps at once (a long backlog can outlast the interval).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass, field
 
 from telegram.ext import ContextTypes
 
-from bot.telegram.runtime import App, Runtime, runtime
+from bot.services.digests import DigestPolicy, plan_digests
+from bot.services.reminders import ReminderPolicy, plan_reminders
+from bot.telegram.runtime import App, Runtime
+from bot.telegram.sender import ChatPacer, SendReport, send_due
 
 log = logging.getLogger(__name__)
 
+STATE_KEY = "normsbot.sweeper"
+
+
+@dataclass
+class SweepReport:
+    reminders_planned: int = 0
+    digests_planned: int = 0
+    sent: SendReport = field(default_factory=SendReport)
+
+
+@dataclass
+class _State:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    again: bool = False  # something became due while a sweep ran: send once more after it
+    pacer: ChatPacer = field(default_factory=ChatPacer)
+
+
+def _state(application: App) -> _State:
+    state = application.bot_data.get(STATE_KEY)
+    if not isinstance(state, _State):
+        state = _State()
+        application.bot_data[STATE_KEY] = state
+    return state
+
+
+async def plan(rt: Runtime) -> tuple[int, int]:
+    """Plan reminders and digests, each in its own transaction. Returns the rows planned."""
+    now = rt.clock.now()
+    reminders = await rt.db.run(
+        plan_reminders,
+        checklists=rt.checklists,
+        policy=ReminderPolicy.from_settings(rt.settings),
+        now=now,
+    )
+    digests = await rt.db.run(plan_digests, policy=DigestPolicy.from_settings(rt.settings), now=now)
+    return reminders.planned, digests
+
+
+async def run_sweep(application: App, *, planning: bool = True) -> SweepReport:
+    """One sweep: plan, then send everything due. A sweep asked for while one runs is folded
+    into it (it sends once more at its end) rather than run beside it."""
+    rt: Runtime = application.bot_data["normsbot"]
+    state = _state(application)
+    report = SweepReport()
+    if state.lock.locked():
+        state.again = True
+        return report
+    async with state.lock:
+        if planning:
+            try:
+                report.reminders_planned, report.digests_planned = await plan(rt)
+            except Exception:  # sending what is already planned must not depend on it
+                log.exception("planning reminders and digests failed")
+        while True:
+            state.again = False
+            sent = await send_due(application.bot, rt, state.pacer)
+            for name in ("claimed", "sent", "retry", "failed", "unreachable", "lost"):
+                setattr(report.sent, name, getattr(report.sent, name) + getattr(sent, name))
+            if not state.again:
+                break
+    if report.sent.claimed:
+        log.info("sweep: %s", report)
+    return report
+
 
 async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
-    rt = runtime(context)
-    log.debug("sweep at %s", rt.clock.now().isoformat())
+    """The JobQueue's callback: a full sweep."""
+    try:
+        await run_sweep(context.application)
+    except Exception:
+        log.exception("the sweep failed; the next one tries again")
+
+
+async def send_now(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A one-off job after /remind: send what is due without waiting for the next sweep."""
+    try:
+        await run_sweep(context.application, planning=False)
+    except Exception:
+        log.exception("sending the nudges failed; the next sweep tries again")
 
 
 def schedule(application: App, rt: Runtime) -> None:
     if application.job_queue is None:
         raise RuntimeError("python-telegram-bot was installed without its job-queue extra")
+    interval = rt.settings.sweep_interval_seconds
     application.job_queue.run_repeating(
-        sweep, interval=rt.settings.sweep_interval_seconds, first=1.0, name="sweeper"
+        sweep,
+        interval=interval,
+        # Right after a start the sweeper sends what fell due while the bot was down.
+        first=1.0 if rt.settings.sweep_on_start else interval,
+        name="sweeper",
+        # A sweep that outlasts the interval (a long backlog) is not run twice at once: the
+        # tick that comes meanwhile returns at once and asks the running sweep to look again.
+        job_kwargs={"max_instances": 2, "coalesce": True, "misfire_grace_time": None},
     )

@@ -103,4 +103,8 @@ def error_text(t: Translator, error: ServiceError) -> str:
                 versions=esc(", ".join(details.get("known", []))),
             )
         return "⚠️ " + t.gettext("That did not work. Please try again.")
+    if code == "old_reminder":
+        return "ℹ️ " + t.gettext(
+            "This reminder belongs to an earlier reporting cycle; nothing was changed."
+        )
     return "⚠️ " + t.gettext("Something went wrong. Nothing you already recorded is lost.")

@@ -1,0 +1,441 @@
+"""Coordinators' digests: what changed since the last one, on a schedule in their own zone.
+
+By default weekly, Monday 09:00 in each coordinator's zone (their own, else their country's,
+else `coordinator_timezone`); daily if configured, or off for everyone (settings) or for one
+coordinator (/digest). One `Delivery` row per coordinator and slot (`digest:2026-W10`): two
+processes or a restart never send a slot twice, and a bot that was down sends one digest when
+it is back, never one per missed slot (only the latest slot is planned; older plans are
+cancelled as superseded).
+
+A digest tells: answers changed since the last digest (per country), new submissions, who is
+behind relative to the deadline (their share of answered items below the share of the cycle's
+time gone), and who is unreachable (blocked the bot).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, col, func, select
+
+from bot.checklist import ChecklistRegistry
+from bot.models import (
+    AnswerRevision,
+    Country,
+    CountryReport,
+    Delivery,
+    DeliveryStatus,
+    Person,
+    Role,
+)
+from bot.services import deliveries
+from bot.services.actors import Actor, person_of
+from bot.services.cycles import open_cycle
+from bot.services.deliveries import Claimed, DeliveryKind, DeliveryPolicy
+from bot.services.reminders import country_states, cycle_checklist
+from bot.services.schedule import (
+    OFFICE_HOURS,
+    DigestFrequency,
+    DigestSlot,
+    WorkingHours,
+    digest_slot,
+    zone,
+    zone_name,
+)
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+LATE = timedelta(hours=1)  # a digest later than this waits for working hours (see `_verdict`)
+
+
+@dataclass(frozen=True)
+class DigestPolicy:
+    enabled: bool = True
+    frequency: DigestFrequency = DigestFrequency.WEEKLY
+    weekday: int = 0
+    at: time = time(9, 0)
+    default_timezone: str = "Asia/Jakarta"
+    hours: WorkingHours = OFFICE_HOURS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DigestPolicy:
+        return cls(
+            enabled=settings.digest_enabled,
+            frequency=DigestFrequency(settings.digest_frequency),
+            weekday=settings.digest_weekday,
+            at=settings.digest_time,
+            default_timezone=settings.coordinator_timezone,
+            hours=WorkingHours(
+                frozenset(settings.work_days), settings.work_start, settings.work_end
+            ),
+        )
+
+    def slot(self, now: datetime, tz: tzinfo) -> DigestSlot:
+        return digest_slot(now, tz, frequency=self.frequency, weekday=self.weekday, at=self.at)
+
+
+def _timezone(person: Person, country: Country | None, policy: DigestPolicy) -> tzinfo:
+    return zone(person.timezone or (country.timezone if country else None), policy.default_timezone)
+
+
+def _coordinators(session: Session) -> list[tuple[Person, Country | None]]:
+    rows = session.exec(
+        select(Person, Country)
+        .join(Country, col(Country.code) == col(Person.country_code), isouter=True)
+        .where(col(Person.active).is_(True), col(Person.role) == Role.COORDINATOR.value)
+        .order_by(col(Person.id))
+    ).all()
+    return [(person, country) for person, country in rows]
+
+
+def _wants_digest(person: Person, policy: DigestPolicy) -> bool:
+    return policy.enabled and person.digest_enabled and person.unreachable_at is None
+
+
+def plan_digests(session: Session, *, policy: DigestPolicy, now: datetime) -> int:
+    """Plan each coordinator's latest digest slot; cancel older plans. Returns rows planned.
+
+    A slot that began before the coordinator enrolled is not theirs: a new coordinator's
+    first digest is the next one, not one right away.
+    """
+    if not deliveries.planning_lock(session, "digests"):
+        return 0
+    planned_rows: dict[int, list[Delivery]] = defaultdict(list)
+    for row in session.exec(
+        select(Delivery).where(
+            Delivery.kind == DeliveryKind.DIGEST.value,
+            Delivery.status == DeliveryStatus.PLANNED.value,
+        )
+    ).all():
+        planned_rows[row.recipient_id].append(row)
+    planned = 0
+    for person, country in _coordinators(session):
+        assert person.id is not None
+        rows = planned_rows.pop(person.id, [])
+        if not _wants_digest(person, policy):
+            for row in rows:
+                deliveries.cancel(session, row, "digest switched off")
+            continue
+        slot = policy.slot(now, _timezone(person, country, policy))
+        for row in rows:
+            if row.slot != slot.key:
+                deliveries.cancel(session, row, "superseded by a newer digest")
+        if person.created_at is not None and slot.due < person.created_at:
+            continue
+        if any(row.slot == slot.key for row in rows):
+            continue
+        planned += deliveries.plan(
+            session,
+            recipient_id=person.id,
+            kind=DeliveryKind.DIGEST,
+            slot=slot.key,
+            due_at=slot.due,
+            now=now,
+        )
+    for rows in planned_rows.values():  # no longer coordinators
+        for row in rows:
+            deliveries.cancel(session, row, "no longer a coordinator")
+    return planned
+
+
+# --------------------------------------------------------------------------- the content
+
+
+@dataclass(frozen=True)
+class CountryChange:
+    country_code: str
+    items_changed: int
+    answered: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Submission:
+    country_code: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Behind:
+    country_code: str
+    answered: int
+    total: int
+    expected: float  # the share of the cycle's time gone, 0..1
+    focal_points: int
+
+
+@dataclass(frozen=True)
+class UnreachablePerson:
+    name: str
+    country_code: str | None
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Digest:
+    since: datetime
+    until: datetime
+    cycle_title: str | None
+    deadline: datetime | None
+    deadline_passed: bool
+    changes: list[CountryChange]
+    submissions: list[Submission]
+    behind: list[Behind]
+    unreachable: list[UnreachablePerson]
+
+
+def build_digest(
+    session: Session, *, checklists: ChecklistRegistry, since: datetime, now: datetime
+) -> Digest:
+    """The digest's content for the window (since, now]."""
+    unreachable = [
+        UnreachablePerson(person.display_name, person.country_code, person.unreachable_at)
+        for person in session.exec(
+            select(Person)
+            .where(col(Person.active).is_(True), col(Person.unreachable_at).is_not(None))
+            .order_by(col(Person.country_code), col(Person.display_name))
+        ).all()
+        if person.unreachable_at is not None
+    ]
+    cycle = open_cycle(session)
+    checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
+    if cycle is None or checklist is None or cycle.id is None or cycle.opens_at is None:
+        return Digest(since, now, None, None, False, [], [], [], unreachable)
+    states = country_states(session, cycle, checklist)
+    changed = session.exec(
+        select(AnswerRevision.country_code, func.count(func.distinct(AnswerRevision.item_id)))
+        .where(
+            AnswerRevision.cycle_id == cycle.id,
+            col(AnswerRevision.changed_at) > since,
+            col(AnswerRevision.changed_at) <= now,
+            AnswerRevision.field != "copied",  # a baseline copied when the cycle opened
+        )
+        .group_by(col(AnswerRevision.country_code))
+    ).all()
+    changes = sorted(
+        (
+            CountryChange(code, int(count), states[code].answered, states[code].total)
+            for code, count in changed
+            if code in states
+        ),
+        key=lambda change: (-change.items_changed, change.country_code),
+    )
+    submissions = [
+        Submission(report.country_code, report.submitted_at)
+        for report in session.exec(
+            select(CountryReport)
+            .where(
+                CountryReport.cycle_id == cycle.id,
+                col(CountryReport.submitted_at) > since,
+                col(CountryReport.submitted_at) <= now,
+            )
+            .order_by(col(CountryReport.submitted_at))
+        ).all()
+        if report.submitted_at is not None
+    ]
+    focal_points: dict[str, int] = defaultdict(int)
+    for code in session.exec(
+        select(Person.country_code).where(
+            col(Person.active).is_(True),
+            col(Person.role) == Role.FOCAL_POINT.value,
+            col(Person.country_code).is_not(None),
+        )
+    ).all():
+        focal_points[code or ""] += 1
+    behind = []
+    deadline = cycle.deadline
+    if deadline is not None and deadline > cycle.opens_at:
+        expected = min(1.0, max(0.0, (now - cycle.opens_at) / (deadline - cycle.opens_at)))
+        for code, state in states.items():
+            if not state.complete and state.answered < expected * state.total:
+                behind.append(
+                    Behind(code, state.answered, state.total, expected, focal_points[code])
+                )
+        behind.sort(key=lambda b: (b.answered / b.total if b.total else 0, b.country_code))
+    return Digest(
+        since=since,
+        until=now,
+        cycle_title=cycle.title,
+        deadline=deadline,
+        deadline_passed=deadline is not None and now >= deadline,
+        changes=changes,
+        submissions=submissions,
+        behind=behind,
+        unreachable=unreachable,
+    )
+
+
+def _last_sent(session: Session, person_id: int) -> datetime | None:
+    last: datetime | None = session.exec(
+        select(func.max(Delivery.sent_at)).where(
+            Delivery.recipient_id == person_id,
+            Delivery.kind == DeliveryKind.DIGEST.value,
+            Delivery.status == DeliveryStatus.SENT.value,
+        )
+    ).one()
+    if last is not None and last.tzinfo is None:  # SQLite hands aggregates back naive
+        last = last.replace(tzinfo=UTC)
+    return last
+
+
+def _since(session: Session, person: Person, slot: DigestSlot, now: datetime) -> datetime:
+    """Since the coordinator's last digest; the first one covers the time since they enrolled."""
+    assert person.id is not None
+    last = _last_sent(session, person.id)
+    if last is not None:
+        return last
+    return person.created_at or min(slot.due, now) - slot.period
+
+
+# --------------------------------------------------------------------------- sending
+
+
+@dataclass(frozen=True)
+class DigestMessage:
+    delivery_id: int
+    claimer: str
+    chat_id: int
+    locale: str | None
+    telegram_language: str | None
+    timezone: str
+    frequency: DigestFrequency
+    digest: Digest
+
+
+def claim_digests(
+    session: Session,
+    *,
+    claimer: str,
+    checklists: ChecklistRegistry,
+    policy: DigestPolicy,
+    delivery: DeliveryPolicy,
+    now: datetime,
+    limit: int,
+) -> Claimed[DigestMessage]:
+    """Claim due digests, check each again, and build those that may go now."""
+    rows = deliveries.claim_due(
+        session,
+        kinds=(DeliveryKind.DIGEST,),
+        claimer=claimer,
+        now=now,
+        limit=limit,
+        policy=delivery,
+    )
+    ready = []
+    for row in rows:
+        person = session.get(Person, row.recipient_id)
+        if (
+            person is None
+            or not person.active
+            or person.role != Role.COORDINATOR.value
+            or not _wants_digest(person, policy)
+        ):
+            deliveries.cancel(session, row, "digest no longer wanted")
+            continue
+        country = session.get(Country, person.country_code) if person.country_code else None
+        tz = _timezone(person, country, policy)
+        slot = policy.slot(now, tz)
+        if slot.key != row.slot:
+            deliveries.cancel(session, row, "superseded by a newer digest")
+            continue
+        assert row.due_at is not None and row.id is not None
+        if now - row.due_at > LATE and not policy.hours.is_open(now, tz):
+            # Late (the bot was down): wait for the morning rather than wake anyone.
+            deliveries.defer(session, row, policy.hours.next_opening(now, tz))
+            continue
+        digest = build_digest(
+            session, checklists=checklists, since=_since(session, person, slot, now), now=now
+        )
+        ready.append(
+            DigestMessage(
+                delivery_id=row.id,
+                claimer=claimer,
+                chat_id=person.telegram_id,
+                locale=person.locale,
+                telegram_language=person.telegram_language,
+                timezone=zone_name(tz),
+                frequency=policy.frequency,
+                digest=digest,
+            )
+        )
+    session.flush()
+    return Claimed(ready, len(rows))
+
+
+# --------------------------------------------------------------------------- /digest
+
+
+@dataclass(frozen=True)
+class DigestPreview:
+    digest: Digest
+    enabled: bool  # this coordinator gets digests
+    globally_enabled: bool
+    frequency: DigestFrequency
+    next_at: datetime | None
+    timezone: str
+
+
+def digest_preview(
+    session: Session,
+    *,
+    actor: Actor,
+    checklists: ChecklistRegistry,
+    policy: DigestPolicy,
+    now: datetime,
+) -> DigestPreview:
+    """/digest: the digest as it would be now (since the last one), and the coordinator's
+    setting. Nothing is recorded: the scheduled digest still covers the same window."""
+    actor.require_coordinator()
+    person = person_of(session, actor)
+    country = session.get(Country, person.country_code) if person.country_code else None
+    tz = _timezone(person, country, policy)
+    slot = policy.slot(now, tz)
+    digest = build_digest(
+        session, checklists=checklists, since=_since(session, person, slot, now), now=now
+    )
+    return _preview(person, digest, policy, tz, now)
+
+
+def _preview(
+    person: Person, digest: Digest, policy: DigestPolicy, tz: tzinfo, now: datetime
+) -> DigestPreview:
+    enabled = person.digest_enabled
+    next_at = None
+    if enabled and policy.enabled:
+        next_at = policy.slot(now, tz).due + policy.slot(now, tz).period
+    return DigestPreview(digest, enabled, policy.enabled, policy.frequency, next_at, zone_name(tz))
+
+
+def set_digest(
+    session: Session,
+    *,
+    actor: Actor,
+    enabled: bool,
+    checklists: ChecklistRegistry,
+    policy: DigestPolicy,
+    now: datetime,
+) -> DigestPreview:
+    """Switch this coordinator's digest on or off (the buttons under /digest)."""
+    actor.require_coordinator()
+    person = person_of(session, actor)
+    person.digest_enabled = enabled
+    session.add(person)
+    if not enabled:
+        assert person.id is not None
+        deliveries.cancel_planned(
+            session,
+            recipient_id=person.id,
+            kinds=(DeliveryKind.DIGEST,),
+            reason="digest switched off",
+        )
+    country = session.get(Country, person.country_code) if person.country_code else None
+    tz = _timezone(person, country, policy)
+    slot = policy.slot(now, tz)
+    digest = build_digest(
+        session, checklists=checklists, since=_since(session, person, slot, now), now=now
+    )
+    return _preview(person, digest, policy, tz, now)

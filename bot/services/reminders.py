@@ -1,0 +1,878 @@
+"""Reminders to focal points who have not finished: when, whether now, and what they say.
+
+The policy, in the words of the README ("Reminders and digests"):
+
+- Only active, reachable focal points of countries whose report for the open cycle is neither
+  complete (every item has a status) nor submitted, and who have not muted this cycle.
+- A first nudge `first_nudge` after enrolment or the person's last activity, repeated every
+  `idle` while they stay away; then the deadline's cadence (`days_before`, e.g. 14, 7, 3, 1
+  and 0 days before). Nudges for inactivity stop when a deadline reminder is due within
+  `idle` anyway, and never take the deadline reminders' share of the `cap` per cycle.
+- At least `min_gap` between two reminders to one person; never while they are answering
+  (active within `quiet`); only within their working hours: a reminder that falls outside
+  moves to the next opening (09:00 on the next working day), not to the middle of the night.
+
+Planning keeps one planned `Delivery` row per focal point: the next slot. Slot keys name what
+the reminder is for, so a slot is reminded once: `c<cycle>:d<days>-<deadline date>` before the
+deadline (a moved deadline starts a fresh cadence) and `c<cycle>:i<date>` after inactivity. A
+bot that was down sends the latest slot that fell due, once, never every missed one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot.checklist import Checklist, ChecklistRegistry
+from bot.models import Answer, Country, CountryReport, Cycle, Delivery, DeliveryStatus, Person, Role
+from bot.services import deliveries
+from bot.services.actors import Actor, person_of
+from bot.services.cycles import checklist_of, open_cycle, require_open_cycle
+from bot.services.deliveries import REMINDER_KINDS, Claimed, DeliveryKind, DeliveryPolicy
+from bot.services.errors import InvalidInput, OldReminder, UnknownCountry
+from bot.services.schedule import OFFICE_HOURS, WorkingHours, at_local, zone, zone_name
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    enabled: bool = True
+    first_nudge: timedelta = timedelta(days=3)
+    idle: timedelta = timedelta(days=7)
+    days_before: tuple[int, ...] = (14, 7, 3, 1, 0)
+    cap: int = 8
+    quiet: timedelta = timedelta(minutes=30)
+    min_gap: timedelta = timedelta(hours=20)
+    hours: WorkingHours = OFFICE_HOURS
+    default_timezone: str = "UTC"  # for a focal point whose country has no usable zone
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReminderPolicy:
+        return cls(
+            enabled=settings.reminders_enabled,
+            first_nudge=timedelta(days=settings.reminder_first_nudge_days),
+            idle=timedelta(days=settings.reminder_idle_days),
+            days_before=tuple(settings.reminder_days_before_deadline),
+            cap=settings.reminder_max_per_cycle,
+            quiet=timedelta(minutes=settings.reminder_quiet_minutes),
+            min_gap=timedelta(hours=settings.reminder_min_gap_hours),
+            hours=WorkingHours(
+                frozenset(settings.work_days), settings.work_start, settings.work_end
+            ),
+            default_timezone=settings.coordinator_timezone,
+        )
+
+
+# --------------------------------------------------------------------------- countries
+
+
+@dataclass(frozen=True)
+class CountryState:
+    """How far one country's report is: open items per norm, and whether it was submitted."""
+
+    total: int
+    open_by_section: tuple[tuple[str, int], ...]  # sections with open items, checklist order
+    submitted: bool
+
+    @property
+    def open_items(self) -> int:
+        return sum(count for _, count in self.open_by_section)
+
+    @property
+    def answered(self) -> int:
+        return self.total - self.open_items
+
+    @property
+    def complete(self) -> bool:
+        return self.submitted or self.open_items == 0
+
+
+def country_states(
+    session: Session, cycle: Cycle, checklist: Checklist, codes: Iterable[str] | None = None
+) -> dict[str, CountryState]:
+    """The state of each country's report in the cycle (of every country by default).
+
+    An item is open until it has a status; an answer copied from the previous cycle
+    (`Answer.baseline`) stays open until a focal point confirms it.
+    """
+    wanted = (
+        list(codes)
+        if codes is not None
+        else list(session.exec(select(Country.code).order_by(col(Country.code))).all())
+    )
+    answered: dict[str, set[str]] = defaultdict(set)
+    query = select(Answer.country_code, Answer.item_id).where(
+        Answer.cycle_id == cycle.id,
+        col(Answer.status).is_not(None),
+        col(Answer.baseline).is_(False),
+    )
+    if codes is not None:
+        query = query.where(col(Answer.country_code).in_(wanted))
+    for code, item_id in session.exec(query).all():
+        answered[code].add(item_id)
+    submitted = {
+        report.country_code
+        for report in session.exec(
+            select(CountryReport).where(
+                CountryReport.cycle_id == cycle.id, col(CountryReport.submitted_at).is_not(None)
+            )
+        ).all()
+        if report.reopened_at is None
+        or (report.submitted_at is not None and report.reopened_at <= report.submitted_at)
+    }
+    states = {}
+    for code in wanted:
+        done = answered.get(code, set())
+        open_by_section = tuple(
+            (section.id, count)
+            for section in checklist.sections
+            if (count := sum(1 for item in section.items if item.id not in done))
+        )
+        states[code] = CountryState(len(checklist.items), open_by_section, code in submitted)
+    return states
+
+
+def cycle_checklist(cycle: Cycle, checklists: ChecklistRegistry) -> Checklist | None:
+    try:
+        return checklist_of(cycle, checklists)
+    except KeyError:  # the cycle's checklist file was removed: nothing to count against
+        return None
+
+
+# --------------------------------------------------------------------------- slots
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One reminder the policy wants: `at` is its own time, `due` the first working moment."""
+
+    key: str
+    at: datetime
+    due: datetime
+    days_before: int | None = None  # deadline reminders: days before the deadline
+
+
+def deadline_slots(
+    *, cycle_id: int, deadline: datetime, policy: ReminderPolicy, tz: tzinfo
+) -> list[Slot]:
+    """The deadline cadence in the person's zone: `days` before the deadline's local day, at
+    the start of working hours. A slot whose next opening is after the deadline is dropped;
+    two that land on one opening (a weekend in between) become one, the closer to the end."""
+    local_deadline = deadline.astimezone(tz)
+    tag = local_deadline.strftime("%Y%m%d")
+    slots: list[Slot] = []
+    taken = set()
+    for days in sorted(set(policy.days_before)):
+        at = at_local(local_deadline.date() - timedelta(days=days), policy.hours.start, tz)
+        due = policy.hours.next_opening(at, tz)
+        if due > deadline or due in taken:
+            continue
+        taken.add(due)
+        slots.append(Slot(f"c{cycle_id}:d{days}-{tag}", at, due, days))
+    return sorted(slots, key=lambda slot: slot.due)
+
+
+def idle_slots(
+    *, cycle_id: int, anchor: datetime, policy: ReminderPolicy, tz: tzinfo, count: int
+) -> list[Slot]:
+    """Nudges after inactivity: `first_nudge` after the anchor, then every `idle`."""
+    slots = []
+    for n in range(count):
+        at = anchor + policy.first_nudge + n * policy.idle
+        key = f"c{cycle_id}:i{at.astimezone(tz):%Y%m%d}"
+        slots.append(Slot(key, at, policy.hours.next_opening(at, tz)))
+    return slots
+
+
+@dataclass(frozen=True)
+class ReminderHistory:
+    """What one person already had in this cycle."""
+
+    sent: int = 0  # automatic reminders sent or being sent (the cap counts these)
+    last_sent_at: datetime | None = None  # the latest reminder or coordinator's nudge
+    done: frozenset[str] = frozenset()  # slots claimed, sent, failed or cancelled
+
+
+def next_reminder(
+    *,
+    policy: ReminderPolicy,
+    tz: tzinfo,
+    cycle_id: int,
+    opens_at: datetime,
+    deadline: datetime | None,
+    enrolled_at: datetime | None,
+    last_active_at: datetime | None,
+    history: ReminderHistory,
+    now: datetime,
+) -> Slot | None:
+    """The next reminder slot for one focal point, or None (cap reached, nothing left).
+
+    Of the slots already due (the bot was down, say) only the latest counts; slots from
+    before the person's enrolment or their last reminder never come back.
+    """
+    if history.sent >= policy.cap:
+        return None
+    start = max(opens_at, enrolled_at or opens_at)
+    floor = history.last_sent_at
+
+    def fresh(slot: Slot) -> bool:
+        return (
+            slot.key not in history.done and slot.at >= start and (floor is None or slot.at > floor)
+        )
+
+    ahead = (
+        [
+            slot
+            for slot in deadline_slots(cycle_id=cycle_id, deadline=deadline, policy=policy, tz=tz)
+            if fresh(slot)
+        ]
+        if deadline is not None
+        else []
+    )
+    # Of the deadline slots already due only the latest still counts. The cadence keeps its
+    # room under the cap; if the cap is smaller, the slots closest to the deadline stay.
+    passed = [slot for slot in ahead if slot.due <= now]
+    ahead = passed[-1:] + [slot for slot in ahead if slot.due > now]
+    left = policy.cap - history.sent
+    ahead = ahead[max(0, len(ahead) - left) :]
+    room = left - len(ahead)
+    idle: list[Slot] = []
+    if room > 0:
+        anchor = max(start, last_active_at or start)
+        for slot in idle_slots(
+            cycle_id=cycle_id, anchor=anchor, policy=policy, tz=tz, count=policy.cap
+        ):
+            if not fresh(slot):
+                continue
+            if any(timedelta(0) <= other.due - slot.due < policy.idle for other in ahead):
+                continue  # a deadline reminder comes soon anyway
+            idle.append(slot)
+        idle = idle[:room]
+    candidates = ahead + idle
+    if not candidates:
+        return None
+    due_now = [slot for slot in candidates if slot.due <= now]
+    if due_now:
+        return max(due_now, key=lambda slot: slot.due)
+    return min(candidates, key=lambda slot: slot.due)
+
+
+def _timezone(person: Person, country: Country | None, policy: ReminderPolicy) -> tzinfo:
+    return zone(person.timezone or (country.timezone if country else None), policy.default_timezone)
+
+
+def due_time(
+    slot: Slot,
+    *,
+    history: ReminderHistory,
+    snoozed_until: datetime | None,
+    policy: ReminderPolicy,
+    tz: tzinfo,
+) -> datetime:
+    """When a slot may go: within working hours, not before `min_gap` after the last
+    reminder, nor while snoozed."""
+    earliest = slot.due
+    if history.last_sent_at is not None:
+        earliest = max(earliest, history.last_sent_at + policy.min_gap)
+    if snoozed_until is not None:
+        earliest = max(earliest, snoozed_until)
+    return policy.hours.next_opening(earliest, tz)
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def _focal_points(session: Session) -> list[tuple[Person, Country | None]]:
+    rows = session.exec(
+        select(Person, Country)
+        .join(Country, col(Country.code) == col(Person.country_code), isouter=True)
+        .where(
+            col(Person.active).is_(True),
+            col(Person.role) == Role.FOCAL_POINT.value,
+            col(Person.country_code).is_not(None),
+        )
+        .order_by(col(Person.id))
+    ).all()
+    return [(person, country) for person, country in rows]
+
+
+def _histories(
+    session: Session,
+    cycle_id: int,
+    *,
+    people: Collection[int] | None = None,
+    exclude: Collection[int] = (),
+) -> dict[int, ReminderHistory]:
+    query = select(Delivery).where(
+        Delivery.cycle_id == cycle_id,
+        col(Delivery.kind).in_([kind.value for kind in REMINDER_KINDS]),
+        col(Delivery.status) != DeliveryStatus.PLANNED.value,
+    )
+    if people is not None:
+        query = query.where(col(Delivery.recipient_id).in_(list(people)))
+    sent: dict[int, int] = defaultdict(int)
+    last: dict[int, datetime] = {}
+    done: dict[int, set[str]] = defaultdict(set)
+    for row in session.exec(query).all():
+        if row.id in exclude:
+            continue
+        person_id = row.recipient_id
+        if row.kind == DeliveryKind.REMINDER.value:
+            done[person_id].add(row.slot)
+        if row.status in (DeliveryStatus.SENT.value, DeliveryStatus.CLAIMED.value):
+            if row.kind == DeliveryKind.REMINDER.value:
+                sent[person_id] += 1
+            at = row.sent_at or row.claimed_at
+            if at is not None and (person_id not in last or at > last[person_id]):
+                last[person_id] = at
+    return {
+        person_id: ReminderHistory(sent[person_id], last.get(person_id), frozenset(done[person_id]))
+        for person_id in set(sent) | set(last) | set(done)
+    }
+
+
+def _may_remind(person: Person, cycle: Cycle, state: CountryState | None) -> bool:
+    return (
+        person.unreachable_at is None
+        and person.muted_cycle_id != cycle.id
+        and state is not None
+        and not state.complete
+    )
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    planned: int = 0
+    dropped: int = 0
+
+
+def plan_reminders(
+    session: Session, *, checklists: ChecklistRegistry, policy: ReminderPolicy, now: datetime
+) -> PlanReport:
+    """Bring the planned reminder rows up to date: one, the next, per focal point who needs one.
+
+    Rows no longer wanted (the person answered, completed, muted …) are deleted while they
+    are only plans; a row another process claimed meanwhile is left alone.
+    """
+    if not deliveries.planning_lock(session, "reminders"):
+        return PlanReport()
+    existing: dict[int, list[Delivery]] = defaultdict(list)
+    for row in session.exec(
+        select(Delivery)
+        .where(
+            Delivery.kind == DeliveryKind.REMINDER.value,
+            Delivery.status == DeliveryStatus.PLANNED.value,
+        )
+        .order_by(col(Delivery.recipient_id), col(Delivery.id))
+    ).all():
+        existing[row.recipient_id].append(row)
+    cycle = open_cycle(session)
+    checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
+    planned = dropped = 0
+    if policy.enabled and cycle is not None and checklist is not None:
+        assert cycle.id is not None and cycle.opens_at is not None
+        states = country_states(session, cycle, checklist)
+        histories = _histories(session, cycle.id)
+        for person, country in _focal_points(session):
+            assert person.id is not None and person.country_code is not None
+            rows = existing.pop(person.id, [])
+            wanted: tuple[Slot, datetime] | None = None
+            if _may_remind(person, cycle, states.get(person.country_code)):
+                tz = _timezone(person, country, policy)
+                history = histories.get(person.id, ReminderHistory())
+                slot = next_reminder(
+                    policy=policy,
+                    tz=tz,
+                    cycle_id=cycle.id,
+                    opens_at=cycle.opens_at,
+                    deadline=cycle.deadline,
+                    enrolled_at=person.created_at,
+                    last_active_at=person.last_active_at,
+                    history=history,
+                    now=now,
+                )
+                if slot is not None:
+                    due = due_time(
+                        slot,
+                        history=history,
+                        snoozed_until=person.snoozed_until,
+                        policy=policy,
+                        tz=tz,
+                    )
+                    wanted = (slot, due)
+            for row in rows:
+                if (wanted is None or row.slot != wanted[0].key) and row.id is not None:
+                    dropped += deliveries.drop_plan(session, row.id)
+            if wanted is not None and all(row.slot != wanted[0].key for row in rows):
+                planned += deliveries.plan(
+                    session,
+                    recipient_id=person.id,
+                    kind=DeliveryKind.REMINDER,
+                    slot=wanted[0].key,
+                    due_at=wanted[1],
+                    cycle_id=cycle.id,
+                    now=now,
+                )
+    for rows in existing.values():  # no longer focal points, or no cycle, or reminders off
+        for row in rows:
+            if row.id is not None:
+                dropped += deliveries.drop_plan(session, row.id)
+    return PlanReport(planned, dropped)
+
+
+# --------------------------------------------------------------------------- sending
+
+
+@dataclass(frozen=True)
+class ReminderMessage:
+    """A claimed reminder that may go now, with everything its text needs."""
+
+    delivery_id: int
+    claimer: str
+    kind: DeliveryKind
+    chat_id: int
+    locale: str | None
+    telegram_language: str | None
+    timezone: str
+    cycle_id: int
+    cycle_title: str
+    country_code: str
+    deadline: datetime | None
+    deadline_today: bool
+    deadline_passed: bool
+    open_items: int
+    total_items: int
+    open_by_section: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class _Defer:
+    until: datetime
+
+
+def _verdict(
+    row: Delivery,
+    person: Person | None,
+    country: Country | None,
+    cycle: Cycle | None,
+    state: CountryState | None,
+    history: ReminderHistory,
+    policy: ReminderPolicy,
+    now: datetime,
+) -> str | _Defer | None:
+    """Why a claimed reminder must not go (a reason), when it may (`_Defer`), or None: now."""
+    if person is None or not person.active or person.role != Role.FOCAL_POINT.value:
+        return "no longer a focal point"
+    if person.unreachable_at is not None:
+        return "the person blocked the bot"
+    if cycle is None or row.cycle_id != cycle.id or state is None:
+        return "the cycle is closed"
+    if row.kind == DeliveryKind.REMINDER.value and not policy.enabled:
+        return "reminders are switched off"
+    if state.complete:
+        return "the report is complete"
+    if person.muted_cycle_id == cycle.id:
+        return "muted for this cycle"
+    if row.kind == DeliveryKind.REMINDER.value and history.sent >= policy.cap:
+        return "the cap of reminders per cycle is reached"
+    wait = now
+    if person.snoozed_until is not None:
+        wait = max(wait, person.snoozed_until)
+    if person.last_active_at is not None:
+        wait = max(wait, person.last_active_at + policy.quiet)  # they are answering right now
+    if row.kind == DeliveryKind.REMINDER.value and history.last_sent_at is not None:
+        wait = max(wait, history.last_sent_at + policy.min_gap)
+    opening = policy.hours.next_opening(wait, _timezone(person, country, policy))
+    return _Defer(opening) if opening > now else None
+
+
+@dataclass
+class _Batch:
+    """What the checks of one claimed batch load once."""
+
+    cycle: Cycle | None
+    checklist: Checklist | None
+    persons: dict[int, Person]
+    countries: dict[str, Country]
+    states: dict[str, CountryState] = field(default_factory=dict)
+    histories: dict[int, ReminderHistory] = field(default_factory=dict)
+
+
+def _load_batch(session: Session, rows: list[Delivery], checklists: ChecklistRegistry) -> _Batch:
+    cycle = open_cycle(session)
+    checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
+    ids = {row.recipient_id for row in rows}
+    persons = {
+        person.id: person
+        for person in session.exec(select(Person).where(col(Person.id).in_(ids))).all()
+        if person.id is not None
+    }
+    countries = {country.code: country for country in session.exec(select(Country)).all()}
+    batch = _Batch(cycle, checklist, persons, countries)
+    if cycle is not None and cycle.id is not None and checklist is not None:
+        codes = {p.country_code for p in persons.values() if p.country_code}
+        batch.states = country_states(session, cycle, checklist, codes)
+        batch.histories = _histories(
+            session, cycle.id, people=ids, exclude={row.id for row in rows if row.id}
+        )
+    return batch
+
+
+def claim_reminders(
+    session: Session,
+    *,
+    claimer: str,
+    checklists: ChecklistRegistry,
+    policy: ReminderPolicy,
+    delivery: DeliveryPolicy,
+    now: datetime,
+    limit: int,
+) -> Claimed[ReminderMessage]:
+    """Claim due reminders and nudges, check each again, and return those that may go now.
+
+    The others go back as planned at the next moment they may go (outside working hours,
+    snoozed, answering right now), or are cancelled with the reason (completed, muted …).
+    """
+    rows = deliveries.claim_due(
+        session, kinds=REMINDER_KINDS, claimer=claimer, now=now, limit=limit, policy=delivery
+    )
+    if not rows:
+        return Claimed([], 0)
+    batch = _load_batch(session, rows, checklists)
+    ready: list[ReminderMessage] = []
+    reminded: set[int] = set()
+    for row in rows:
+        person = batch.persons.get(row.recipient_id)
+        country = batch.countries.get(person.country_code or "") if person else None
+        state = batch.states.get(person.country_code or "") if person else None
+        history = batch.histories.get(row.recipient_id, ReminderHistory())
+        verdict = _verdict(row, person, country, batch.cycle, state, history, policy, now)
+        if verdict is None and row.recipient_id in reminded:
+            # Two of this person's reminders fell due together: one is enough for now.
+            verdict = (
+                "reminded just now"
+                if row.kind == DeliveryKind.NUDGE.value
+                else _Defer(now + policy.min_gap)
+            )
+        if isinstance(verdict, str):
+            deliveries.cancel(session, row, verdict)
+            continue
+        if isinstance(verdict, _Defer):
+            deliveries.defer(session, row, verdict.until)
+            continue
+        assert person is not None and state is not None and batch.cycle is not None
+        assert row.id is not None and batch.cycle.id is not None
+        reminded.add(row.recipient_id)
+        tz = _timezone(person, country, policy)
+        deadline = batch.cycle.deadline
+        ready.append(
+            ReminderMessage(
+                delivery_id=row.id,
+                claimer=claimer,
+                kind=DeliveryKind(row.kind),
+                chat_id=person.telegram_id,
+                locale=person.locale,
+                telegram_language=person.telegram_language,
+                timezone=zone_name(tz),
+                cycle_id=batch.cycle.id,
+                cycle_title=batch.cycle.title,
+                country_code=person.country_code or "",
+                deadline=deadline,
+                deadline_today=deadline is not None
+                and now < deadline
+                and deadline.astimezone(tz).date() == now.astimezone(tz).date(),
+                deadline_passed=deadline is not None and now >= deadline,
+                open_items=state.open_items,
+                total_items=state.total,
+                open_by_section=state.open_by_section,
+            )
+        )
+    session.flush()
+    return Claimed(ready, len(rows))
+
+
+# --------------------------------------------------------------------------- coordinators
+
+
+class NudgeOutcome(StrEnum):
+    NOW = "now"  # goes with the next send (within seconds)
+    LATER = "later"  # outside their working hours, or snoozed: goes at `at`
+    ALREADY = "already"  # nudged today already
+    PENDING = "pending"  # asked for today already, still waiting to go at `at`
+    UNREACHABLE = "unreachable"
+    MUTED = "muted"
+
+
+class Waiting(StrEnum):
+    """Why a nudge goes later: what holds it back until `at`."""
+
+    HOURS = "hours"  # outside their working hours
+    SNOOZED = "snoozed"
+    ANSWERING = "answering"  # active right now: it goes when they pause
+
+
+@dataclass(frozen=True)
+class NudgeTarget:
+    name: str
+    outcome: NudgeOutcome
+    at: datetime | None
+    timezone: str
+    waiting: Waiting | None = None
+
+
+@dataclass(frozen=True)
+class NudgeResult:
+    country_code: str
+    complete: bool
+    targets: list[NudgeTarget]
+
+
+def remind_country(
+    session: Session,
+    *,
+    actor: Actor,
+    country_code: str,
+    checklists: ChecklistRegistry,
+    policy: ReminderPolicy,
+    now: datetime,
+) -> NudgeResult:
+    """/remind CC: a nudge for each active focal point of the country, once a day at most."""
+    actor.require_coordinator()
+    code = country_code.strip().upper()
+    country = session.get(Country, code) if code.isalpha() and len(code) <= 8 else None
+    if country is None:
+        raise UnknownCountry(country=country_code)
+    cycle = require_open_cycle(session)
+    assert cycle.id is not None
+    checklist = cycle_checklist(cycle, checklists)
+    state = country_states(session, cycle, checklist, [code])[code] if checklist else None
+    if state is None or state.complete:
+        return NudgeResult(code, True, [])
+    targets = []
+    for person, _ in _focal_points(session):
+        if person.country_code != code:
+            continue
+        assert person.id is not None
+        tz = _timezone(person, country, policy)
+        name = person.display_name
+        if person.unreachable_at is not None:
+            targets.append(NudgeTarget(name, NudgeOutcome.UNREACHABLE, None, zone_name(tz)))
+            continue
+        if person.muted_cycle_id == cycle.id:
+            targets.append(NudgeTarget(name, NudgeOutcome.MUTED, None, zone_name(tz)))
+            continue
+        waiting, earliest = Waiting.HOURS, now
+        if person.snoozed_until is not None and person.snoozed_until > earliest:
+            waiting, earliest = Waiting.SNOOZED, person.snoozed_until
+        if person.last_active_at is not None and person.last_active_at + policy.quiet > earliest:
+            waiting, earliest = Waiting.ANSWERING, person.last_active_at + policy.quiet
+        due = policy.hours.next_opening(earliest, tz)
+        slot = f"c{cycle.id}:n{now.astimezone(tz):%Y%m%d}"
+        if deliveries.plan(
+            session,
+            recipient_id=person.id,
+            kind=DeliveryKind.NUDGE,
+            slot=slot,
+            due_at=due,
+            cycle_id=cycle.id,
+            now=now,
+        ):
+            if due <= now:
+                targets.append(NudgeTarget(name, NudgeOutcome.NOW, due, zone_name(tz)))
+            else:
+                later = waiting if due == earliest else Waiting.HOURS
+                targets.append(NudgeTarget(name, NudgeOutcome.LATER, due, zone_name(tz), later))
+        else:
+            earlier = session.exec(
+                select(Delivery).where(
+                    Delivery.recipient_id == person.id,
+                    Delivery.kind == DeliveryKind.NUDGE.value,
+                    Delivery.slot == slot,
+                )
+            ).one()
+            if earlier.status == DeliveryStatus.PLANNED.value:
+                targets.append(
+                    NudgeTarget(name, NudgeOutcome.PENDING, earlier.due_at, zone_name(tz))
+                )
+            else:
+                targets.append(NudgeTarget(name, NudgeOutcome.ALREADY, None, zone_name(tz)))
+    return NudgeResult(code, False, targets)
+
+
+@dataclass(frozen=True)
+class UnreachablePerson:
+    name: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class CountryReminders:
+    country_code: str
+    timezone: str
+    focal_points: int
+    complete: bool
+    open_items: int
+    next_at: datetime | None  # the next planned reminder or nudge
+    sent: int  # reminders and nudges sent in this cycle
+    muted: int
+    unreachable: list[UnreachablePerson]
+
+
+@dataclass(frozen=True)
+class ReminderOverview:
+    enabled: bool
+    cycle_title: str | None
+    deadline: datetime | None
+    countries: list[CountryReminders]
+
+
+def reminder_overview(
+    session: Session,
+    *,
+    actor: Actor,
+    checklists: ChecklistRegistry,
+    policy: ReminderPolicy,
+    now: datetime,
+) -> ReminderOverview:
+    """/reminders: per country the next planned reminder, how many went, who is unreachable.
+
+    Plans first, so the list is current even between two sweeps.
+    """
+    actor.require_coordinator()
+    plan_reminders(session, checklists=checklists, policy=policy, now=now)
+    cycle = open_cycle(session)
+    checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
+    if cycle is None or checklist is None or cycle.id is None:
+        return ReminderOverview(policy.enabled, None, None, [])
+    states = country_states(session, cycle, checklist)
+    people = _focal_points(session)
+    by_country: dict[str, list[Person]] = defaultdict(list)
+    for person, _ in people:
+        by_country[person.country_code or ""].append(person)
+    rows = session.exec(
+        select(Delivery).where(
+            col(Delivery.kind).in_([kind.value for kind in REMINDER_KINDS]),
+            sa.or_(
+                col(Delivery.cycle_id) == cycle.id,
+                col(Delivery.status) == DeliveryStatus.PLANNED.value,
+            ),
+        )
+    ).all()
+    person_country = {person.id: person.country_code for person, _ in people}
+    next_at: dict[str, datetime] = {}
+    sent: dict[str, int] = defaultdict(int)
+    for row in rows:
+        code = person_country.get(row.recipient_id)
+        if code is None:
+            continue
+        if row.status == DeliveryStatus.PLANNED.value and row.due_at is not None:
+            if code not in next_at or row.due_at < next_at[code]:
+                next_at[code] = row.due_at
+        elif row.status == DeliveryStatus.SENT.value and row.cycle_id == cycle.id:
+            sent[code] += 1
+    countries = []
+    for country in session.exec(select(Country).order_by(col(Country.code))).all():
+        members = by_country.get(country.code, [])
+        state = states.get(country.code)
+        countries.append(
+            CountryReminders(
+                country_code=country.code,
+                timezone=zone_name(zone(country.timezone, policy.default_timezone)),
+                focal_points=len(members),
+                complete=bool(state and state.complete),
+                open_items=state.open_items if state else 0,
+                next_at=next_at.get(country.code),
+                sent=sent.get(country.code, 0),
+                muted=sum(1 for p in members if p.muted_cycle_id == cycle.id),
+                unreachable=[
+                    UnreachablePerson(p.display_name, p.unreachable_at)
+                    for p in members
+                    if p.unreachable_at is not None
+                ],
+            )
+        )
+    return ReminderOverview(policy.enabled, cycle.title, cycle.deadline, countries)
+
+
+# --------------------------------------------------------------------------- the buttons
+
+
+@dataclass(frozen=True)
+class Snoozed:
+    until: datetime  # the first moment a reminder may come again (within working hours)
+    timezone: str
+    cycle_id: int
+
+
+def snooze(
+    session: Session,
+    *,
+    actor: Actor,
+    delivery_id: int,
+    days: int,
+    policy: ReminderPolicy,
+    now: datetime,
+) -> Snoozed:
+    """No reminders for `days` (1 or 7) from now; a second press never shortens a snooze."""
+    actor.require_focal_point()
+    if days not in (1, 7):
+        raise InvalidInput(what="snooze")
+    row = session.get(Delivery, delivery_id)
+    if row is None or row.recipient_id != actor.person_id:
+        raise OldReminder()
+    person = person_of(session, actor)
+    until = max(person.snoozed_until or now, now + timedelta(days=days))
+    person.snoozed_until = until
+    session.add(person)
+    country = session.get(Country, person.country_code) if person.country_code else None
+    tz = _timezone(person, country, policy)
+    opening = policy.hours.next_opening(until, tz)
+    session.execute(
+        sa.update(Delivery)
+        .where(
+            col(Delivery.recipient_id) == person.id,
+            col(Delivery.status) == DeliveryStatus.PLANNED.value,
+            col(Delivery.kind).in_([kind.value for kind in REMINDER_KINDS]),
+            col(Delivery.due_at) < opening,
+        )
+        .values(due_at=opening)
+    )
+    return Snoozed(opening, zone_name(tz), row.cycle_id or 0)
+
+
+@dataclass(frozen=True)
+class Muted:
+    cycle_id: int
+    cycle_title: str
+    muted: bool
+
+
+def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> Muted:
+    """Mute (or unmute) reminders for the open cycle; pressing twice changes nothing more."""
+    actor.require_focal_point()
+    cycle = open_cycle(session)
+    if cycle is None or cycle.id != cycle_id:
+        raise OldReminder()
+    person = person_of(session, actor)
+    if muted:
+        person.muted_cycle_id = cycle.id
+        deliveries.cancel_planned(
+            session,
+            recipient_id=actor.person_id,
+            kinds=REMINDER_KINDS,
+            reason="muted for this cycle",
+            cycle_id=cycle.id,
+        )
+    elif person.muted_cycle_id == cycle.id:
+        person.muted_cycle_id = None
+    session.add(person)
+    return Muted(cycle.id, cycle.title, muted)

@@ -1,0 +1,165 @@
+"""Reminder buttons (focal points), /remind and /reminders, and /digest (coordinators)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.services import digests, reminders
+from bot.services.digests import DigestPolicy
+from bot.services.errors import InvalidInput
+from bot.services.reminders import NudgeOutcome, ReminderPolicy
+from bot.telegram import jobs
+from bot.telegram.common import Caller, answer_query, edit, handler, send
+from bot.telegram.handlers.answering import show_current
+from bot.views.callbacks import parse_int, unpack
+from bot.views.common import Rendered
+from bot.views.digests import DIGEST, ON, render_digest_preview
+from bot.views.reminders import (
+    GO,
+    MUTE,
+    REMIND,
+    SNOOZE_DAY,
+    SNOOZE_WEEK,
+    UNMUTE,
+    muted_text,
+    reminder_keyboard,
+    render_nudge_result,
+    render_overview,
+    snoozed_text,
+)
+
+
+@handler()
+async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    """/remind CC: nudge the country's focal points now (within their working hours)."""
+    actor, rt, t = caller.enrolled(), caller.rt, caller.t
+    actor.require_coordinator()
+    args = context.args or []
+    if len(args) != 1:
+        await send(
+            update,
+            Rendered("ℹ️ " + t.gettext("Usage: /remind COUNTRY, for example /remind TH")),
+        )
+        return
+    result = await rt.db.run(
+        reminders.remind_country,
+        actor=actor,
+        country_code=args[0],
+        checklists=rt.checklists,
+        policy=ReminderPolicy.from_settings(rt.settings),
+        now=rt.clock.now(),
+    )
+    await send(update, render_nudge_result(t, result))
+    now = any(target.outcome is NudgeOutcome.NOW for target in result.targets)
+    if now and context.job_queue is not None:
+        # Send now rather than at the next sweep; the rows are planned, so a crash loses nothing.
+        context.job_queue.run_once(jobs.send_now, when=0, name="send-now")
+
+
+@handler()
+async def overview(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    """/reminders: what is planned next per country, how many went, who is unreachable."""
+    actor, rt = caller.enrolled(), caller.rt
+    result = await rt.db.run(
+        reminders.reminder_overview,
+        actor=actor,
+        checklists=rt.checklists,
+        policy=ReminderPolicy.from_settings(rt.settings),
+        now=rt.clock.now(),
+    )
+    await send(update, render_overview(caller.t, result))
+
+
+@handler()
+async def on_reminder_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller
+) -> None:
+    """The buttons under a reminder; they work on old reminders too (idempotent)."""
+    query = update.callback_query
+    assert query is not None
+    actor, rt, t = caller.enrolled(), caller.rt, caller.t
+    parts = unpack(query.data)  # rm:<action>[:<number>]
+    action = parts[1] if len(parts) > 1 else ""
+    number = parse_int(parts[2]) if len(parts) > 2 else None
+    if action == GO:
+        await answer_query(query)
+        await show_current(update, context, t, actor, first_open=True)
+        return
+    if number is None:
+        raise InvalidInput()
+    policy = ReminderPolicy.from_settings(rt.settings)
+    if action in (SNOOZE_DAY, SNOOZE_WEEK):
+        snoozed = await rt.db.run(
+            reminders.snooze,
+            actor=actor,
+            delivery_id=number,
+            days=1 if action == SNOOZE_DAY else 7,
+            policy=policy,
+            now=rt.clock.now(),
+        )
+        await answer_query(query, snoozed_text(t, t.datetime(snoozed.until, snoozed.timezone)))
+        with contextlib.suppress(BadRequest):  # the message may be gone: the snooze holds
+            await query.edit_message_reply_markup(reminder_keyboard(t, None, snoozed.cycle_id))
+        return
+    if action in (MUTE, UNMUTE):
+        muted = await rt.db.run(
+            reminders.set_muted, actor=actor, cycle_id=number, muted=action == MUTE
+        )
+        await answer_query(query, muted_text(t, muted.muted))
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_reply_markup(
+                reminder_keyboard(t, None, muted.cycle_id, muted=muted.muted)
+            )
+        return
+    raise InvalidInput()
+
+
+@handler()
+async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    """/digest: the digest as of now, and a button to stop or resume the scheduled ones."""
+    actor, rt = caller.enrolled(), caller.rt
+    preview = await rt.db.run_read(
+        digests.digest_preview,
+        actor=actor,
+        checklists=rt.checklists,
+        policy=DigestPolicy.from_settings(rt.settings),
+        now=rt.clock.now(),
+    )
+    await send(update, render_digest_preview(caller.t, preview))
+
+
+@handler()
+async def on_digest_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    actor, rt, t = caller.enrolled(), caller.rt, caller.t
+    parts = unpack(query.data)  # dg:on | dg:off
+    preview = await rt.db.run(
+        digests.set_digest,
+        actor=actor,
+        enabled=len(parts) > 1 and parts[1] == ON,
+        checklists=rt.checklists,
+        policy=DigestPolicy.from_settings(rt.settings),
+        now=rt.clock.now(),
+    )
+    await answer_query(query)
+    rendered = render_digest_preview(t, preview)
+    if await edit(query, rendered) is None:
+        await send(update, rendered)
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("remind", remind, filters=private),
+        CommandHandler("reminders", overview, filters=private),
+        CommandHandler("digest", digest, filters=private),
+        CallbackQueryHandler(on_reminder_button, pattern=rf"^{REMIND}:"),
+        CallbackQueryHandler(on_digest_button, pattern=rf"^{DIGEST}:"),
+    ]

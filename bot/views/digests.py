@@ -1,0 +1,141 @@
+"""The coordinators' digest, and the /digest screen with its on/off button."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup
+
+from bot.i18n import Translator
+from bot.services.digests import Digest, DigestPreview
+from bot.services.schedule import DigestFrequency
+from bot.views.callbacks import pack
+from bot.views.common import Rendered, country_name, esc, keyboard
+
+DIGEST = "dg"  # dg:on | dg:off
+ON = "on"
+OFF = "off"
+
+
+def _share(t: Translator, part: int, whole: int) -> str:
+    return t.percent(part / whole if whole else 0.0)
+
+
+def digest_lines(
+    t: Translator, digest: Digest, timezone: str, frequency: DigestFrequency
+) -> list[str]:
+    title = (
+        t.gettext("Daily digest")
+        if frequency is DigestFrequency.DAILY
+        else t.gettext("Weekly digest")
+    )
+    lines = [
+        f"📰 <b>{esc(title)}</b>",
+        t.gettext("From {start} to {end}").format(
+            start=t.datetime(digest.since, timezone), end=t.datetime(digest.until, timezone)
+        ),
+    ]
+    if digest.cycle_title is None:
+        lines += ["", t.gettext("There is no open reporting cycle at the moment.")]
+    else:
+        cycle = f"<b>{esc(digest.cycle_title)}</b>"
+        if digest.deadline is None:
+            lines.append(cycle)
+        elif digest.deadline_passed:
+            lines.append(
+                t.gettext("{cycle}: the deadline was {deadline}").format(
+                    cycle=cycle, deadline=t.datetime(digest.deadline, timezone)
+                )
+            )
+        else:
+            lines.append(
+                t.gettext("{cycle}: deadline {deadline}").format(
+                    cycle=cycle, deadline=t.datetime(digest.deadline, timezone)
+                )
+            )
+        lines += ["", "✏️ <b>" + t.gettext("Changes") + "</b>"]
+        if not digest.changes:
+            lines.append(t.gettext("No answers changed."))
+        for change in digest.changes:
+            lines.append(
+                t.ngettext(
+                    "{country}: {count} item changed; {answered} of {total} answered",
+                    "{country}: {count} items changed; {answered} of {total} answered",
+                    change.items_changed,
+                ).format(
+                    country=esc(country_name(t, change.country_code)),
+                    count=t.number(change.items_changed),
+                    answered=t.number(change.answered),
+                    total=t.number(change.total),
+                )
+            )
+        lines += ["", "📬 <b>" + t.gettext("New submissions") + "</b>"]
+        if not digest.submissions:
+            lines.append(t.gettext("None."))
+        for submission in digest.submissions:
+            lines.append(
+                t.gettext("{country}, {when}").format(
+                    country=esc(country_name(t, submission.country_code)),
+                    when=t.datetime(submission.at, timezone),
+                )
+            )
+        lines += ["", "🐢 <b>" + t.gettext("Behind") + "</b>"]
+        if digest.behind:
+            lines.append(
+                t.gettext("By now about {share} of the items should be answered.").format(
+                    share=t.percent(digest.behind[0].expected)
+                )
+            )
+        else:
+            lines.append(t.gettext("Nobody is behind."))
+        for behind in digest.behind:
+            line = t.gettext("{country}: {answered} of {total} ({share})").format(
+                country=esc(country_name(t, behind.country_code)),
+                answered=t.number(behind.answered),
+                total=t.number(behind.total),
+                share=_share(t, behind.answered, behind.total),
+            )
+            if behind.focal_points == 0:
+                line += " · " + t.gettext("no focal point yet")
+            lines.append(line)
+    if digest.unreachable:
+        lines += ["", "⛔ <b>" + t.gettext("Unreachable (blocked the bot)") + "</b>"]
+        for person in digest.unreachable:
+            where = country_name(t, person.country_code) if person.country_code else ""
+            lines.append(
+                t.gettext("{name} ({country}), since {date}").format(
+                    name=esc(person.name),
+                    country=esc(where or "—"),
+                    date=t.date(person.since, timezone),
+                )
+            )
+    return lines
+
+
+def render_digest(
+    t: Translator, digest: Digest, timezone: str, frequency: DigestFrequency
+) -> Rendered:
+    return Rendered("\n".join(digest_lines(t, digest, timezone, frequency)))
+
+
+def digest_keyboard(t: Translator, enabled: bool) -> InlineKeyboardMarkup:
+    if enabled:
+        return keyboard([[("🔕 " + t.gettext("Stop my digests"), pack(DIGEST, OFF))]])
+    return keyboard([[("🔔 " + t.gettext("Send me digests"), pack(DIGEST, ON))]])
+
+
+def render_digest_preview(t: Translator, preview: DigestPreview) -> Rendered:
+    """/digest: the digest as it would be now, then when the next one comes (or that none do)."""
+    lines = digest_lines(t, preview.digest, preview.timezone, preview.frequency)
+    lines.append("")
+    if not preview.globally_enabled:
+        lines.append("ℹ️ " + t.gettext("Scheduled digests are switched off for everyone."))
+        return Rendered("\n".join(lines))
+    if preview.enabled and preview.next_at is not None:
+        lines.append(
+            "🔔 "
+            + t.gettext("Your next digest: {when}.").format(
+                when=t.datetime(preview.next_at, preview.timezone)
+            )
+        )
+    else:
+        lines.append("🔕 " + t.gettext("You do not get scheduled digests."))
+    return Rendered("\n".join(lines), digest_keyboard(t, preview.enabled))

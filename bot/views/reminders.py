@@ -1,0 +1,196 @@
+"""Reminder texts and buttons (focal points), and /remind and /reminders (coordinators)."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup
+
+from bot.i18n import Translator
+from bot.services.deliveries import DeliveryKind
+from bot.services.reminders import (
+    NudgeOutcome,
+    NudgeResult,
+    ReminderMessage,
+    ReminderOverview,
+    Waiting,
+)
+from bot.views.callbacks import pack
+from bot.views.common import Rendered, country_name, esc, keyboard
+
+REMIND = "rm"  # rm:go | rm:s1:<delivery> | rm:s7:<delivery> | rm:mute:<cycle> | rm:um:<cycle>
+GO = "go"
+SNOOZE_DAY = "s1"
+SNOOZE_WEEK = "s7"
+MUTE = "mute"
+UNMUTE = "um"
+
+
+def _open_per_norm(t: Translator, open_by_section: tuple[tuple[str, int], ...]) -> str:
+    return ", ".join(f"{esc(section)}: {t.number(count)}" for section, count in open_by_section)
+
+
+def render_reminder(t: Translator, message: ReminderMessage) -> Rendered:
+    """The reminder itself: how much is open, per norm, and the deadline in local time."""
+    cycle = f"<b>{esc(message.cycle_title)}</b>"
+    if message.kind is DeliveryKind.NUDGE:
+        lines = [
+            "📣 " + t.gettext("A coordinator asks you to continue {cycle}.").format(cycle=cycle)
+        ]
+    else:
+        lines = ["⏰ " + t.gettext("A reminder about {cycle}.").format(cycle=cycle)]
+    lines.append(
+        t.ngettext(
+            "{country} still has {count} open item out of {total}.",
+            "{country} still has {count} open items out of {total}.",
+            message.open_items,
+        ).format(
+            country=esc(country_name(t, message.country_code)),
+            count=t.number(message.open_items),
+            total=t.number(message.total_items),
+        )
+    )
+    lines.append(
+        t.gettext("Open per norm: {list}").format(list=_open_per_norm(t, message.open_by_section))
+    )
+    if message.deadline is not None:
+        when = t.datetime(message.deadline, message.timezone)
+        if message.deadline_passed:
+            text = t.gettext("The deadline was {deadline}.")
+        elif message.deadline_today:
+            text = t.gettext("The deadline is today: {deadline}.")
+        else:
+            text = t.gettext("Deadline: {deadline}.")
+        lines.append("🗓 " + text.format(deadline=when))
+    lines += ["", t.gettext("“Continue” takes you to the first open item.")]
+    return Rendered("\n".join(lines), reminder_keyboard(t, message.delivery_id, message.cycle_id))
+
+
+def reminder_keyboard(
+    t: Translator,
+    delivery_id: int | None,
+    cycle_id: int,
+    *,
+    muted: bool = False,
+) -> InlineKeyboardMarkup:
+    """Continue; snooze a day or a week (while not snoozed); mute or unmute this cycle."""
+    rows: list[list[tuple[str, str]]] = [[("▶️ " + t.gettext("Continue"), pack(REMIND, GO))]]
+    if delivery_id is not None and not muted:
+        rows.append(
+            [
+                ("⏰ " + t.gettext("Snooze 1 day"), pack(REMIND, SNOOZE_DAY, delivery_id)),
+                ("⏰ " + t.gettext("Snooze 1 week"), pack(REMIND, SNOOZE_WEEK, delivery_id)),
+            ]
+        )
+    if muted:
+        rows.append([("🔔 " + t.gettext("Unmute reminders"), pack(REMIND, UNMUTE, cycle_id))])
+    else:
+        rows.append([("🔕 " + t.gettext("Mute for this cycle"), pack(REMIND, MUTE, cycle_id))])
+    return keyboard(rows)
+
+
+def snoozed_text(t: Translator, until_text: str) -> str:
+    """A toast (plain text) after a snooze button."""
+    return "⏰ " + t.gettext("No reminders before {when}.").format(when=until_text)
+
+
+def muted_text(t: Translator, muted: bool) -> str:
+    if muted:
+        return "🔕 " + t.gettext("No more reminders until the next reporting cycle.")
+    return "🔔 " + t.gettext("Reminders are on again.")
+
+
+def render_nudge_result(t: Translator, result: NudgeResult) -> Rendered:
+    country = esc(country_name(t, result.country_code))
+    if result.complete:
+        return Rendered(
+            "✅ "
+            + t.gettext(
+                "The report of {country} is complete or submitted: no reminder is needed."
+            ).format(country=country)
+        )
+    if not result.targets:
+        return Rendered(
+            "ℹ️ "
+            + t.gettext(
+                "{country} has no active focal point yet. Invite one with /invite {code}."
+            ).format(country=country, code=esc(result.country_code))
+        )
+    lines = ["📣 " + t.gettext("Reminding the focal points of {country}:").format(country=country)]
+    for target in result.targets:
+        name = esc(target.name)
+        if target.outcome is NudgeOutcome.NOW:
+            line = "📨 " + t.gettext("{name}: now").format(name=name)
+        elif target.outcome is NudgeOutcome.LATER:
+            assert target.at is not None
+            when = t.datetime(target.at, target.timezone)
+            if target.waiting is Waiting.ANSWERING:
+                text = t.gettext("{name}: is answering right now; at {when} if still open")
+            elif target.waiting is Waiting.SNOOZED:
+                text = t.gettext("{name}: snoozed reminders; at {when}")
+            else:
+                text = t.gettext("{name}: at {when}, their next working hours")
+            line = "🕘 " + text.format(name=name, when=when)
+        elif target.outcome is NudgeOutcome.PENDING:
+            assert target.at is not None
+            line = "🕘 " + t.gettext("{name}: already asked for today; it goes at {when}").format(
+                name=name, when=t.datetime(target.at, target.timezone)
+            )
+        elif target.outcome is NudgeOutcome.ALREADY:
+            line = "↩️ " + t.gettext("{name}: already reminded today").format(name=name)
+        elif target.outcome is NudgeOutcome.UNREACHABLE:
+            line = "⛔ " + t.gettext("{name}: has blocked the bot and cannot be reached").format(
+                name=name
+            )
+        else:
+            line = "🔕 " + t.gettext("{name}: muted reminders for this cycle").format(name=name)
+        lines.append(line)
+    return Rendered("\n".join(lines))
+
+
+def render_overview(t: Translator, overview: ReminderOverview) -> Rendered:
+    """/reminders: per country the next planned reminder (local time) and how many went."""
+    if overview.cycle_title is None:
+        return Rendered("ℹ️ " + t.gettext("There is no open reporting cycle at the moment."))
+    lines = [
+        "🔔 <b>" + t.gettext("Reminders") + "</b> · " + esc(overview.cycle_title),
+    ]
+    if not overview.enabled:
+        lines.append(
+            t.gettext("Automatic reminders are switched off; /remind still reaches a country.")
+        )
+    lines.append("")
+    for country in sorted(overview.countries, key=lambda c: country_name(t, c.country_code)):
+        name = f"<b>{esc(country_name(t, country.country_code))}</b>"
+        if country.complete:
+            status = "✅ " + t.gettext("complete")
+        elif country.focal_points == 0:
+            status = t.gettext("no focal point yet")
+        elif country.next_at is not None:
+            status = t.gettext("next {when}").format(
+                when=t.datetime(country.next_at, country.timezone)
+            )
+        else:
+            status = t.gettext("nothing planned")
+        parts = [status]
+        if country.sent:
+            parts.append(
+                t.ngettext("{count} sent", "{count} sent", country.sent).format(
+                    count=t.number(country.sent)
+                )
+            )
+        if country.muted:
+            parts.append(
+                "🔕 "
+                + t.ngettext("{count} muted", "{count} muted", country.muted).format(
+                    count=t.number(country.muted)
+                )
+            )
+        lines.append(f"{name}: " + " · ".join(parts))
+        for person in country.unreachable:
+            lines.append(
+                "   ⛔ "
+                + t.gettext("{name} blocked the bot on {date}").format(
+                    name=esc(person.name), date=t.date(person.since, country.timezone)
+                )
+            )
+    lines += ["", t.gettext("Remind a country now: /remind CODE, e.g. /remind TH.")]
+    return Rendered("\n".join(lines))
