@@ -214,4 +214,3 @@ def test_two_senders_claiming_at_once_never_share_a_row(database: Database):
     second.dispose()
     assert len(got["one"]) + len(got["two"]) == 100
     assert set(got["one"]).isdisjoint(got["two"])
-    assert got["one"] and got["two"]
