@@ -494,7 +494,8 @@ def compare_cycles(
         countries_query = countries_query.where(col(Country.code) == scope)
     before: dict[str, dict[str, str]] = defaultdict(dict)
     now_status: dict[str, dict[str, str]] = defaultdict(dict)
-    for cycle_id, country, item_id, status in session.execute(query).all():
+    # Plain rows (no ORM objects): two cycles of a large region are many thousand rows.
+    for cycle_id, country, item_id, status in session.connection().execute(query):
         (now_status if cycle_id == cycle.id else before)[country][item_id] = status
     unconfirmed = dict(
         session.execute(
@@ -504,11 +505,18 @@ def compare_cycles(
         ).all()
     )
     top = result.top_status
+    sections = [
+        (
+            section.id,
+            [item.id for item in section.items if item.id in previous_items],
+            [item.id for item in section.items],
+        )
+        for section in checklist.sections
+    ]
     for code in session.exec(countries_query).all():
         old, new = before.get(code, {}), now_status.get(code, {})
         norms = []
-        for section in checklist.sections:
-            shared = [item.id for item in section.items if item.id in previous_items]
+        for section_id, shared, items in sections:
             changes = [
                 ItemChange(item_id, old.get(item_id), new.get(item_id))
                 for item_id in shared
@@ -516,10 +524,10 @@ def compare_cycles(
                 if new.get(item_id) is not None and old.get(item_id) != new.get(item_id)
             ]
             implemented_before = sum(1 for item_id in shared if old.get(item_id) == top)
-            implemented_now = sum(1 for item in section.items if new.get(item.id) == top)
+            implemented_now = sum(1 for item_id in items if new.get(item_id) == top)
             if changes or implemented_before != implemented_now:
                 norms.append(
-                    NormComparison(section.id, implemented_before, implemented_now, changes)
+                    NormComparison(section_id, implemented_before, implemented_now, changes)
                 )
         result.countries.append(
             CountryComparison(
