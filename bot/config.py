@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     send_max_retries: int = Field(default=3, ge=0, le=10)
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
+    # Charts and exports (see docs/exports.md)
+    report_workers: int = Field(default=1, ge=1, le=8)  # processes drawing charts, files
+    chart_fonts_dir: Path | None = None  # more .ttf/.otf/.ttc fonts for chart labels
+
     # Reminders (see README: "Reminders")
     reminders_enabled: bool = True
     reminder_first_nudge_days: int = Field(default=3, ge=1)

@@ -41,6 +41,12 @@ class UnknownItem(ServiceError):
     code = "unknown_item"
 
 
+class UnknownCycle(ServiceError):
+    """No reporting cycle with this number (`cycle` in the details)."""
+
+    code = "unknown_cycle"
+
+
 class InviteInvalid(ServiceError):
     """An invite code that is unknown, used, expired or cancelled (`reason` says which)."""
 

@@ -13,14 +13,14 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
-from bot.telegram import jobs, menus
+from bot.telegram import jobs, menus, offload
 from bot.telegram.common import identify
-from bot.telegram.handlers import answering, general, invites, reminders, start
+from bot.telegram.handlers import answering, general, invites, reminders, reports, start
 from bot.telegram.runtime import App, Runtime, attach
 
 log = logging.getLogger(__name__)
 
-HANDLER_MODULES = (start, answering, invites, reminders, general)
+HANDLER_MODULES = (start, answering, invites, reminders, reports, general)
 
 
 def build_application(rt: Runtime) -> App:
@@ -48,9 +48,11 @@ def build_application(rt: Runtime) -> App:
         )
         .concurrent_updates(settings.concurrent_updates)
         .post_init(_post_init)
+        .post_shutdown(offload.shutdown)
         .build()
     )
     attach(application, rt)
+    offload.attach(application, settings.report_workers)
     for module in HANDLER_MODULES:
         application.add_handlers(module.handlers())
     # Fallbacks go last in the same group: within a group only the first matching handler
@@ -111,3 +113,6 @@ async def polling(application: App, *, poll_interval: float = 0.0) -> AsyncItera
         await application.updater.stop()
         await application.stop()
         await application.shutdown()
+        # As run_polling() does: post_shutdown stops the chart and export workers.
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)

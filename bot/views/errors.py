@@ -74,6 +74,10 @@ def error_text(t: Translator, error: ServiceError) -> str:
         return "⚠️ " + t.gettext("There is no item “{item}” in this checklist.").format(
             item=esc(details.get("item", ""))
         )
+    if code == "unknown_cycle":
+        return "⚠️ " + t.gettext("There is no reporting cycle number {number}.").format(
+            number=esc(details.get("cycle", ""))
+        )
     if code == "stale":
         return t.gettext("This button is no longer current. Here is where you are now.")
     if code == "too_long":

@@ -1,0 +1,446 @@
+"""/export: every answer of a cycle, the country x norm matrix and the change history, as an
+XLSX workbook and a CSV file.
+
+`build_export` reads plain rows from the database (run it in a worker thread); `write_xlsx` and
+`write_csv` are pure functions of those rows and the translated `ExportLabels` that return
+bytes, so the Telegram layer runs them in a worker process (see `bot/telegram/offload.py`).
+
+Text a spreadsheet would run as a formula is neutralised in both files by `neutralise`: a cell
+that starts with `=`, `+`, `-`, `@`, a tab or a carriage return (OWASP's list for CSV
+injection, plus their full-width forms) gets a leading apostrophe, so "=HYPERLINK(...)" typed as
+a comment stays text.
+
+Who may export: coordinators any country or all of them; a focal point their own country only
+(as a national survey is circulated between ministries before it is sent).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from bot.checklist import Checklist, ChecklistRegistry
+from bot.models import Answer, AnswerRevision, Person
+from bot.services.actors import Actor
+from bot.services.cycles import checklist_of
+from bot.services.errors import PermissionDenied
+from bot.services.matrix import (
+    MatrixRow,
+    ReportCycle,
+    country_codes,
+    cycle_values,
+    matrix_rows,
+    report_cycle,
+)
+from bot.services.xlsx import Column, Format, Sheet, write_workbook
+
+# Characters that make a spreadsheet read a cell as a formula (or, for tab and carriage return,
+# hide one): OWASP's CSV injection list, and the full-width forms some spreadsheets accept.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralise(value: str) -> str:
+    """Text as a spreadsheet will show it, never run: formula-like text gets a leading '."""
+    if value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+# --------------------------------------------------------------------------- the data
+
+
+class AnswerRow(NamedTuple):
+    """One country's answer to one item; items never answered have status None."""
+
+    country_code: str
+    section_id: str
+    item_id: str
+    status: str | None
+    skipped: bool
+    carried_over: bool  # copied from the previous cycle, not confirmed yet
+    comment: str | None
+    evidence_kind: str | None  # "link", "document", "photo"
+    evidence: str | None  # the link, or the file's name
+    answered_by: str | None
+    answered_at: datetime | None
+
+
+class HistoryRow(NamedTuple):
+    changed_at: datetime | None  # never None in the database; typed as its column is
+    country_code: str
+    item_id: str
+    field: str  # "status", "comment", "evidence", "skipped", "baseline"
+    old_value: str | None
+    new_value: str | None
+    changed_by: str | None
+
+
+@dataclass(frozen=True)
+class ExportData:
+    cycle: ReportCycle
+    checklist: Checklist
+    country_code: str | None  # one country, or None for all
+    countries: tuple[str, ...]
+    answers: tuple[AnswerRow, ...]  # country by country, items in checklist order
+    matrix: tuple[MatrixRow, ...]
+    history: tuple[HistoryRow, ...]  # oldest first
+    generated_at: datetime
+    generated_by: str
+
+
+def build_export(
+    session: Session,
+    *,
+    actor: Actor,
+    checklists: ChecklistRegistry,
+    now: datetime,
+    cycle_id: int | None = None,
+    country_code: str | None = None,
+) -> ExportData:
+    """Every answer, the matrix and the history of one cycle, for all countries or one."""
+    if not actor.is_coordinator:
+        own = actor.require_focal_point()
+        if country_code is not None and country_code != own:
+            raise PermissionDenied(needed="country", country=country_code)
+        country_code = own
+    countries = country_codes(session, country_code)
+    cycle = report_cycle(session, cycle_id)
+    checklist = checklist_of(cycle, checklists)
+    assert cycle.id is not None
+    return ExportData(
+        cycle=cycle_values(cycle),
+        checklist=checklist,
+        country_code=country_code,
+        countries=tuple(countries),
+        answers=tuple(_answers(session, cycle.id, checklist, countries, country_code)),
+        matrix=matrix_rows(session, cycle_id=cycle.id, checklist=checklist, countries=countries),
+        history=tuple(_history(session, cycle.id, country_code)),
+        generated_at=now,
+        generated_by=actor.display_name,
+    )
+
+
+def _person_name(name: str | None, person_id: int | None) -> str | None:
+    if person_id is None:
+        return None
+    return name or f"#{person_id}"
+
+
+def _answers(
+    session: Session,
+    cycle_id: int,
+    checklist: Checklist,
+    countries: list[str],
+    country_code: str | None,
+) -> Iterator[AnswerRow]:
+    # Plain columns, not ORM objects: a region has tens of thousands of answers.
+    query = (
+        sa.select(
+            col(Answer.country_code),
+            col(Answer.item_id),
+            col(Answer.status),
+            col(Answer.skipped),
+            col(Answer.baseline),
+            col(Answer.comment),
+            col(Answer.evidence_kind),
+            col(Answer.evidence_url),
+            col(Answer.evidence_file_name),
+            col(Person.display_name),
+            col(Answer.updated_by),
+            col(Answer.updated_at),
+        )
+        .outerjoin(Person, col(Person.id) == col(Answer.updated_by))
+        .where(col(Answer.cycle_id) == cycle_id)
+    )
+    if country_code is not None:
+        query = query.where(col(Answer.country_code) == country_code)
+    found = {(row[0], row[1]): row for row in session.connection().execute(query).all()}
+    for country in countries:
+        for item in checklist.items:
+            row = found.get((country, item.id))
+            if row is None:
+                yield AnswerRow(
+                    country, item.section_id, item.id, None, False, False, None, None, None,
+                    None, None,
+                )  # fmt: skip
+                continue
+            (_, _, status, skipped, baseline, comment, kind, url, file_name, name, by, at) = row
+            yield AnswerRow(
+                country_code=country,
+                section_id=item.section_id,
+                item_id=item.id,
+                status=status,
+                skipped=bool(skipped),
+                carried_over=bool(baseline),
+                comment=comment,
+                evidence_kind=kind,
+                evidence=url if kind == "link" else file_name,
+                answered_by=_person_name(name, by),
+                answered_at=at,
+            )
+
+
+def _history(session: Session, cycle_id: int, country_code: str | None) -> Iterator[HistoryRow]:
+    query = (
+        sa.select(
+            col(AnswerRevision.changed_at),
+            col(AnswerRevision.country_code),
+            col(AnswerRevision.item_id),
+            col(AnswerRevision.field),
+            col(AnswerRevision.old_value),
+            col(AnswerRevision.new_value),
+            col(Person.display_name),
+            col(AnswerRevision.changed_by),
+        )
+        .outerjoin(Person, col(Person.id) == col(AnswerRevision.changed_by))
+        .where(col(AnswerRevision.cycle_id) == cycle_id)
+        .order_by(col(AnswerRevision.changed_at), col(AnswerRevision.id))
+    )
+    if country_code is not None:
+        query = query.where(col(AnswerRevision.country_code) == country_code)
+    rows = session.connection().execute(query).all()  # Core rows: no ORM bookkeeping
+    for at, country, item_id, field_name, old, new, name, by in rows:
+        if field_name == "evidence":
+            old, new = _evidence_shown(old), _evidence_shown(new)
+        yield HistoryRow(at, country, item_id, field_name, old, new, _person_name(name, by))
+
+
+def _evidence_shown(value: str | None) -> str | None:
+    """A revision's evidence ("document:<name>:<file id>" or the link) as a reader sees it."""
+    if value is None:
+        return None
+    kind, _, rest = value.partition(":")
+    if kind in ("document", "photo") and ":" in rest:
+        return rest.rsplit(":", 1)[0] or kind
+    return value
+
+
+# --------------------------------------------------------------------------- the files
+
+
+@dataclass(frozen=True)
+class ExportLabels:
+    """Every text of the files, translated by the caller (`bot/views/reports.py`)."""
+
+    sheet_answers: str
+    sheet_matrix: str
+    sheet_history: str
+    sheet_about: str
+    answer_headers: tuple[str, ...]  # as many as `ANSWER_COLUMNS`
+    matrix_headers: tuple[str, str]  # country code, country; the norms follow
+    matrix_count_headers: tuple[str, ...]  # after the norms: as many as `MATRIX_COUNT_COLUMNS`
+    history_headers: tuple[str, ...]  # as many as `HISTORY_COLUMNS`
+    about: tuple[tuple[str, str], ...]  # label and value rows of the About sheet
+    about_headers: tuple[str, str]
+    countries: dict[str, str]  # code -> name
+    sections: dict[str, str]  # id -> label
+    norm_heads: dict[str, str]  # id -> the matrix sheet's column head, "(a) Cooperate ..."
+    items: dict[str, str]  # id -> text
+    statuses: dict[str, str]  # status -> label
+    open: str
+    skipped: str
+    yes: str
+    no: str
+    evidence_kinds: dict[str, str]
+    fields: dict[str, str]  # revision field -> label
+
+
+# Widths of the answers sheet's columns, in the order of `AnswerRow` as written below.
+ANSWER_COLUMNS: tuple[tuple[float, Format], ...] = (
+    (8, Format.GENERAL),  # country code
+    (20, Format.GENERAL),  # country
+    (6, Format.GENERAL),  # norm
+    (28, Format.GENERAL),  # norm label
+    (7, Format.GENERAL),  # item
+    (60, Format.GENERAL),  # item text
+    (16, Format.GENERAL),  # status (label)
+    (15, Format.GENERAL),  # status (code)
+    (10, Format.GENERAL),  # carried over
+    (40, Format.GENERAL),  # comment
+    (36, Format.GENERAL),  # evidence
+    (11, Format.GENERAL),  # evidence kind
+    (20, Format.GENERAL),  # answered by
+    (17, Format.DATETIME),  # answered at (UTC)
+)
+MATRIX_COUNT_COLUMNS = 6  # all norms (share), items, answered, implemented, n/a, open
+HISTORY_COLUMNS: tuple[tuple[float, Format], ...] = (
+    (17, Format.DATETIME),  # changed at (UTC)
+    (8, Format.GENERAL),  # country code
+    (20, Format.GENERAL),  # country
+    (7, Format.GENERAL),  # item
+    (14, Format.GENERAL),  # field
+    (30, Format.GENERAL),  # old value
+    (30, Format.GENERAL),  # new value
+    (20, Format.GENERAL),  # changed by
+)
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else neutralise(value)
+
+
+def _status_label(row: AnswerRow, labels: ExportLabels) -> str:
+    if row.status is None:
+        return labels.skipped if row.skipped else labels.open
+    return labels.statuses.get(row.status, row.status)
+
+
+def answer_values(row: AnswerRow, labels: ExportLabels) -> list[str | datetime | None]:
+    """One row of the answers sheet and of the CSV, neutralised."""
+    return [
+        row.country_code,
+        _text(labels.countries.get(row.country_code, row.country_code)),
+        row.section_id,
+        _text(labels.sections.get(row.section_id, row.section_id)),
+        row.item_id,
+        _text(labels.items.get(row.item_id, row.item_id)),
+        _text(_status_label(row, labels)),
+        row.status or ("skipped" if row.skipped else None),
+        labels.yes if row.carried_over else None,
+        _text(row.comment),
+        _text(row.evidence),
+        _text(labels.evidence_kinds.get(row.evidence_kind, row.evidence_kind))
+        if row.evidence_kind
+        else None,
+        _text(row.answered_by),
+        row.answered_at,
+    ]
+
+
+def _history_value(row: HistoryRow, value: str | None, labels: ExportLabels) -> str | None:
+    if value is None:
+        return None
+    if row.field == "status":
+        return labels.statuses.get(value, value)
+    if row.field in ("skipped", "baseline"):
+        return labels.yes if value == "true" else labels.no
+    return neutralise(value)
+
+
+def _history_values(row: HistoryRow, labels: ExportLabels) -> list[str | datetime | None]:
+    return [
+        row.changed_at,
+        row.country_code,
+        _text(labels.countries.get(row.country_code, row.country_code)),
+        row.item_id,
+        labels.fields.get(row.field, row.field),
+        _history_value(row, row.old_value, labels),
+        _history_value(row, row.new_value, labels),
+        _text(row.changed_by),
+    ]
+
+
+def _matrix_values(row: MatrixRow, labels: ExportLabels) -> list[str | float | int | None]:
+    total = row.total
+    return [
+        row.country_code,
+        _text(labels.countries.get(row.country_code, row.country_code)),
+        *(cell.share for cell in row.cells),
+        total.share,
+        total.items,
+        total.answered,
+        total.implemented,
+        total.not_applicable,
+        total.open,
+    ]
+
+
+def write_xlsx(data: ExportData, labels: ExportLabels) -> bytes:
+    """The workbook: answers, the country x norm matrix, the history, and what it is."""
+    section_ids = [section.id for section in data.checklist.sections]
+    answers = Sheet(
+        labels.sheet_answers,
+        [
+            Column(header, width, fmt)
+            for header, (width, fmt) in zip(labels.answer_headers, ANSWER_COLUMNS, strict=True)
+        ],
+        (answer_values(row, labels) for row in data.answers),
+    )
+    matrix = Sheet(
+        labels.sheet_matrix,
+        [
+            Column(labels.matrix_headers[0], 8),
+            Column(labels.matrix_headers[1], 20),
+            *(
+                Column(neutralise(labels.norm_heads.get(s, s)), 12, Format.PERCENT)
+                for s in section_ids
+            ),
+            Column(labels.matrix_count_headers[0], 11, Format.PERCENT),
+            *(Column(header, 11, Format.INTEGER) for header in labels.matrix_count_headers[1:]),
+        ],
+        (_matrix_values(row, labels) for row in data.matrix),
+    )
+    history = Sheet(
+        labels.sheet_history,
+        [
+            Column(header, width, fmt)
+            for header, (width, fmt) in zip(labels.history_headers, HISTORY_COLUMNS, strict=True)
+        ],
+        (_history_values(row, labels) for row in data.history),
+    )
+    about = Sheet(
+        labels.sheet_about,
+        [Column(labels.about_headers[0], 28), Column(labels.about_headers[1], 70)],
+        ([neutralise(label), neutralise(value)] for label, value in labels.about),
+        autofilter=False,
+    )
+    return write_workbook(
+        [answers, matrix, history, about], title=data.cycle.title, created=data.generated_at
+    )
+
+
+def write_csv(data: ExportData, labels: ExportLabels) -> bytes:
+    """The answers sheet as CSV: UTF-8 with a byte order mark, so that Excel shows Thai,
+    Khmer or Burmese text correctly when the file is opened with a double click."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise(header) for header in labels.answer_headers])
+    for row in data.answers:
+        values = answer_values(row, labels)
+        writer.writerow(
+            ["" if v is None else _csv_time(v) if isinstance(v, datetime) else v for v in values]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_time(value: datetime) -> str:
+    # UTC without the zone suffix: spreadsheets read "2026-03-02 10:00:00" as a date and time.
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def write_files(data: ExportData, labels: ExportLabels) -> tuple[bytes, bytes]:
+    """The workbook and the CSV, in one call (one trip of the rows to a worker process)."""
+    return write_xlsx(data, labels), write_csv(data, labels)
+
+
+# --------------------------------------------------------------------------- file names
+
+
+def slug(text: str, limit: int = 40) -> str:
+    """ASCII letters, digits and dashes: "Cycle 2026 – Bangkok" -> "cycle-2026-bangkok"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    cleaned = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return cleaned[:limit].rstrip("-")
+
+
+def export_file_name(
+    cycle: ReportCycle, country_code: str | None, day: date, extension: str
+) -> str:
+    """`normsbot-<cycle title>-[<country>-]<YYYY-MM-DD>.<extension>`, in plain ASCII.
+
+    A title with no Latin letters (a Thai one, say) becomes `cycle-<number>`.
+    """
+    parts = ["normsbot", slug(cycle.title) or f"cycle-{cycle.cycle_id}"]
+    if country_code:
+        parts.append(slug(country_code) or "country")
+    parts.append(day.isoformat())
+    return "-".join(parts) + "." + extension

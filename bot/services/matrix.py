@@ -1,0 +1,208 @@
+"""The country x norm matrix: how far each country has implemented each norm, in one cycle.
+
+It feeds /chart (the heatmap), the matrix sheet of /export, and anyone else who needs the
+regional picture per norm. The counting happens in the database (one `GROUP BY`), so the cost
+does not grow with the history, only with countries x norms x statuses.
+
+What a cell means (see docs/exports.md):
+- `items`: the items of the norm (section) in the cycle's checklist version.
+- `counts`: confirmed answers per status. An answer carried over from the previous cycle
+  (`Answer.baseline`) and not yet confirmed counts as open, as it does for the focal points.
+- `implemented`: answers with the checklist's first status (`implemented` in the ASEAN
+  checklist; another instrument's first, best status in its own file).
+- `not_applicable`: answers with the status `not_applicable`, when the checklist has it.
+- `share` = implemented / (items - not_applicable): open items count as not implemented, so a
+  country that has not answered yet shows 0%, never "no data". When every item of the norm is
+  not applicable, the share is None (shown as "n/a").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from bot.checklist import Checklist, ChecklistRegistry
+from bot.models import Answer, Country, Cycle
+from bot.services.actors import Actor
+from bot.services.cycles import checklist_of, open_cycle
+from bot.services.errors import NoOpenCycle, UnknownCountry, UnknownCycle
+
+NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    """One country's answers to one norm (or to the whole checklist, for `MatrixRow.total`)."""
+
+    items: int
+    counts: dict[str, int] = field(default_factory=dict)
+    implemented: int = 0
+    not_applicable: int = 0
+
+    @property
+    def answered(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def open(self) -> int:
+        return self.items - self.answered
+
+    @property
+    def applicable(self) -> int:
+        return self.items - self.not_applicable
+
+    @property
+    def share(self) -> float | None:
+        """Implemented / applicable items, 0.0 to 1.0; None when nothing is applicable."""
+        if self.applicable <= 0:
+            return None
+        return self.implemented / self.applicable
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    country_code: str
+    cells: tuple[MatrixCell, ...]  # one per section, in the checklist's order
+    total: MatrixCell
+
+
+@dataclass(frozen=True)
+class ReportCycle:
+    """The cycle a report is about, as plain values."""
+
+    cycle_id: int
+    title: str
+    checklist_id: str
+    checklist_version: str
+    opens_at: datetime
+    deadline: datetime | None
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NormMatrix:
+    cycle: ReportCycle
+    checklist: Checklist
+    section_ids: tuple[str, ...]
+    implemented_status: str
+    rows: tuple[MatrixRow, ...]  # one per country, by country code
+
+
+def report_cycle(session: Session, cycle_id: int | None) -> Cycle:
+    """The cycle a chart or export is about: the one asked for, else the open one, else the
+    one opened last (so a closed cycle can still be exported)."""
+    if cycle_id is not None:
+        cycle = session.get(Cycle, cycle_id)
+        if cycle is None:
+            raise UnknownCycle(cycle=cycle_id)
+        return cycle
+    cycle = (
+        open_cycle(session)
+        or session.exec(
+            select(Cycle).order_by(col(Cycle.opens_at).desc(), col(Cycle.id).desc())
+        ).first()
+    )
+    if cycle is None:
+        raise NoOpenCycle()
+    return cycle
+
+
+def cycle_values(cycle: Cycle) -> ReportCycle:
+    assert cycle.id is not None and cycle.opens_at is not None
+    return ReportCycle(
+        cycle_id=cycle.id,
+        title=cycle.title,
+        checklist_id=cycle.checklist_id,
+        checklist_version=cycle.checklist_version,
+        opens_at=cycle.opens_at,
+        deadline=cycle.deadline,
+        closed_at=cycle.closed_at,
+    )
+
+
+def country_codes(session: Session, country_code: str | None = None) -> list[str]:
+    """Every country's code in order, or just `country_code` (UnknownCountry if it is none)."""
+    if country_code is not None:
+        if session.get(Country, country_code) is None:
+            raise UnknownCountry(country=country_code)
+        return [country_code]
+    return list(session.exec(select(Country.code).order_by(col(Country.code))).all())
+
+
+def matrix_rows(
+    session: Session, *, cycle_id: int, checklist: Checklist, countries: list[str]
+) -> tuple[MatrixRow, ...]:
+    """Count answers per country, section and status with one aggregate query."""
+    section_of = sa.case(
+        {item.id: item.section_id for item in checklist.items},
+        value=col(Answer.item_id),
+        else_=None,
+    )
+    query = (
+        select(Answer.country_code, section_of, Answer.status, func.count())
+        .where(
+            Answer.cycle_id == cycle_id,
+            col(Answer.status).is_not(None),
+            col(Answer.baseline).is_(False),
+        )
+        .group_by(col(Answer.country_code), section_of, col(Answer.status))
+    )
+    if len(countries) == 1:
+        query = query.where(Answer.country_code == countries[0])
+    found: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for country, section, status, count in session.execute(query).all():
+        if section is not None and status in checklist.statuses:
+            found[(country, section)][status] = int(count)
+
+    implemented = checklist.statuses[0]
+    rows = []
+    for country in countries:
+        cells = tuple(
+            _cell(len(section.items), found.get((country, section.id), {}), implemented)
+            for section in checklist.sections
+        )
+        total_counts: dict[str, int] = defaultdict(int)
+        for section in checklist.sections:
+            for status, count in found.get((country, section.id), {}).items():
+                total_counts[status] += count
+        rows.append(
+            MatrixRow(country, cells, _cell(len(checklist.items), dict(total_counts), implemented))
+        )
+    return tuple(rows)
+
+
+def _cell(items: int, counts: dict[str, int], implemented: str) -> MatrixCell:
+    return MatrixCell(
+        items=items,
+        counts=dict(counts),
+        implemented=counts.get(implemented, 0),
+        not_applicable=counts.get(NOT_APPLICABLE, 0),
+    )
+
+
+def norm_matrix(
+    session: Session,
+    *,
+    actor: Actor,
+    checklists: ChecklistRegistry,
+    cycle_id: int | None = None,
+) -> NormMatrix:
+    """Countries x norms of one cycle (the open one by default); coordinators only."""
+    actor.require_coordinator()
+    cycle = report_cycle(session, cycle_id)
+    checklist = checklist_of(cycle, checklists)
+    assert cycle.id is not None
+    rows = matrix_rows(
+        session, cycle_id=cycle.id, checklist=checklist, countries=country_codes(session)
+    )
+    return NormMatrix(
+        cycle=cycle_values(cycle),
+        checklist=checklist,
+        section_ids=tuple(section.id for section in checklist.sections),
+        implemented_status=checklist.statuses[0],
+        rows=rows,
+    )

@@ -1,0 +1,155 @@
+"""/chart and /export: a heatmap photo and spreadsheet files, built without stalling the bot.
+
+Each command reads its rows in a database worker thread (`run_read`) and hands the drawing or
+writing to a worker process (`bot.telegram.offload`), so other people's taps are answered while
+a chart or a workbook is being built. Meanwhile the chat shows "sending a photo/file...".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
+
+from bot.services import exports, matrix
+from bot.services.charts import render_heatmap, sends_as_photo
+from bot.telegram.common import Caller, handler, send
+from bot.telegram.offload import offloader
+from bot.views import reports
+
+log = logging.getLogger(__name__)
+
+CHAT_ACTION_EVERY = 4.5  # seconds; Telegram shows a chat action for about five
+
+
+@dataclass(frozen=True)
+class ReportArgs:
+    country_code: str | None = None
+    cycle_id: int | None = None
+
+
+def parse_report_args(args: Sequence[str]) -> ReportArgs | None:
+    """`TH`, `2`, `#2`, `TH 2` in any order; None when something else is given."""
+    country: str | None = None
+    cycle: int | None = None
+    for raw in args:
+        arg = raw.strip()
+        number = arg.removeprefix("#")
+        if number.isdigit() and len(number) <= 9 and cycle is None:
+            cycle = int(number)
+        elif arg.isascii() and arg.isalpha() and 2 <= len(arg) <= 3 and country is None:
+            country = arg.upper()
+        else:
+            return None
+    return ReportArgs(country, cycle)
+
+
+@contextlib.asynccontextmanager
+async def showing(update: Update, action: str) -> AsyncIterator[None]:
+    """Show a chat action ("sending a file...") until the block ends."""
+    chat = update.effective_chat
+    assert chat is not None
+
+    async def repeat() -> None:
+        while True:
+            try:
+                await chat.send_action(action)
+            except TelegramError as error:  # a convenience: never fail the command for it
+                log.debug("chat action not shown: %s", error)
+            await asyncio.sleep(CHAT_ACTION_EVERY)
+
+    task = asyncio.create_task(repeat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@handler()
+async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    actor, rt, t = caller.enrolled(), caller.rt, caller.t
+    actor.require_coordinator()
+    args = parse_report_args(context.args or [])
+    if args is None or args.country_code is not None:
+        await send(update, reports.usage(t, "chart"))
+        return
+    now = rt.clock.now()
+    async with showing(update, ChatAction.UPLOAD_PHOTO):
+        norm_matrix = await rt.db.run_read(
+            matrix.norm_matrix, actor=actor, checklists=rt.checklists, cycle_id=args.cycle_id
+        )
+        data, labels = reports.heatmap(
+            t, rt.i18n.translator("en"), norm_matrix, now=now, tz=actor.timezone
+        )
+        fonts_dir = rt.settings.chart_fonts_dir
+        png = await offloader(context).run(
+            render_heatmap, data, labels, fonts_dir=str(fonts_dir) if fonts_dir else None
+        )
+    chat = update.effective_chat
+    assert chat is not None
+    caption = reports.chart_caption(t, norm_matrix, now=now, tz=actor.timezone)
+    name = exports.export_file_name(norm_matrix.cycle, None, _today(now, actor.timezone), "png")
+    if sends_as_photo(data):
+        await chat.send_photo(png, caption=caption, filename=name)
+    else:
+        # Telegram shrinks photos to 2560 pixels; a chart of many countries stays sharp as a file.
+        await chat.send_document(png, filename=name, caption=caption)
+
+
+@handler()
+async def export(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    actor, rt, t = caller.enrolled(), caller.rt, caller.t
+    args = parse_report_args(context.args or [])
+    if args is None:
+        usage = reports.usage(t, "export") if actor.is_coordinator else None
+        await send(update, usage or reports.focal_point_usage(t))
+        return
+    now = rt.clock.now()
+    async with showing(update, ChatAction.UPLOAD_DOCUMENT):
+        data = await rt.db.run_read(
+            exports.build_export,
+            actor=actor,
+            checklists=rt.checklists,
+            now=now,
+            cycle_id=args.cycle_id,
+            country_code=args.country_code,
+        )
+        labels = reports.export_labels(t, data, tz=actor.timezone)
+        xlsx, csv = await offloader(context).run(exports.write_files, data, labels)
+    chat = update.effective_chat
+    assert chat is not None
+    day = _today(now, actor.timezone)
+    await chat.send_document(
+        xlsx,
+        filename=exports.export_file_name(data.cycle, data.country_code, day, "xlsx"),
+        caption=reports.export_caption(t, data, now=now, tz=actor.timezone),
+    )
+    await chat.send_document(
+        csv,
+        filename=exports.export_file_name(data.cycle, data.country_code, day, "csv"),
+        caption=reports.csv_caption(t),
+    )
+
+
+def _today(now: datetime, timezone: str | None) -> date:
+    """The reader's calendar day, for file names."""
+    return now.astimezone(ZoneInfo(timezone) if timezone else UTC).date()
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("chart", chart, filters=private),
+        CommandHandler("export", export, filters=private),
+    ]

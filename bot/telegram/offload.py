@@ -1,0 +1,85 @@
+"""CPU-heavy work (charts, workbooks) in a worker process, so the event loop keeps answering.
+
+Drawing a chart with matplotlib or writing a workbook holds the GIL from start to end: run in
+the bot's own process, even in a thread, it would leave every other person's tap waiting until
+it is done. A `ProcessPoolExecutor` runs such a function elsewhere; what goes in and out is
+plain, picklable data (rows and strings in, bytes out).
+
+There is one pool per running application, started with the first job (most processes never
+draw a chart) and shut down when the application stops (`shutdown`, PTB's post_shutdown).
+Workers are started with "spawn": a fork of a process that runs threads (the database's worker
+threads, PTB's) can inherit a lock that no thread will ever release.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import ParamSpec, TypeVar
+
+from telegram.ext import ContextTypes
+
+from bot.telegram.runtime import App
+
+log = logging.getLogger(__name__)
+
+KEY = "normsbot.offload"
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Offloader:
+    """Runs pure functions in a small pool of worker processes, started on first use."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pool
+
+    async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(*args, **kwargs)` in a worker process; its exceptions come back here."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(
+                self._executor(), functools.partial(fn, *args, **kwargs)
+            )
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): drop the pool so the next job gets a
+            # fresh one, and let this job fail like any other error.
+            log.error("a worker process died; starting a new pool for the next job")
+            self.shutdown(wait=False)
+            raise
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def offloader(context: ContextTypes.DEFAULT_TYPE) -> Offloader:
+    """The application's offloader (created with the application, see `attach`)."""
+    value = context.application.bot_data[KEY]
+    assert isinstance(value, Offloader)
+    return value
+
+
+def attach(application: App, workers: int) -> None:
+    application.bot_data[KEY] = Offloader(workers)
+
+
+async def shutdown(application: App) -> None:
+    """Stop the worker processes; PTB calls this when the application shuts down."""
+    value = application.bot_data.get(KEY)
+    if isinstance(value, Offloader):
+        await asyncio.to_thread(value.shutdown)

@@ -1,0 +1,270 @@
+"""Texts of /chart and /export: the heatmap's labels, the workbook's headers, the captions.
+
+The chart and the files are drawn in a worker process from plain strings, so everything
+translatable is decided here, in the reader's language. Chart labels carry fallbacks (English,
+then plain codes) for machines that have no font for the reader's script; see
+`bot.services.charts.resolve_labels`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.checklist import Checklist, checklist_msgctxt
+from bot.i18n import Translator
+from bot.services.charts import HeatmapData, HeatmapLabels, Text
+from bot.services.exports import ExportData, ExportLabels
+from bot.services.matrix import NormMatrix, ReportCycle
+from bot.views.common import (
+    Rendered,
+    country_name,
+    esc,
+    item_text,
+    section_label,
+    shorten,
+    status_label,
+)
+
+CAPTION_MAX = 1024  # Telegram's limit for a photo's or document's caption
+
+
+# --------------------------------------------------------------------------- the chart
+
+
+def _title(t: Translator) -> str:
+    return t.gettext("Implementation of the norms")
+
+
+def _cycle_line(t: Translator, cycle: ReportCycle, now: datetime, tz: str | None) -> str:
+    if cycle.closed_at is not None:
+        return t.gettext("{cycle} (closed) · as of {date}").format(
+            cycle=cycle.title, date=t.date(now, tz)
+        )
+    return t.gettext("{cycle} · as of {date}").format(cycle=cycle.title, date=t.date(now, tz))
+
+
+def heatmap(
+    t: Translator, en: Translator, matrix: NormMatrix, *, now: datetime, tz: str | None
+) -> tuple[HeatmapData, HeatmapLabels]:
+    """The chart's numbers and labels: countries in the reader's alphabetical order."""
+    rows = sorted(matrix.rows, key=lambda row: country_name(t, row.country_code).casefold())
+    data = HeatmapData(
+        shares=tuple(tuple(cell.share for cell in (*row.cells, row.total)) for row in rows),
+        norm_columns=len(matrix.section_ids),
+    )
+    checklist = matrix.checklist
+
+    def both(fn: object) -> Text:
+        assert callable(fn)
+        first, second = fn(t), fn(en)
+        return (first, second) if first != second else (first,)
+
+    labels = HeatmapLabels(
+        title=both(_title),
+        subtitle=(
+            *both(lambda tr: _cycle_line(tr, matrix.cycle, now, tz)),
+            f"#{matrix.cycle.cycle_id} · {now.date().isoformat()}",
+        ),
+        rows=tuple(
+            (
+                country_name(t, row.country_code),
+                country_name(en, row.country_code),
+                row.country_code,
+            )
+            for row in rows
+        ),
+        columns=(
+            *((section_id,) for section_id in matrix.section_ids),
+            both(lambda tr: tr.pgettext("chart column", "All")),
+        ),
+        key=tuple(
+            (
+                f"{section_id}  {section_label(t, checklist, section_id)}",
+                f"{section_id}  {section_label(en, checklist, section_id)}",
+                section_id,
+            )
+            for section_id in matrix.section_ids
+        ),
+        legend_title=both(lambda tr: tr.gettext("Share of items implemented, in %")),
+        not_applicable=(*both(lambda tr: tr.pgettext("chart cell", "n/a")), "-"),
+        footnote=both(
+            lambda tr: tr.gettext(
+                "Implemented items ÷ (items − not applicable). Items not answered yet count "
+                "as not implemented; n/a: no item of the norm applies."
+            )
+        ),
+    )
+    return data, labels
+
+
+def chart_caption(t: Translator, matrix: NormMatrix, *, now: datetime, tz: str | None) -> str:
+    countries = len(matrix.rows)
+    lines = [
+        "📊 <b>" + esc(_title(t)) + "</b>",
+        esc(_cycle_line(t, matrix.cycle, now, tz)),
+        t.ngettext(
+            "{count} country, {norms} norms: the share of items implemented.",
+            "{count} countries, {norms} norms: the share of items implemented.",
+            countries,
+        ).format(count=t.number(countries), norms=t.number(len(matrix.section_ids))),
+        t.gettext("The numbers are in /export."),
+    ]
+    return shorten("\n".join(lines), CAPTION_MAX)
+
+
+# --------------------------------------------------------------------------- the export
+
+
+def _checklist_title(t: Translator, checklist: Checklist) -> str:
+    return t.checklist_text(checklist_msgctxt(checklist.id, "", "title"), checklist.title)
+
+
+def export_labels(t: Translator, data: ExportData, *, tz: str | None) -> ExportLabels:
+    checklist = data.checklist
+    cycle = data.cycle
+    statuses = {status: status_label(t, status) for status in checklist.statuses}
+    sections = {s.id: section_label(t, checklist, s.id) for s in checklist.sections}
+    scope = (
+        country_name(t, data.country_code)
+        if data.country_code
+        else t.ngettext("All {count} country", "All {count} countries", len(data.countries)).format(
+            count=t.number(len(data.countries))
+        )
+    )
+    about: list[tuple[str, str]] = [
+        (t.gettext("Reporting cycle"), cycle.title),
+        (
+            t.gettext("Checklist"),
+            f"{_checklist_title(t, checklist)} ({checklist.id} {checklist.version})",
+        ),
+        (t.gettext("Countries"), scope),
+        (t.gettext("Opened"), t.datetime(cycle.opens_at, tz)),
+    ]
+    if cycle.deadline is not None:
+        about.append((t.gettext("Deadline"), t.datetime(cycle.deadline, tz)))
+    if cycle.closed_at is not None:
+        about.append((t.gettext("Closed"), t.datetime(cycle.closed_at, tz)))
+    about += [
+        (
+            t.gettext("Exported"),
+            t.gettext("{date} by {name}").format(
+                date=t.datetime(data.generated_at, tz), name=data.generated_by
+            ),
+        ),
+        (
+            t.gettext("Share implemented"),
+            t.gettext(
+                "Implemented items ÷ (items − not applicable), per norm and for all norms. "
+                "Items not answered yet count as not implemented; an answer carried over from "
+                "the previous cycle counts once a focal point confirms it."
+            ),
+        ),
+        (t.gettext("Times"), t.gettext("Dates and times in the sheets are in UTC.")),
+    ]
+    return ExportLabels(
+        sheet_answers=t.gettext("Answers"),
+        sheet_matrix=t.gettext("Countries x norms"),
+        sheet_history=t.gettext("History"),
+        sheet_about=t.gettext("About"),
+        answer_headers=(
+            t.gettext("Code"),
+            t.gettext("Country"),
+            t.gettext("Norm"),
+            t.gettext("Norm label"),
+            t.gettext("Item"),
+            t.gettext("Item text"),
+            t.gettext("Status"),
+            t.gettext("Status code"),
+            t.gettext("Carried over, not confirmed"),
+            t.gettext("Comment"),
+            t.gettext("Evidence (link or file)"),
+            t.gettext("Evidence type"),
+            t.gettext("Answered by"),
+            t.gettext("Answered at (UTC)"),
+        ),
+        matrix_headers=(t.gettext("Code"), t.gettext("Country")),
+        norm_heads={
+            s.id: t.gettext("({norm}) {label}").format(norm=s.id, label=sections[s.id])
+            for s in checklist.sections
+        },
+        matrix_count_headers=(
+            t.gettext("All norms"),
+            t.gettext("Items"),
+            t.gettext("Answered"),
+            statuses.get(checklist.statuses[0], checklist.statuses[0]),
+            statuses.get("not_applicable", t.gettext("Not applicable")),
+            t.gettext("Open"),
+        ),
+        history_headers=(
+            t.gettext("Changed at (UTC)"),
+            t.gettext("Code"),
+            t.gettext("Country"),
+            t.gettext("Item"),
+            t.gettext("What changed"),
+            t.gettext("Before"),
+            t.gettext("After"),
+            t.gettext("Changed by"),
+        ),
+        about=tuple(about),
+        about_headers=(t.gettext("About this export"), ""),
+        countries={code: country_name(t, code) for code in data.countries},
+        sections=sections,
+        items={item.id: item_text(t, checklist, item.id) for item in checklist.items},
+        statuses=statuses,
+        open=t.gettext("Open"),
+        skipped=t.gettext("Skipped"),
+        yes=t.gettext("yes"),
+        no=t.gettext("no"),
+        evidence_kinds={
+            "link": t.gettext("link"),
+            "document": t.gettext("document"),
+            "photo": t.gettext("photo"),
+        },
+        fields={
+            "status": t.gettext("Status"),
+            "comment": t.gettext("Comment"),
+            "evidence": t.gettext("Evidence"),
+            "skipped": t.gettext("Skipped"),
+            "baseline": t.gettext("Carried over"),
+        },
+    )
+
+
+def export_caption(t: Translator, data: ExportData, *, now: datetime, tz: str | None) -> str:
+    scope = (
+        esc(country_name(t, data.country_code)) if data.country_code else t.gettext("all countries")
+    )
+    lines = [
+        "📄 <b>" + esc(data.cycle.title) + "</b> · " + scope,
+        t.gettext(
+            "Answers, the countries x norms matrix and the history of changes, as of {date}."
+        ).format(date=esc(t.datetime(now, tz))),
+        t.gettext("Dates and times in the files are in UTC."),
+    ]
+    return shorten("\n".join(lines), CAPTION_MAX)
+
+
+def csv_caption(t: Translator) -> str:
+    return t.gettext("The answers as CSV (UTF-8), for other tools.")
+
+
+def usage(t: Translator, command: str) -> Rendered:
+    if command == "chart":
+        text = t.gettext(
+            "Usage: /chart for the open cycle, or /chart NUMBER for another cycle (see /cycle)."
+        )
+    else:
+        text = t.gettext(
+            "Usage: /export for every country, /export TH for one country, and a cycle "
+            "number to export another cycle, for example /export TH 2."
+        )
+    return Rendered("ℹ️ " + text)
+
+
+def focal_point_usage(t: Translator) -> Rendered:
+    return Rendered(
+        "ℹ️ "
+        + t.gettext(
+            "Usage: /export for your country's answers, or /export NUMBER for another cycle."
+        )
+    )
