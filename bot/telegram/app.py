@@ -15,12 +15,21 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defau
 
 from bot.telegram import jobs, menus, offload
 from bot.telegram.common import identify
-from bot.telegram.handlers import answering, general, invites, reminders, reports, start
+from bot.telegram.handlers import (
+    answering,
+    coordinators,
+    cycles,
+    general,
+    invites,
+    reminders,
+    reports,
+    start,
+)
 from bot.telegram.runtime import App, Runtime, attach
 
 log = logging.getLogger(__name__)
 
-HANDLER_MODULES = (start, answering, invites, reminders, reports, general)
+HANDLER_MODULES = (start, answering, invites, cycles, coordinators, reminders, reports, general)
 
 
 def build_application(rt: Runtime) -> App:

@@ -1,0 +1,151 @@
+"""Following progress and managing people: /summary, /status, /compare, /people, /revoke.
+
+Coordinators see every country; focal points get the same commands for their own country
+only. The services decide that; these handlers only parse and render.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from telegram import BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.services import people, summaries
+from bot.telegram.common import Caller, answer_query, handler, send
+from bot.telegram.handlers.cycles import show, zone_of
+from bot.views.callbacks import parse_int, unpack
+from bot.views.coordinators import (
+    PEOPLE,
+    REVOKE_NO,
+    REVOKE_YES,
+    render_people,
+    render_revoke_cancelled,
+    render_revoke_confirm,
+    render_revoked,
+    revoke_usage,
+)
+from bot.views.summaries import (
+    STATUS,
+    render_compare,
+    render_status,
+    render_status_choice,
+    render_summary,
+)
+
+
+@handler()
+async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    actor, rt = caller.enrolled(), caller.rt
+    zone, now = zone_of(caller), rt.clock.now()
+    result = await rt.db.run_read(
+        summaries.regional_summary, actor=actor, checklists=rt.checklists, now=now, timezone=zone
+    )
+    await send(update, render_summary(caller.t, result, timezone=zone, now=now))
+
+
+@handler()
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    """/status [COUNTRY]; a coordinator without a country picks one with a button."""
+    actor, rt = caller.enrolled(), caller.rt
+    zone, now = zone_of(caller), rt.clock.now()
+    query = update.callback_query
+    if query is not None:
+        parts = unpack(query.data)  # st:<country>
+        code = parts[1] if len(parts) == 2 else None
+        await answer_query(query)
+    else:
+        code = context.args[0] if context.args else None
+    if code is None and actor.is_coordinator:
+        result = await rt.db.run_read(
+            summaries.regional_summary, actor=actor, checklists=rt.checklists, now=now
+        )
+        await send(update, render_status_choice(caller.t, result))
+        return
+    status_ = await rt.db.run_read(
+        summaries.country_status,
+        actor=actor,
+        checklists=rt.checklists,
+        country_code=code,
+        now=now,
+        timezone=zone,
+    )
+    await send(update, render_status(caller.t, status_, timezone=zone, now=now))
+
+
+@handler()
+async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    actor, rt = caller.enrolled(), caller.rt
+    result = await rt.db.run_read(
+        summaries.compare_cycles, actor=actor, checklists=rt.checklists, now=rt.clock.now()
+    )
+    await send(update, render_compare(caller.t, result))
+
+
+@handler()
+async def people_list(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    """/people [COUNTRY]."""
+    actor, rt = caller.enrolled(), caller.rt
+    code = context.args[0] if context.args else None
+    now = rt.clock.now()
+    result = await rt.db.run_read(people.list_people, actor=actor, country_code=code, now=now)
+    await send(update, render_people(caller.t, result, timezone=zone_of(caller), now=now))
+
+
+@handler()
+async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    """/revoke NUMBER: who would lose access, with a confirm button."""
+    actor, rt = caller.enrolled(), caller.rt
+    actor.require_coordinator()
+    number = parse_int((context.args or [""])[0].lstrip("#"))
+    if number is None:
+        await send(update, revoke_usage(caller.t))
+        return
+    row = await rt.db.run_read(
+        people.revoke_preview,
+        actor=actor,
+        person_id=number,
+        config_admins=rt.settings.admins,
+        now=rt.clock.now(),
+    )
+    await send(update, render_revoke_confirm(caller.t, row))
+
+
+@handler()
+async def on_people_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    actor, rt, t = caller.enrolled(), caller.rt, caller.t
+    actor.require_coordinator()
+    parts = unpack(query.data)  # pp:rv:<person> or pp:x
+    if len(parts) == 3 and parts[1] == REVOKE_YES and (number := parse_int(parts[2])):
+        row = await rt.db.run(
+            people.revoke,
+            actor=actor,
+            person_id=number,
+            config_admins=rt.settings.admins,
+            now=rt.clock.now(),
+        )
+        await show(update, render_revoked(t, row))
+        # Their chat's command menu was made for their role: take it away too.
+        with contextlib.suppress(TelegramError):
+            await context.bot.delete_my_commands(scope=BotCommandScopeChat(row.telegram_id))
+    elif len(parts) == 2 and parts[1] == REVOKE_NO:
+        await show(update, render_revoke_cancelled(t))
+    else:
+        await answer_query(query, t.gettext("This button is no longer current."), alert=True)
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
+        CommandHandler("summary", summary),
+        CommandHandler("status", status),
+        CommandHandler("compare", compare),
+        CommandHandler("people", people_list),
+        CommandHandler("revoke", revoke),
+        CallbackQueryHandler(status, pattern=rf"^{STATUS}:"),
+        CallbackQueryHandler(on_people_button, pattern=rf"^{PEOPLE}:"),
+    ]

@@ -1,0 +1,354 @@
+"""Reporting cycles and reports: /cycle, /newcycle, /deadline, /closecycle, /submit, /signoff.
+
+Opening a cycle, moving its deadline, submitting and signing off tell other people: those
+messages go out through `tell`, after the person who acted has their answer, and one blocked
+recipient never fails the request (they are marked unreachable instead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.i18n import Translator
+from bot.services import cycles, people, submission
+from bot.services.people import Recipient
+from bot.services.submission import Outcome
+from bot.telegram.common import Caller, answer_query, edit, handler, send
+from bot.telegram.runtime import runtime
+from bot.views.callbacks import parse_int, unpack
+from bot.views.common import Rendered, split_text
+from bot.views.cycles import (
+    BACK,
+    CLOSE_ASK,
+    CLOSE_YES,
+    CYCLE,
+    DEADLINE_HELP,
+    DRAFT,
+    EXTEND,
+    NEW_HELP,
+    cycle_opened_notice,
+    deadline_moved_notice,
+    deadline_usage,
+    new_cycle_usage,
+    render_close_confirm,
+    render_closed,
+    render_cycle,
+    render_deadline_moved,
+    render_draft,
+    render_draft_cancelled,
+    render_opened,
+    render_signoff,
+    render_submit,
+    signed_off_notice,
+    submitted_notice,
+)
+
+log = logging.getLogger(__name__)
+
+BASELINE_WORDS = ("baseline",)
+VERSION_PREFIXES = ("version=", "v=")
+
+
+def zone_of(caller: Caller) -> str:
+    """The caller's zone: their own or their country's, else the coordinators' default."""
+    return caller.timezone or caller.rt.settings.coordinator_timezone
+
+
+def today_of(caller: Caller) -> date:
+    return caller.rt.clock.now().astimezone(ZoneInfo(zone_of(caller))).date()
+
+
+def parse_day(text: str) -> date | None:
+    """A day typed as YYYY-MM-DD (the one format every locale reads the same)."""
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+async def show(update: Update, rendered: Rendered) -> None:
+    """Edit the pressed message, or send the view when it came from a command."""
+    query = update.callback_query
+    if query is None:
+        await send(update, rendered)
+        return
+    await answer_query(query)
+    if await edit(query, rendered) is None:
+        await send(update, rendered)
+
+
+async def tell(
+    context: ContextTypes.DEFAULT_TYPE,
+    recipients: Sequence[Recipient],
+    text_for: Callable[[Translator, Recipient], str],
+) -> int:
+    """Send each recipient their text in their language; returns how many got it.
+
+    Sends go through the application's rate limiter (PTB's AIORateLimiter), which queues
+    them within Telegram's limits. Someone who blocked the bot is marked unreachable.
+    """
+    rt = runtime(context)
+    blocked: list[int] = []
+
+    async def one(recipient: Recipient) -> bool:
+        t = rt.i18n.translator(recipient.locale or rt.i18n.negotiate(recipient.telegram_language))
+        try:
+            for part in split_text(text_for(t, recipient)):
+                await context.bot.send_message(recipient.telegram_id, part)
+        except Forbidden:
+            blocked.append(recipient.telegram_id)
+            return False
+        except TelegramError as error:
+            log.warning("could not tell person %s: %s", recipient.person_id, error)
+            return False
+        return True
+
+    sent = await asyncio.gather(*(one(recipient) for recipient in recipients))
+    if blocked:
+        await rt.db.run(people.mark_unreachable, telegram_ids=blocked, now=rt.clock.now())
+    return sum(sent)
+
+
+def _recipient_zone(caller: Caller, recipient: Recipient) -> str:
+    return recipient.timezone or caller.rt.settings.coordinator_timezone
+
+
+# --------------------------------------------------------------------------- /cycle
+
+
+@handler()
+async def cycle(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    actor, rt = caller.enrolled(), caller.rt
+    zone = zone_of(caller)
+    overview = await rt.db.run_read(
+        cycles.cycle_overview,
+        actor=actor,
+        checklists=rt.checklists,
+        now=rt.clock.now(),
+        timezone=zone,
+    )
+    await show(update, render_cycle(caller.t, overview, timezone=zone, today=today_of(caller)))
+
+
+@handler()
+async def new_cycle(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    """/newcycle YYYY-MM-DD Title words… [baseline] [version=X]: a draft to confirm."""
+    actor, rt, t = caller.enrolled(), caller.rt, caller.t
+    actor.require_coordinator()
+    args = list(context.args or [])
+    day = parse_day(args[0]) if args else None
+    if day is None:
+        await send(update, Rendered(new_cycle_usage(t, today=today_of(caller))))
+        return
+    words = args[1:]
+    baseline, version = False, None
+    while words:  # options are recognised at the end only: a title may contain any word
+        last = words[-1]
+        if last.lower() in BASELINE_WORDS:
+            baseline = True
+        elif last.lower().startswith(VERSION_PREFIXES):
+            version = last.split("=", 1)[1]
+        else:
+            break
+        words.pop()
+    draft = await rt.db.run(
+        cycles.draft_cycle,
+        actor=actor,
+        checklists=rt.checklists,
+        title=" ".join(words),
+        deadline_day=day,
+        timezone=zone_of(caller),
+        version=version,
+        baseline=baseline,
+        now=rt.clock.now(),
+    )
+    await send(update, render_draft(t, draft, timezone=zone_of(caller)))
+
+
+@handler()
+async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    """/deadline YYYY-MM-DD: the open cycle ends at the end of that day (caller's zone)."""
+    actor, rt = caller.enrolled(), caller.rt
+    actor.require_coordinator()
+    args = context.args or []
+    day = parse_day(args[0]) if args else None
+    zone = zone_of(caller)
+    if day is None:
+        await send(
+            update, Rendered(deadline_usage(caller.t, timezone=zone, today=today_of(caller)))
+        )
+        return
+    moved = await rt.db.run(
+        cycles.move_deadline,
+        actor=actor,
+        checklists=rt.checklists,
+        day=day,
+        timezone=zone,
+        now=rt.clock.now(),
+    )
+    await send(update, render_deadline_moved(caller.t, moved, timezone=zone))
+    await tell(
+        context,
+        moved.focal_points,
+        lambda t, r: deadline_moved_notice(t, moved, timezone=_recipient_zone(caller, r)),
+    )
+
+
+@handler()
+async def close_cycle(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    """/closecycle: ask to confirm with a button."""
+    actor, rt = caller.enrolled(), caller.rt
+    info = await rt.db.run_read(
+        cycles.close_preview, actor=actor, checklists=rt.checklists, now=rt.clock.now()
+    )
+    await show(update, render_close_confirm(caller.t, info, timezone=zone_of(caller)))
+
+
+@handler()
+async def on_cycle_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    actor, rt, t = caller.enrolled(), caller.rt, caller.t
+    actor.require_coordinator()
+    parts = unpack(query.data)  # cy:<action>[:<id>[:<value>…]]
+    action = parts[1] if len(parts) > 1 else ""
+    number = parse_int(parts[2]) if len(parts) > 2 else None
+    zone, now = zone_of(caller), rt.clock.now()
+    if action == BACK:
+        await cycle(update, context)
+    elif action == DEADLINE_HELP:
+        await answer_query(query)
+        await send(update, Rendered(deadline_usage(t, timezone=zone, today=today_of(caller))))
+    elif action == NEW_HELP:
+        await answer_query(query)
+        await send(update, Rendered(new_cycle_usage(t, today=today_of(caller))))
+    elif action == CLOSE_ASK:
+        await close_cycle(update, context)
+    elif action == CLOSE_YES and number is not None:
+        info = await rt.db.run(
+            cycles.close_cycle, actor=actor, checklists=rt.checklists, cycle_id=number, now=now
+        )
+        await show(update, render_closed(t, info, timezone=zone, today=today_of(caller)))
+    elif action == EXTEND and number is not None and len(parts) > 3:
+        moved = await rt.db.run(
+            cycles.extend_deadline,
+            actor=actor,
+            checklists=rt.checklists,
+            cycle_id=number,
+            days=parse_int(parts[3]) or 0,
+            now=now,
+        )
+        await show(update, render_deadline_moved(t, moved, timezone=zone))
+        await tell(
+            context,
+            moved.focal_points,
+            lambda t, r: deadline_moved_notice(t, moved, timezone=_recipient_zone(caller, r)),
+        )
+    elif action == DRAFT and number is not None and len(parts) > 3:
+        await _on_draft(update, context, caller, number, parts[3:])
+    else:
+        await answer_query(query, t.gettext("This button is no longer current."), alert=True)
+
+
+async def _on_draft(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    caller: Caller,
+    draft_id: int,
+    values: list[str],
+) -> None:
+    actor, rt, t = caller.enrolled(), caller.rt, caller.t
+    zone, now = zone_of(caller), rt.clock.now()
+    choice = values[0]
+    if choice == "go":
+        opened = await rt.db.run(
+            cycles.open_drafted_cycle,
+            actor=actor,
+            checklists=rt.checklists,
+            draft_id=draft_id,
+            now=now,
+        )
+        await show(update, render_opened(t, opened, timezone=zone))
+        await tell(
+            context,
+            opened.focal_points,
+            lambda t, r: cycle_opened_notice(t, opened, timezone=_recipient_zone(caller, r)),
+        )
+        return
+    if choice == "no":
+        await rt.db.run(cycles.drop_draft, actor=actor, draft_id=draft_id, now=now)
+        await show(update, render_draft_cancelled(t))
+        return
+    baseline = {"b1": True, "b0": False}.get(choice)
+    version_index = parse_int(values[1]) if choice == "v" and len(values) > 1 else None
+    if baseline is None and version_index is None:
+        assert update.callback_query is not None
+        await answer_query(
+            update.callback_query, t.gettext("This button is no longer current."), alert=True
+        )
+        return
+    draft = await rt.db.run(
+        cycles.adjust_draft,
+        actor=actor,
+        checklists=rt.checklists,
+        draft_id=draft_id,
+        baseline=baseline,
+        version_index=version_index,
+        now=now,
+    )
+    await show(update, render_draft(t, draft, timezone=zone))
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@handler()
+async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    """/submit (focal points): the country's report, when nothing is left open."""
+    actor, rt = caller.enrolled(), caller.rt
+    result = await rt.db.run(
+        submission.submit_report, actor=actor, checklists=rt.checklists, now=rt.clock.now()
+    )
+    if result.outcome is Outcome.DONE:
+        # The few coordinators are told first, so that "they have been told" is true.
+        await tell(
+            context, result.tell, lambda t, r: submitted_notice(t, result, national_lead=False)
+        )
+        await tell(
+            context, result.leads, lambda t, r: submitted_notice(t, result, national_lead=True)
+        )
+    await send(update, render_submit(caller.t, result, timezone=zone_of(caller)))
+
+
+@handler()
+async def sign_off(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    """/signoff (the country's national lead): the submitted report becomes final."""
+    actor, rt = caller.enrolled(), caller.rt
+    result = await rt.db.run(
+        submission.sign_off, actor=actor, checklists=rt.checklists, now=rt.clock.now()
+    )
+    if result.outcome is Outcome.DONE:
+        await tell(context, result.tell, lambda t, r: signed_off_notice(t, result))
+    await send(update, render_signoff(caller.t, result, timezone=zone_of(caller)))
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
+        CommandHandler("cycle", cycle),
+        CommandHandler("newcycle", new_cycle),
+        CommandHandler("deadline", deadline),
+        CommandHandler("closecycle", close_cycle),
+        CommandHandler("submit", submit),
+        CommandHandler("signoff", sign_off),
+        CallbackQueryHandler(on_cycle_button, pattern=rf"^{CYCLE}:"),
+    ]
