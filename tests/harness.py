@@ -119,9 +119,10 @@ class BotHarness:
         name: str = "Focal Point",
         language: str = "English",
         language_code: str = "en",
+        national_lead: bool = False,
     ) -> FakeUser:
         """A focal point through the real flow: invite, /start CODE, choose a language."""
-        code = await self.invite_code(country)
+        code = await self.invite_code(country, *(("lead",) if national_lead else ()))
         user = await self.user(user_id, name, language_code=language_code)
         await user.command("start", code)
         await user.expect(lambda m: m.has_button(language))
@@ -131,6 +132,18 @@ class BotHarness:
                 b.callback_data and b.callback_data.startswith("a:s:") for b in m.buttons()
             )
         )
+        return user
+
+    async def enrol_coordinator(
+        self, user_id: int, *, name: str = "Coordinator", country: str | None = None
+    ) -> FakeUser:
+        """A coordinator (not an admin) invited by the admin, in English."""
+        code = await self.invite_code(*((country,) if country else ()), "coordinator")
+        user = await self.user(user_id, name)
+        await user.command("start", code)
+        await user.expect(lambda m: m.has_button("English"))
+        await user.press("English")
+        await user.expect("Commands")
         return user
 
 
