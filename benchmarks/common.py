@@ -1,0 +1,297 @@
+"""Shared pieces of the benchmarks: the processes under test and a lean load-generating client.
+
+Each benchmark runs three processes so that none measures itself: the fake Bot API
+(`python -m bot.fakeapi`), the bot under test (`python -m bot run`, or the bare comparison bot)
+and the load generator (the benchmark script). They share the machine's cores, so the client
+side keeps to one HTTP client with keep-alive connections and plain asyncio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+import sqlalchemy as sa
+
+from bot.fakeapi import FakeTelegram, Msg
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456789:BENCH-token-for-the-fake-bot-api-0000"
+POSTGRES_URL = os.environ.get(
+    "NORMSBOT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+class BenchError(RuntimeError):
+    """Something the benchmark needs did not happen (a process died, a reply never came)."""
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+@dataclass
+class Process:
+    """A child process with what we learn about it while it runs."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def check_alive(self) -> None:
+        if self.popen.poll() is not None:
+            tail = ""
+            if self.log_path is not None and self.log_path.exists():
+                tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])
+            raise BenchError(f"{self.name} exited with {self.popen.returncode}:\n{tail}")
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time used so far (threads included)."""
+        try:
+            times = psutil.Process(self.pid).cpu_times()
+        except psutil.Error:
+            return 0.0
+        return float(times.user + times.system)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGINT first (PTB and the fake server shut down cleanly on it), then SIGKILL."""
+        if self.popen.poll() is not None:
+            return
+        self.popen.send_signal(signal.SIGINT)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+
+
+def start_fake_server(token: str = TOKEN) -> tuple[Process, str]:
+    """`python -m bot.fakeapi` on a free loopback port; returns it and its base URL."""
+    popen = subprocess.Popen(
+        [sys.executable, "-m", "bot.fakeapi", "--token", token, "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    assert popen.stdout is not None
+    line = popen.stdout.readline().decode().strip()
+    if not line.startswith("READY "):
+        popen.kill()
+        raise BenchError(f"the fake Bot API did not start: {line!r}")
+    return Process("fake Bot API", popen), line.removeprefix("READY ")
+
+
+def start_bot(name: str, argv: Sequence[str], env: dict[str, str], log_path: Path) -> Process:
+    """Start a bot process (`python -m bot run` or the bare bot) with its output in a file."""
+    with log_path.open("wb") as log:
+        popen = subprocess.Popen(
+            [sys.executable, *argv],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    return Process(name, popen, log_path)
+
+
+def bot_env(base_url: str, database_url: str, **settings: str) -> dict[str, str]:
+    """The environment `normsbot run` reads (see `bot.config.Settings`)."""
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": base_url,
+        "DATABASE_URL": database_url,
+        "NORMSBOT_LOG_LEVEL": "WARNING",
+    }
+    env.update({f"NORMSBOT_{key.upper()}": value for key, value in settings.items()})
+    return env
+
+
+class PeakMemory:
+    """Peak resident memory of a process: the kernel's high-water mark, or samples of RSS."""
+
+    def __init__(self, pid: int, interval: float = 0.25) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.sampled = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        try:
+            process = psutil.Process(self.pid)
+            while not self._stop.is_set():
+                self.sampled = max(self.sampled, process.memory_info().rss)
+                self._stop.wait(self.interval)
+        except psutil.Error:
+            return
+
+    def peak_bytes(self) -> int:
+        """Call while the process still runs: VmHWM is gone once it has exited."""
+        self._stop.set()
+        self._thread.join()
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return max(self.sampled, int(line.split()[1]) * 1024)
+        return self.sampled
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def scratch_database(kind: str, folder: Path) -> Iterator[str]:
+    """A fresh, empty database for one run: a SQLite file, or a new PostgreSQL database."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'bench.db'}"
+        return
+    name = f"normsbot_bench_{uuid.uuid4().hex[:10]}"
+    server = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield (
+            sa.engine.make_url(POSTGRES_URL)
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+# --- the load generator's client --------------------------------------------------------------
+
+
+class BenchTelegram(FakeTelegram):
+    """`FakeTelegram` with a connection pool big enough for one long poll per simulated user.
+
+    httpx allows 100 connections by default; with more users than that, waits would queue
+    behind each other in the client and the benchmark would measure the pool, not the bot.
+    """
+
+    def __init__(self, base_url: str, *, connections: int) -> None:
+        super().__init__(base_url)
+        # The parent's client has never been used: it holds no connection to close.
+        self._http = httpx.AsyncClient(
+            base_url=f"{self.base_url}/_fake",
+            timeout=httpx.Timeout(30.0, read=150.0),
+            limits=httpx.Limits(
+                max_connections=connections + 10, max_keepalive_connections=connections + 10
+            ),
+        )
+
+    async def __aenter__(self) -> BenchTelegram:
+        return self
+
+    async def press_raw(self, user_id: int, message: Msg, callback_data: str) -> int:
+        """Press a button on a known message; returns the server's seq at the press.
+
+        Unlike `FakeUser.press` it neither reads the chat first nor waits for the callback
+        answer: the benchmark already holds the message, and waits for its edit instead.
+        """
+        body = await self.request(
+            "POST",
+            f"/users/{user_id}/press",
+            json={"message_id": message.message_id, "callback_data": callback_data},
+        )
+        return int(body["seq"])
+
+    async def next_shown(
+        self,
+        chat_id: int,
+        after_seq: int,
+        timeout: float = 60.0,  # noqa: ASYNC109 - a server-side long poll
+    ) -> Msg:
+        """The first bot message with buttons sent or edited in the chat after `after_seq`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise BenchError(f"chat {chat_id}: nothing shown after seq {after_seq}")
+            changed, newest = await self.wait(chat_id, after_seq, remaining)
+            for message in changed:
+                if not message.deleted and message.buttons():
+                    return message
+            after_seq = newest
+
+
+async def start_chats(
+    tg: BenchTelegram, user_ids: Sequence[int], *, parallel: int = 32
+) -> dict[int, Msg]:
+    """Each user opens the chat with /start; returns the first message with buttons."""
+    limit = asyncio.Semaphore(parallel)
+    shown: dict[int, Msg] = {}
+
+    async def one(user_id: int) -> None:
+        async with limit:
+            user = await tg.user(user_id, f"User {user_id}", language_code="en")
+            await user.command("start")
+            shown[user_id] = await tg.next_shown(user_id, user.action_seq)
+
+    await asyncio.gather(*(one(user_id) for user_id in user_ids))
+    return shown
+
+
+async def wait_until_polling(tg: FakeTelegram, bot: Process, timeout: float = 60.0) -> None:  # noqa: ASYNC109
+    """Wait until the bot process has started long polling the fake server."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        bot.check_alive()
+        if await tg.calls("getUpdates"):
+            return
+        await asyncio.sleep(0.2)
+    raise BenchError(f"{bot.name} did not start polling within {timeout:.0f}s")
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile (share in 0..1) of a non-empty sequence."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def which_py_spy() -> str | None:
+    """py-spy next to the venv's python, or on PATH."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+def monotonic() -> float:
+    return time.perf_counter()
+
+
+def describe_cpu(processes: Sequence[Process], before: dict[str, float]) -> str:
+    """CPU seconds each process used since `before`, for reading where the time went."""
+    parts = [f"{p.name}={p.cpu_seconds() - before.get(p.name, 0.0):.1f}s" for p in processes]
+    return " ".join(parts)
+
+
+def cpu_snapshot(processes: Sequence[Process]) -> dict[str, float]:
+    return {p.name: p.cpu_seconds() for p in processes}
+
+
+def own_cpu_seconds() -> float:
+    times = psutil.Process().cpu_times()
+    return float(times.user + times.system)
