@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
     overall_messages_per_second: float = Field(default=30.0, gt=0)
     send_max_retries: int = Field(default=3, ge=0, le=10)
+    send_burst: int = Field(default=5, ge=1, le=30)  # messages at once; then evenly spaced
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
     # Charts and exports (see docs/exports.md)

@@ -50,8 +50,11 @@ def build_application(rt: Runtime) -> App:
         # and retries after a 429's retry_after, so bursts (reminders) never get us banned.
         .rate_limiter(
             AIORateLimiter(
-                overall_max_rate=settings.overall_messages_per_second,
-                overall_time_period=1,
+                # A bucket of `send_burst` messages refilled at the overall rate: a burst of a
+                # whole second's worth would leave Telegram's own bucket no room for network
+                # jitter, and one 429 pauses every send of the process.
+                overall_max_rate=settings.send_burst,
+                overall_time_period=settings.send_burst / settings.overall_messages_per_second,
                 max_retries=settings.send_max_retries,
             )
         )
