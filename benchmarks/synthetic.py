@@ -124,7 +124,7 @@ def seed_region(
         session.flush()
         # Core inserts of many rows at once (executemany), not the ORM's unit of work.
         connection = session.connection()
-        existing = set(session.execute(sa.select(Country.code)).scalars())
+        existing = set(session.execute(sa.select(col(Country.code))).scalars())
         new_countries = [
             {"code": code, "name": f"Country {code}", "timezone": "UTC", "locales": "en"}
             for code in codes

@@ -308,6 +308,9 @@ def render_heatmap(
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
+    # A family without a bold face (most CJK fonts) is drawn in its regular weight: expected,
+    # not worth a warning in the log for every chart.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     fonts = available_fonts(fonts_dir, font_families)
     text = resolve_labels(labels, fonts)
     # Only the families these labels need: each family in the list costs a font look-up per
@@ -321,12 +324,12 @@ def render_heatmap(
     layout = _layout(n_rows)
     key_lines = math.ceil(len(text.key) / 2)
 
-    left, right = 2.25, 0.2
+    left, right = 2.25, 0.4  # the right margin leaves room for the legend's "100%"
     top = 1.25  # title, subtitle and the column heads
     grid_height = max(n_rows, 1) * layout.row_height
     legend = 0.95
     key_height = key_lines * 0.24 + 0.2
-    footnote = 0.45
+    footnote = 0.6  # two lines
     height = top + grid_height + legend + key_height + footnote
     fig = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI)
     with matplotlib.rc_context({"font.family": list(families)}):
@@ -363,7 +366,15 @@ def render_heatmap(
             va="center",
         )
         _draw_key(fig, text.key, height, key_height + footnote)
-        fig.text(0.03, 0.2 / height, text.footnote, fontsize=7.5, color="#555", va="center")
+        fig.text(
+            0.03,
+            0.42 / height,
+            text.footnote,
+            fontsize=7.5,
+            color="#555",
+            va="top",
+            wrap=True,  # at the figure's edge, between words
+        )
 
         buffer = io.BytesIO()
         # Low compression: a few more kilobytes, much less time for a tall chart.

@@ -28,7 +28,7 @@ from sqlmodel import Session, col, func, select
 from bot.checklist import Checklist, ChecklistRegistry
 from bot.models import Answer, Country, Cycle
 from bot.services.actors import Actor
-from bot.services.cycles import checklist_of, open_cycle
+from bot.services.cycles import checklist_of, latest_cycle
 from bot.services.errors import NoOpenCycle, UnknownCountry, UnknownCycle
 
 NOT_APPLICABLE = "not_applicable"
@@ -100,12 +100,7 @@ def report_cycle(session: Session, cycle_id: int | None) -> Cycle:
         if cycle is None:
             raise UnknownCycle(cycle=cycle_id)
         return cycle
-    cycle = (
-        open_cycle(session)
-        or session.exec(
-            select(Cycle).order_by(col(Cycle.opens_at).desc(), col(Cycle.id).desc())
-        ).first()
-    )
+    cycle = latest_cycle(session)
     if cycle is None:
         raise NoOpenCycle()
     return cycle
