@@ -160,6 +160,8 @@ async def test_focal_point_exports_only_their_own_country(harness: BotHarness):
     assert {row[0].value for row in book["Countries x norms"].iter_rows(min_row=2)} == {"TH"}
     assert {row[1].value for row in book["History"].iter_rows(min_row=2)} == {"TH"}
 
+    await bob.command("export", "everything")
+    await bob.expect("Usage: /export for your country's answers")
     before = len(await bob.messages())
     await bob.command("export", "TH")
     refusal = await bob.expect("your own country")
@@ -186,9 +188,11 @@ async def test_bad_arguments_are_explained(harness: BotHarness):
     await admin.command("export", "XX")
     await admin.expect("Unknown country code “XX”")
     await admin.command("export", "99")
-    await admin.expect("There is no reporting cycle number 99.")
+    unknown = await admin.expect("There is no reporting cycle number 99.")
+    assert "#1 First reporting cycle · open since Mar 2, 2026" in unknown.plain
     await admin.command("export", "TH", "VN")
-    await admin.expect("Usage: /export")
+    usage = await admin.expect("Usage: /export")
+    assert "Reporting cycles" in usage.plain and "#1 First reporting cycle" in usage.plain
     await admin.command("export", "<b>")
     await admin.expect("Usage: /export")
     assert not [m for m in await admin.messages() if m.document]

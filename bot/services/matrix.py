@@ -119,6 +119,15 @@ def cycle_values(cycle: Cycle) -> ReportCycle:
     )
 
 
+def recent_cycles(session: Session, *, actor: Actor, limit: int = 10) -> list[ReportCycle]:
+    """The cycles a chart or export can be asked for by number, newest first."""
+    del actor  # any enrolled person may see which cycles exist: titles and dates only
+    cycles = session.exec(
+        select(Cycle).order_by(col(Cycle.opens_at).desc(), col(Cycle.id).desc()).limit(limit)
+    ).all()
+    return [cycle_values(cycle) for cycle in cycles]
+
+
 def country_codes(session: Session, country_code: str | None = None) -> list[str]:
     """Every country's code in order, or just `country_code` (UnknownCountry if it is none)."""
     if country_code is not None:

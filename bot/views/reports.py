@@ -31,6 +31,13 @@ CAPTION_MAX = 1024  # Telegram's limit for a photo's or document's caption
 # --------------------------------------------------------------------------- the chart
 
 
+def _caption(lines: list[str]) -> str:
+    """Lines of HTML within Telegram's caption limit: whole lines are dropped, never cut."""
+    while len(lines) > 1 and len("\n".join(lines)) > CAPTION_MAX:
+        lines = lines[:-1]
+    return "\n".join(lines)
+
+
 def _title(t: Translator) -> str:
     return t.gettext("Implementation of the norms")
 
@@ -101,7 +108,7 @@ def chart_caption(t: Translator, matrix: NormMatrix, *, now: datetime, tz: str |
     countries = len(matrix.rows)
     lines = [
         "📊 <b>" + esc(_title(t)) + "</b>",
-        esc(_cycle_line(t, matrix.cycle, now, tz)),
+        esc(shorten(_cycle_line(t, matrix.cycle, now, tz), 300)),
         t.ngettext(
             "{count} country, {norms} norms: the share of items implemented.",
             "{count} countries, {norms} norms: the share of items implemented.",
@@ -109,7 +116,7 @@ def chart_caption(t: Translator, matrix: NormMatrix, *, now: datetime, tz: str |
         ).format(count=t.number(countries), norms=t.number(len(matrix.section_ids))),
         t.gettext("The numbers are in /export."),
     ]
-    return shorten("\n".join(lines), CAPTION_MAX)
+    return _caption(lines)
 
 
 # --------------------------------------------------------------------------- the export
@@ -235,36 +242,46 @@ def export_caption(t: Translator, data: ExportData, *, now: datetime, tz: str | 
         esc(country_name(t, data.country_code)) if data.country_code else t.gettext("all countries")
     )
     lines = [
-        "📄 <b>" + esc(data.cycle.title) + "</b> · " + scope,
+        "📄 <b>" + esc(shorten(data.cycle.title, 200)) + "</b> · " + scope,
         t.gettext(
             "Answers, the countries x norms matrix and the history of changes, as of {date}."
         ).format(date=esc(t.datetime(now, tz))),
         t.gettext("Dates and times in the files are in UTC."),
     ]
-    return shorten("\n".join(lines), CAPTION_MAX)
+    return _caption(lines)
 
 
 def csv_caption(t: Translator) -> str:
     return t.gettext("The answers as CSV (UTF-8), for other tools.")
 
 
-def usage(t: Translator, command: str) -> Rendered:
+def usage(
+    t: Translator,
+    command: str,
+    *,
+    coordinator: bool,
+    cycles: list[ReportCycle],
+    tz: str | None,
+) -> Rendered:
+    """How to call /chart or /export, and the numbers of the cycles to ask for."""
     if command == "chart":
+        text = t.gettext("Usage: /chart for the current cycle, or /chart NUMBER for another one.")
+    elif coordinator:
         text = t.gettext(
-            "Usage: /chart for the open cycle, or /chart NUMBER for another cycle (see /cycle)."
+            "Usage: /export for every country, /export TH for one country, and a cycle "
+            "number for another cycle, for example /export TH 2."
         )
     else:
         text = t.gettext(
-            "Usage: /export for every country, /export TH for one country, and a cycle "
-            "number to export another cycle, for example /export TH 2."
-        )
-    return Rendered("ℹ️ " + text)
-
-
-def focal_point_usage(t: Translator) -> Rendered:
-    return Rendered(
-        "ℹ️ "
-        + t.gettext(
             "Usage: /export for your country's answers, or /export NUMBER for another cycle."
         )
-    )
+    lines = ["ℹ️ " + text]
+    if cycles:
+        lines += ["", "<b>" + t.gettext("Reporting cycles") + "</b>"]
+        for cycle in cycles:
+            if cycle.closed_at is None:
+                state = t.gettext("open since {date}").format(date=t.date(cycle.opens_at, tz))
+            else:
+                state = t.gettext("closed on {date}").format(date=t.date(cycle.closed_at, tz))
+            lines.append(f"#{cycle.cycle_id} {esc(shorten(cycle.title, 80))} · {state}")
+    return Rendered("\n".join(lines))

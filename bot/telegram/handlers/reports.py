@@ -22,9 +22,12 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot.services import exports, matrix
 from bot.services.charts import render_heatmap, sends_as_photo
+from bot.services.errors import UnknownCycle
 from bot.telegram.common import Caller, handler, send
 from bot.telegram.offload import offloader
 from bot.views import reports
+from bot.views.common import Rendered
+from bot.views.errors import error_text
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +85,17 @@ async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Call
     actor.require_coordinator()
     args = parse_report_args(context.args or [])
     if args is None or args.country_code is not None:
-        await send(update, reports.usage(t, "chart"))
+        await send_usage(update, caller, "chart")
         return
     now = rt.clock.now()
     async with showing(update, ChatAction.UPLOAD_PHOTO):
-        norm_matrix = await rt.db.run_read(
-            matrix.norm_matrix, actor=actor, checklists=rt.checklists, cycle_id=args.cycle_id
-        )
+        try:
+            norm_matrix = await rt.db.run_read(
+                matrix.norm_matrix, actor=actor, checklists=rt.checklists, cycle_id=args.cycle_id
+            )
+        except UnknownCycle as error:
+            await send_usage(update, caller, "chart", error=error)
+            return
         data, labels = reports.heatmap(
             t, rt.i18n.translator("en"), norm_matrix, now=now, tz=actor.timezone
         )
@@ -112,19 +119,22 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
     args = parse_report_args(context.args or [])
     if args is None:
-        usage = reports.usage(t, "export") if actor.is_coordinator else None
-        await send(update, usage or reports.focal_point_usage(t))
+        await send_usage(update, caller, "export")
         return
     now = rt.clock.now()
     async with showing(update, ChatAction.UPLOAD_DOCUMENT):
-        data = await rt.db.run_read(
-            exports.build_export,
-            actor=actor,
-            checklists=rt.checklists,
-            now=now,
-            cycle_id=args.cycle_id,
-            country_code=args.country_code,
-        )
+        try:
+            data = await rt.db.run_read(
+                exports.build_export,
+                actor=actor,
+                checklists=rt.checklists,
+                now=now,
+                cycle_id=args.cycle_id,
+                country_code=args.country_code,
+            )
+        except UnknownCycle as error:
+            await send_usage(update, caller, "export", error=error)
+            return
         labels = reports.export_labels(t, data, tz=actor.timezone)
         xlsx, csv = await offloader(context).run(exports.write_files, data, labels)
     chat = update.effective_chat
@@ -140,6 +150,20 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
         filename=exports.export_file_name(data.cycle, data.country_code, day, "csv"),
         caption=reports.csv_caption(t),
     )
+
+
+async def send_usage(
+    update: Update, caller: Caller, command: str, *, error: UnknownCycle | None = None
+) -> None:
+    """How to use the command, with the cycles one can ask for (after the error, if any)."""
+    actor = caller.enrolled()
+    cycles = await caller.rt.db.run_read(matrix.recent_cycles, actor=actor)
+    rendered = reports.usage(
+        caller.t, command, coordinator=actor.is_coordinator, cycles=cycles, tz=actor.timezone
+    )
+    if error is not None:
+        rendered = Rendered(error_text(caller.t, error) + "\n\n" + rendered.text)
+    await send(update, rendered)
 
 
 def _today(now: datetime, timezone: str | None) -> date:
