@@ -137,8 +137,12 @@ def render_summary(
 
 def _change_text(t: Translator, change: Change) -> str:
     if change.field == "status":
-        old = status_label(t, change.old_value) if change.old_value else t.gettext("Open")
-        new = status_label(t, change.new_value) if change.new_value else t.gettext("Open")
+        old = (
+            status_label(t, change.old_value) if change.old_value else t.pgettext("status", "Open")
+        )
+        new = (
+            status_label(t, change.new_value) if change.new_value else t.pgettext("status", "Open")
+        )
         return t.gettext("{old} → {new}").format(old=esc(old), new=esc(new))
     if change.field == "baseline":
         return t.gettext("confirmed the answer from the last cycle")
@@ -321,7 +325,7 @@ def render_compare(t: Translator, comparison: Comparison) -> Rendered:
                 old = (
                     f"{emoji_of(change.old_status)} {status_label(t, change.old_status)}"
                     if change.old_status
-                    else f"{OPEN_EMOJI} {t.gettext('no answer')}"
+                    else OPEN_EMOJI + " " + t.gettext("no answer")
                 )
                 new = f"{emoji_of(change.new_status)} " + (
                     status_label(t, change.new_status) if change.new_status else ""
