@@ -492,8 +492,8 @@ def compare_cycles(
     if scope is not None:
         query = query.where(col(Answer.country_code) == scope)
         countries_query = countries_query.where(col(Country.code) == scope)
-    before: dict[str, dict[str, str]] = defaultdict(dict)
-    now_status: dict[str, dict[str, str]] = defaultdict(dict)
+    before: dict[str, dict[str, str | None]] = defaultdict(dict)
+    now_status: dict[str, dict[str, str | None]] = defaultdict(dict)
     # Plain rows (no ORM objects): two cycles of a large region are many thousand rows.
     for cycle_id, country, item_id, status in session.connection().execute(query):
         (now_status if cycle_id == cycle.id else before)[country][item_id] = status
