@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: `python benchmarks/reminders.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -96,14 +97,14 @@ class RunningClock:
 def settings_for(
     database_url: str, base_url: str = "http://127.0.0.1:9", **extra: object
 ) -> Settings:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "telegram_bot_token": TOKEN,
         "telegram_base_url": base_url,
         "database_url": database_url,
         "log_level": "WARNING",
     }
     values.update(extra)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 # --- the worker: the bot's application, its JobQueue and sweeper, no polling -----------------
@@ -293,10 +294,7 @@ async def measure(run: str, count: int, rate: float | None, limit: float, workdi
                         break
                     if done != last_count:
                         last_progress, last_count = time.monotonic(), done
-                    if (
-                        time.monotonic() - last_progress > 30
-                        or time.monotonic() - started > limit
-                    ):
+                    if time.monotonic() - last_progress > 30 or time.monotonic() - started > limit:
                         break  # stalled: what is missing counts as lost
                 await asyncio.sleep(2.0)  # a duplicate would show up now
                 calls = (await http.get("/_fake/calls", params={"method": "sendMessage"})).json()[

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.cli import prepare_runtime
-from bot.clock import Clock, FrozenClock
+from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.db import Database
 from bot.fakeapi import FakeBotAPI, FakeTelegram, FakeUser, Msg
@@ -52,11 +52,11 @@ class BotHarness:
         tg: FakeTelegram,
         db: Database,
         *,
-        clock: Clock | None = None,
+        clock: FrozenClock | None = None,
         **settings: Any,
     ) -> None:
         self.api, self.tg, self.db = api, tg, db
-        self.clock = clock or FrozenClock(START)
+        self.clock = clock or FrozenClock(START)  # tests move it: `harness.clock.advance(...)`
         self.settings = make_settings(api, db, **settings)
         self.rt: Runtime | None = None
         self.app: App | None = None
@@ -82,7 +82,7 @@ class BotHarness:
     async def sweep(self) -> SweepReport:
         """Run the sweeper once, now, as its periodic job would: plan, then send what is due."""
         assert self.app is not None, "the bot is not running"
-        return await run_sweep(self.app)
+        return await run_sweep(self.app, wait=True)
 
     @property
     def runtime(self) -> Runtime:

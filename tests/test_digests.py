@@ -21,8 +21,10 @@ from bot.services.digests import DigestPolicy, plan_digests
 from tests.harness import START, BotHarness
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 NEXT_MONDAY_0900_JAKARTA = utc(2026, 3, 9, 2, 0)

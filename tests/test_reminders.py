@@ -32,8 +32,10 @@ from tests.harness import START, BotHarness, is_prompt, item_id_of, make_setting
 DEADLINE = datetime(2026, 4, 30, 16, 59, 59, tzinfo=UTC)  # end of Thursday 30 April, Jakarta
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- the policy alone
@@ -50,7 +52,7 @@ def simulate(
     policy = policy or ReminderPolicy()
     tz = zone(timezone)
     history = ReminderHistory()
-    sent = []
+    sent: list[tuple[str, str]] = []
     while True:
         slot = next_reminder(
             policy=policy,

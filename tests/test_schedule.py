@@ -19,8 +19,8 @@ DILI = zone("Asia/Dili")  # UTC+09:00
 BANGKOK = zone("Asia/Bangkok")  # UTC+07:00
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_yangon_friday_evening_moves_to_monday_0900_local():

@@ -60,13 +60,14 @@ async def plan(rt: Runtime) -> tuple[int, int]:
     return reminders.planned, digests
 
 
-async def run_sweep(application: App, *, planning: bool = True) -> SweepReport:
+async def run_sweep(application: App, *, planning: bool = True, wait: bool = False) -> SweepReport:
     """One sweep: plan, then send everything due. A sweep asked for while one runs is folded
-    into it (it sends once more at its end) rather than run beside it."""
+    into it (it sends once more at its end) rather than run beside it; with `wait` it runs
+    after it instead (tests, which want this sweep's report)."""
     rt: Runtime = application.bot_data["normsbot"]
     state = _state(application)
     report = SweepReport()
-    if state.lock.locked():
+    if state.lock.locked() and not wait:
         state.again = True
         return report
     async with state.lock:
