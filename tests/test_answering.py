@@ -268,3 +268,38 @@ async def test_every_keyboard_fits_telegram_limits(harness: BotHarness):
         for data in message.callback_data():
             assert len(data.encode()) <= 64, data
             assert data.isascii()
+
+
+async def test_a_button_from_the_previous_cycle_never_answers_the_new_one(harness: BotHarness):
+    from datetime import timedelta
+
+    from bot.models import Cycle
+    from bot.services.cycles import open_cycle
+
+    alice = await harness.enrol(1019, "TH")
+    old_prompt = await alice.last()
+    old_data = next(d for d in old_prompt.callback_data() if d.startswith("a:s:"))
+    now = harness.clock.now()
+    with harness.db.session() as session:
+        first = open_cycle(session)
+        assert first is not None
+        first.closed_at = now
+        session.add(first)
+        session.add(
+            Cycle(
+                checklist_id=first.checklist_id,
+                checklist_version=first.checklist_version,
+                title="Second",
+                opens_at=now + timedelta(seconds=1),
+                deadline=now + timedelta(days=30),
+                created_at=now,
+            )
+        )
+    await alice.command("start")  # the first prompt of the new cycle
+    new_prompt = await alice.expect(is_prompt)
+    assert new_prompt.message_id != old_prompt.message_id
+    answer = await alice.press(old_data, message_id=old_prompt.message_id, force=True)
+    assert answer is not None
+    assert "no longer current" in (answer.text or "")
+    with harness.db.session() as session:
+        assert session.exec(select(Answer).where(Answer.status.is_not(None))).all() == []  # type: ignore[union-attr]

@@ -202,10 +202,16 @@ def _load(
         ).all()
     }
     if cursor is None:
+        # Versions continue above the person's cursors of earlier cycles, so that a button
+        # left on a prompt of the previous cycle can never match the new cycle's cursor.
+        previous = session.exec(
+            select(sa.func.max(Cursor.version)).where(Cursor.person_id == actor.person_id)
+        ).one()
         cursor = Cursor(
             person_id=actor.person_id,
             cycle_id=cycle.id,
             item_id=_first_open(checklist, answers) or checklist.items[0].id,
+            version=(previous or 0) + 1,
             updated_at=now,
         )
         if writing:

@@ -42,8 +42,11 @@ class Caller:
     language_code: str | None
 
     @property
-    def timezone(self) -> str | None:
-        return self.actor.timezone if self.actor else None
+    def timezone(self) -> str:
+        """The zone dates are shown in: the person's or their country's, else the setting for
+        coordinators without a country."""
+        zone = self.actor.timezone if self.actor else None
+        return zone or self.rt.settings.coordinator_timezone
 
     def enrolled(self) -> Actor:
         if self.actor is None:

@@ -39,6 +39,8 @@ async def register_commands(bot: Bot, i18n: I18n) -> None:
 async def set_chat_commands(bot: Bot, t: Translator, actor: Actor) -> None:
     """The person's own menu in their chosen language (and coordinators' commands)."""
     names = COORDINATOR_COMMANDS if actor.is_coordinator else FOCAL_POINT_COMMANDS
+    if actor.is_national_lead and "signoff" not in names:
+        names = (*names[:-2], "signoff", *names[-2:])
     try:
         await bot.set_my_commands(
             commands_for(t, names), scope=BotCommandScopeChat(actor.telegram_id)

@@ -46,7 +46,7 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
         ttl_days=rt.settings.invite_ttl_days,
     )
     username = rt.bot_username or context.bot.username
-    await send(update, render_invite(t, created, bot_username=username, timezone=actor.timezone))
+    await send(update, render_invite(t, created, bot_username=username, timezone=caller.timezone))
 
 
 @handler()
@@ -54,7 +54,7 @@ async def invites(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Ca
     actor, rt = caller.enrolled(), caller.rt
     now = rt.clock.now()
     rows = await rt.db.run_read(enrolment.list_open_invites, actor=actor, now=now)
-    await send(update, render_invites(caller.t, rows, timezone=actor.timezone, now=now))
+    await send(update, render_invites(caller.t, rows, timezone=caller.timezone, now=now))
 
 
 @handler()
