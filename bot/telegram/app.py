@@ -93,9 +93,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     caller = await identify(update, context)
     if caller is None:
         return
-    text = "⚠️ " + caller.t.gettext(
-        "Something went wrong. Nothing you already recorded is lost; please try again."
-    )
+    text = "⚠️ " + caller.t.gettext("Something went wrong. Nothing you already recorded is lost.")
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text[:200], show_alert=True)
