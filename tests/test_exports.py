@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import csv
 import io
+import pickle
 import zipfile
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import openpyxl
 import pytest
+from sqlmodel import select
 
-from benchmarks.synthetic import seed_region
+from benchmarks.synthetic import seed_region, write_checklist
+from bot.checklist import ChecklistRegistry
+from bot.db import Database
 from bot.fakeapi import FakeUser, Msg
-from bot.services.exports import export_file_name, neutralise, slug
+from bot.models import Person
+from bot.services.actors import actor_from
+from bot.services.errors import PermissionDenied
+from bot.services.exports import build_export, export_file_name, neutralise, slug
 from bot.services.matrix import ReportCycle
 from bot.services.xlsx import Column, Format, Sheet, sheet_names, write_workbook
 from tests.harness import BotHarness, is_prompt
@@ -238,6 +247,58 @@ async def _export_arrived(user: FakeUser) -> list[Msg]:
             return documents
         await user.wait_for_change(timeout=1)
     raise AssertionError("the export never arrived")
+
+
+# --------------------------------------------------------------------------- the service
+
+
+def test_access_is_decided_in_the_service(database: Database, tmp_path: Path):
+    checklist = write_checklist(tmp_path, items=11)
+    registry = ChecklistRegistry([checklist])
+    region = seed_region(database, checklist, countries=3, cycles=2)
+    with database.session() as session:
+        person = session.exec(select(Person).where(Person.country_code == "KH")).one()
+        focal_point = actor_from(person)
+
+    everything = database.read(build_export, actor=region.coordinator, checklists=registry, now=_T)
+    assert everything.countries == tuple(sorted(everything.countries))
+    assert len(everything.countries) == 11  # every member state, answered or not
+    assert len(everything.answers) == 11 * 11
+    one = database.read(
+        build_export, actor=region.coordinator, checklists=registry, now=_T, country_code="ID"
+    )
+    assert {row.country_code for row in one.answers} == {"ID"}
+
+    own = database.read(build_export, actor=focal_point, checklists=registry, now=_T)
+    assert own.country_code == "KH"
+    assert {row.country_code for row in own.answers} == {"KH"}
+    assert {row.country_code for row in own.history} == {"KH"}
+    assert [row.country_code for row in own.matrix] == ["KH"]
+    with pytest.raises(PermissionDenied):
+        database.read(
+            build_export, actor=focal_point, checklists=registry, now=_T, country_code="ID"
+        )
+    older = database.read(
+        build_export, actor=focal_point, checklists=registry, now=_T, cycle_id=region.cycle_ids[0]
+    )
+    assert older.cycle.closed_at is not None
+    assert all(row.status is not None for row in older.answers)  # the old cycle is complete
+
+
+def test_export_data_crosses_to_a_worker_process_unchanged(database: Database, tmp_path: Path):
+    checklist = write_checklist(tmp_path, items=22)
+    region = seed_region(database, checklist, countries=4, cycles=1, answered_share=0.5)
+    data = database.read(
+        build_export, actor=region.coordinator, checklists=ChecklistRegistry([checklist]), now=_T
+    )
+    assert any(row.answered_at is None for row in data.answers)  # unanswered items
+    copy = pickle.loads(pickle.dumps(data))
+    assert copy == data
+    assert copy.history[0].changed_at == data.history[0].changed_at
+    assert copy.history[0].changed_at is not None
+    assert copy.history[0].changed_at.tzinfo is not None
+    empty = replace(data, answers=(), history=())
+    assert pickle.loads(pickle.dumps(empty)) == empty
 
 
 # --------------------------------------------------------------------------- pieces
