@@ -40,7 +40,7 @@ from sqlmodel import col, select
 
 from benchmarks.common import (
     TOKEN,
-    BenchTelegram,
+    Clients,
     PeakMemory,
     Process,
     bot_env,
@@ -176,12 +176,13 @@ class SaturationResult:
 
 
 async def saturation(
-    tg: BenchTelegram, shown: dict[int, Msg], items: int, rng: random.Random
+    clients: Clients, shown: dict[int, Msg], items: int, rng: random.Random
 ) -> SaturationResult:
     """Closed loop: every user taps again as soon as the next item is shown."""
     choose = status_choice(rng)
 
     async def user(user_id: int) -> int:
+        tg = clients.for_user(user_id)
         message = shown[user_id]
         for _ in range(items):
             seq = await tg.press_raw(user_id, message, choose(message))
@@ -207,7 +208,7 @@ class HumanPaceResult:
 
 
 async def human_pace(
-    tg: BenchTelegram,
+    clients: Clients,
     shown: dict[int, Msg],
     items: int,
     duration: float,
@@ -220,6 +221,7 @@ async def human_pace(
     result = HumanPaceResult([], [], 0, 0.0)
 
     async def user(user_id: int) -> None:
+        tg = clients.for_user(user_id)
         rng = random.Random(seed_value * 1_000_003 + user_id)
         choose = status_choice(rng)
         message = shown[user_id]
@@ -300,9 +302,9 @@ async def measure_bot(
     try:
         bot = start_bot(name, argv, {**env, "TELEGRAM_BASE_URL": base_url}, workdir / f"{name}.log")
         memory = PeakMemory(bot.pid)
-        connections = max(len(saturation_ids), len(human_ids))
-        async with BenchTelegram(base_url, connections=connections) as tg:
-            await wait_until_polling(tg, bot)
+        users = max(len(saturation_ids), len(human_ids))
+        async with Clients(base_url, users) as tg:
+            await wait_until_polling(tg.any, bot)
             processes = [bot, server]
             shown = await start_chats(tg, saturation_ids)
             before, own = cpu_snapshot(processes), own_cpu_seconds()

@@ -97,8 +97,8 @@ def build(settings: Settings) -> Application:  # type: ignore[type-arg]
         )
         .rate_limiter(
             AIORateLimiter(
-                overall_max_rate=settings.overall_messages_per_second,
-                overall_time_period=1,
+                overall_max_rate=settings.send_burst,
+                overall_time_period=settings.send_burst / settings.overall_messages_per_second,
                 max_retries=settings.send_max_retries,
             )
         )
