@@ -246,7 +246,7 @@ async def test_used_and_expired_invites_are_refused(harness: BotHarness):
     await mallory.expect("already been used")
 
     late_code = await harness.invite_code("VN")
-    harness.clock.advance(days=harness.settings.invite_ttl_days, seconds=1)  # type: ignore[attr-defined]
+    harness.clock.advance(days=harness.settings.invite_ttl_days, seconds=1)
     late = await harness.user(1017, "Late")
     await late.command("start", late_code)
     await late.expect("has expired")
