@@ -17,7 +17,7 @@ RUN python -m build --wheel --outdir /wheels
 FROM python:3.11-slim
 # Fonts with the glyphs of every member state's script, for the charts' labels.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-noto-core fonts-noto-cjk \
+    && apt-get install -y --no-install-recommends fonts-noto-core fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 normsbot && mkdir /data && chown normsbot /data
 COPY --from=build /wheels /wheels
