@@ -30,6 +30,12 @@ COORDINATORS_ONLY = "Only coordinators can do this."
 OWN_COUNTRY_ONLY = "You can only see your own country's report."
 
 
+def _id(value: object) -> int:
+    """A database id, narrowed for the type checker."""
+    assert isinstance(value, int)
+    return value
+
+
 @dataclass(frozen=True)
 class Expect:
     """Texts a reply must contain, and texts it must not (`{vu}`, `{invite}`: filled in)."""
@@ -219,7 +225,11 @@ async def test_a_revoked_coordinator_is_a_stranger_to_every_command(harness: Bot
         admin = require_actor(session, ADMIN_ID)
         person = session.exec(select(Person).where(Person.telegram_id == 5003)).one()
         people.revoke(
-            session, actor=admin, person_id=person.id, config_admins=[], now=harness.clock.now()
+            session,
+            actor=admin,
+            person_id=_id(person.id),
+            config_admins=[],
+            now=harness.clock.now(),
         )
     for name, case in CASES.items():
         args = tuple(arg.format(**region) for arg in case.args)
@@ -259,9 +269,11 @@ async def test_services_refuse_focal_points_what_only_coordinators_may_do(harnes
         ),
         lambda s: cycles.close_preview(s, actor=alice, checklists=checklists, now=now),
         lambda s: cycles.close_cycle(s, actor=alice, checklists=checklists, cycle_id=2, now=now),
-        lambda s: people.revoke(s, actor=alice, person_id=region["vu"], config_admins=[], now=now),
+        lambda s: people.revoke(
+            s, actor=alice, person_id=_id(region["vu"]), config_admins=[], now=now
+        ),
         lambda s: enrolment.list_open_invites(s, actor=alice, now=now),
-        lambda s: enrolment.cancel_invite(s, actor=alice, invite_id=region["invite"], now=now),
+        lambda s: enrolment.cancel_invite(s, actor=alice, invite_id=_id(region["invite"]), now=now),
         lambda s: summaries.country_status(
             s, actor=alice, checklists=checklists, country_code="VN", now=now
         ),
@@ -290,7 +302,7 @@ async def test_a_revoked_person_is_not_an_actor_any_more(harness: BotHarness):
         admin = require_actor(session, ADMIN_ID)
         alice = session.exec(select(Person).where(Person.telegram_id == 5001)).one()
         people.revoke(
-            session, actor=admin, person_id=alice.id, config_admins=[], now=harness.clock.now()
+            session, actor=admin, person_id=_id(alice.id), config_admins=[], now=harness.clock.now()
         )
     with harness.db.session() as session:
         assert find_actor(session, 5001) is None

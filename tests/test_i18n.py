@@ -317,7 +317,7 @@ def extract(root: Path) -> None:
     from babel.messages.frontend import CommandLineInterface
 
     for domain, source in (("messages", "bot"), ("checklist", "checklist")):
-        CommandLineInterface().run(
+        CommandLineInterface().run(  # type: ignore[no-untyped-call]
             [
                 "pybabel",
                 "--quiet",
@@ -524,7 +524,9 @@ def test_a_compiled_catalog_is_used_when_newer(tmp_path):
     po = locales / "th" / "LC_MESSAGES" / "messages.po"
     with po.open("rb") as handle:
         catalog = read_po(handle, locale="th")
-    catalog.get("Cancel").string = "ยกเลิก (mo)"
+    cancel = catalog.get("Cancel")
+    assert cancel is not None
+    cancel.string = "ยกเลิก (mo)"
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     po.with_suffix(".mo").write_bytes(buffer.getvalue())

@@ -148,7 +148,7 @@ def pseudo_catalogs() -> dict[str, Catalog]:
             if isinstance(message.id, tuple):
                 message.string = tuple(pseudo(form) for form in message.id)
             else:
-                message.string = pseudo(message.id)
+                message.string = pseudo(str(message.id))
         catalogs[domain] = catalog
     return catalogs
 
@@ -668,8 +668,13 @@ def every_locale_dir(tmp_path: Path) -> Path:
     (locales / "LINGUAS").write_text("\n".join(LOCALES) + "\n", encoding="utf-8")
     po = locales / "th" / "LC_MESSAGES" / "messages.po"
     catalog = read_catalog(po)
-    catalog.get("Continue with the checklist").string = THAI_CONTINUE
-    catalog.get("What would you like to do?").string = THAI_MENU + "?"
+    for msgid, text in (
+        ("Continue with the checklist", THAI_CONTINUE),
+        ("What would you like to do?", THAI_MENU + "?"),
+    ):
+        message = catalog.get(msgid)
+        assert message is not None
+        message.string = text
     with po.open("wb") as handle:
         write_po(handle, catalog)
     return locales
