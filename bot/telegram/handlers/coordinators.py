@@ -14,7 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.services import people, summaries
 from bot.telegram.common import Caller, answer_query, handler, send
-from bot.telegram.handlers.cycles import show, zone_of
+from bot.telegram.handlers.cycles import show
 from bot.views.callbacks import parse_int, unpack
 from bot.views.coordinators import (
     PEOPLE,
@@ -38,7 +38,7 @@ from bot.views.summaries import (
 @handler()
 async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     actor, rt = caller.enrolled(), caller.rt
-    zone, now = zone_of(caller), rt.clock.now()
+    zone, now = caller.timezone, rt.clock.now()
     result = await rt.db.run_read(
         summaries.regional_summary, actor=actor, checklists=rt.checklists, now=now, timezone=zone
     )
@@ -49,7 +49,7 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Ca
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     """/status [COUNTRY]; a coordinator without a country picks one with a button."""
     actor, rt = caller.enrolled(), caller.rt
-    zone, now = zone_of(caller), rt.clock.now()
+    zone, now = caller.timezone, rt.clock.now()
     query = update.callback_query
     if query is not None:
         parts = unpack(query.data)  # st:<country>
@@ -90,7 +90,7 @@ async def people_list(update: Update, context: ContextTypes.DEFAULT_TYPE, caller
     code = context.args[0] if context.args else None
     now = rt.clock.now()
     result = await rt.db.run_read(people.list_people, actor=actor, country_code=code, now=now)
-    await send(update, render_people(caller.t, result, timezone=zone_of(caller), now=now))
+    await send(update, render_people(caller.t, result, timezone=caller.timezone, now=now))
 
 
 @handler()

@@ -57,13 +57,8 @@ BASELINE_WORDS = ("baseline",)
 VERSION_PREFIXES = ("version=", "v=")
 
 
-def zone_of(caller: Caller) -> str:
-    """The caller's zone: their own or their country's, else the coordinators' default."""
-    return caller.timezone or caller.rt.settings.coordinator_timezone
-
-
 def today_of(caller: Caller) -> date:
-    return caller.rt.clock.now().astimezone(ZoneInfo(zone_of(caller))).date()
+    return caller.rt.clock.now().astimezone(ZoneInfo(caller.timezone)).date()
 
 
 def parse_day(text: str) -> date | None:
@@ -127,7 +122,7 @@ def _recipient_zone(caller: Caller, recipient: Recipient) -> str:
 @handler()
 async def cycle(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     actor, rt = caller.enrolled(), caller.rt
-    zone = zone_of(caller)
+    zone = caller.timezone
     overview = await rt.db.run_read(
         cycles.cycle_overview,
         actor=actor,
@@ -165,12 +160,12 @@ async def new_cycle(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: 
         checklists=rt.checklists,
         title=" ".join(words),
         deadline_day=day,
-        timezone=zone_of(caller),
+        timezone=caller.timezone,
         version=version,
         baseline=baseline,
         now=rt.clock.now(),
     )
-    await send(update, render_draft(t, draft, timezone=zone_of(caller)))
+    await send(update, render_draft(t, draft, timezone=caller.timezone))
 
 
 @handler()
@@ -180,7 +175,7 @@ async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: C
     actor.require_coordinator()
     args = context.args or []
     day = parse_day(args[0]) if args else None
-    zone = zone_of(caller)
+    zone = caller.timezone
     if day is None:
         await send(
             update, Rendered(deadline_usage(caller.t, timezone=zone, today=today_of(caller)))
@@ -209,7 +204,7 @@ async def close_cycle(update: Update, context: ContextTypes.DEFAULT_TYPE, caller
     info = await rt.db.run_read(
         cycles.close_preview, actor=actor, checklists=rt.checklists, now=rt.clock.now()
     )
-    await show(update, render_close_confirm(caller.t, info, timezone=zone_of(caller)))
+    await show(update, render_close_confirm(caller.t, info, timezone=caller.timezone))
 
 
 @handler()
@@ -223,7 +218,7 @@ async def on_cycle_button(
     parts = unpack(query.data)  # cy:<action>[:<id>[:<value>…]]
     action = parts[1] if len(parts) > 1 else ""
     number = parse_int(parts[2]) if len(parts) > 2 else None
-    zone, now = zone_of(caller), rt.clock.now()
+    zone, now = caller.timezone, rt.clock.now()
     if action == BACK:
         await cycle(update, context)
     elif action == DEADLINE_HELP:
@@ -268,7 +263,7 @@ async def _on_draft(
     values: list[str],
 ) -> None:
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
-    zone, now = zone_of(caller), rt.clock.now()
+    zone, now = caller.timezone, rt.clock.now()
     choice = values[0]
     if choice == "go":
         opened = await rt.db.run(
@@ -327,7 +322,7 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
         await tell(
             context, result.leads, lambda t, r: submitted_notice(t, result, national_lead=True)
         )
-    await send(update, render_submit(caller.t, result, timezone=zone_of(caller)))
+    await send(update, render_submit(caller.t, result, timezone=caller.timezone))
 
 
 @handler()
@@ -339,7 +334,7 @@ async def sign_off(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: C
     )
     if result.outcome is Outcome.DONE:
         await tell(context, result.tell, lambda t, r: signed_off_notice(t, result))
-    await send(update, render_signoff(caller.t, result, timezone=zone_of(caller)))
+    await send(update, render_signoff(caller.t, result, timezone=caller.timezone))
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

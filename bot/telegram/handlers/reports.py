@@ -97,7 +97,7 @@ async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Call
             await send_usage(update, caller, "chart", error=error)
             return
         data, labels = reports.heatmap(
-            t, rt.i18n.translator("en"), norm_matrix, now=now, tz=actor.timezone
+            t, rt.i18n.translator("en"), norm_matrix, now=now, tz=caller.timezone
         )
         fonts_dir = rt.settings.chart_fonts_dir
         png = await offloader(context).run(
@@ -105,8 +105,8 @@ async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Call
         )
     chat = update.effective_chat
     assert chat is not None
-    caption = reports.chart_caption(t, norm_matrix, now=now, tz=actor.timezone)
-    name = exports.export_file_name(norm_matrix.cycle, None, _today(now, actor.timezone), "png")
+    caption = reports.chart_caption(t, norm_matrix, now=now, tz=caller.timezone)
+    name = exports.export_file_name(norm_matrix.cycle, None, _today(now, caller.timezone), "png")
     if sends_as_photo(data):
         await chat.send_photo(png, caption=caption, filename=name)
     else:
@@ -135,15 +135,15 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
         except UnknownCycle as error:
             await send_usage(update, caller, "export", error=error)
             return
-        labels = reports.export_labels(t, data, tz=actor.timezone)
+        labels = reports.export_labels(t, data, tz=caller.timezone)
         xlsx, csv = await offloader(context).run(exports.write_files, data, labels)
     chat = update.effective_chat
     assert chat is not None
-    day = _today(now, actor.timezone)
+    day = _today(now, caller.timezone)
     await chat.send_document(
         xlsx,
         filename=exports.export_file_name(data.cycle, data.country_code, day, "xlsx"),
-        caption=reports.export_caption(t, data, now=now, tz=actor.timezone),
+        caption=reports.export_caption(t, data, now=now, tz=caller.timezone),
     )
     await chat.send_document(
         csv,
@@ -159,7 +159,7 @@ async def send_usage(
     actor = caller.enrolled()
     cycles = await caller.rt.db.run_read(matrix.recent_cycles, actor=actor)
     rendered = reports.usage(
-        caller.t, command, coordinator=actor.is_coordinator, cycles=cycles, tz=actor.timezone
+        caller.t, command, coordinator=actor.is_coordinator, cycles=cycles, tz=caller.timezone
     )
     if error is not None:
         rendered = Rendered(error_text(caller.t, error) + "\n\n" + rendered.text)
