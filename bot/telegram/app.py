@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 from bot.telegram import jobs, menus, offload
 from bot.telegram.common import identify
@@ -25,6 +25,7 @@ from bot.telegram.handlers import (
     reports,
     start,
 )
+from bot.telegram.limiter import ReplyAwareRateLimiter
 from bot.telegram.runtime import App, Runtime, attach
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,11 @@ def build_application(rt: Runtime) -> App:
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        # Telegram allows about 30 messages a second overall: the limiter queues beyond that
-        # and retries after a 429's retry_after, so bursts (reminders) never get us banned.
+        # Telegram allows about 30 messages a second overall: what the bot sends on its own
+        # queues beyond that and retries after a 429's retry_after, so bursts (reminders)
+        # never get us banned; replies to the person being handled pass straight.
         .rate_limiter(
-            AIORateLimiter(
+            ReplyAwareRateLimiter(
                 # A bucket of `send_burst` messages refilled at the overall rate: a burst of a
                 # whole second's worth would leave Telegram's own bucket no room for network
                 # jitter, and one 429 pauses every send of the process.

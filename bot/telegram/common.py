@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 from bot.i18n import Translator
 from bot.services.actors import Actor, find_actor
 from bot.services.errors import NotEnrolled, ServiceError
+from bot.telegram.limiter import replying_to
 from bot.telegram.runtime import Runtime, runtime
 from bot.views.common import Rendered, split_text
 from bot.views.errors import error_text, stranger_text
@@ -85,12 +86,14 @@ def handler(*, enrolled: bool = True) -> Callable[[Body], Callback]:
             caller = await identify(update, context)
             if caller is None:
                 return  # an update without a user (channel posts and the like): not for us
-            try:
-                if enrolled and caller.actor is None:
-                    raise NotEnrolled()
-                await body(update, context, caller)
-            except ServiceError as error:
-                await explain(update, caller.t, error)
+            chat = update.effective_chat
+            with replying_to(chat.id if chat else None):
+                try:
+                    if enrolled and caller.actor is None:
+                        raise NotEnrolled()
+                    await body(update, context, caller)
+                except ServiceError as error:
+                    await explain(update, caller.t, error)
 
         return wrapper
 
