@@ -369,6 +369,21 @@ def test_workbook_keeps_text_exact_and_drops_what_xml_cannot_hold():
         assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
 
 
+def test_workbook_keeps_text_shaped_like_rich_text_markup():
+    # XlsxWriter copies a string shaped "<r>...</r>" into the XML as rich-text markup, unescaped:
+    # typed as a comment, it must neither break the workbook nor become markup.
+    rows = [["<r>a & b</r>", "<r><t>injected</t></r>", "<r></r>", "\ud800 lone surrogate"]]
+    content = write_workbook([Sheet("Data", [Column(f"c{n}") for n in range(4)], rows)])
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert sheet is not None
+    assert [cell.value for cell in sheet[2]] == [
+        "<r>a & b</r>",
+        "<r><t>injected</t></r>",
+        "<r></r>",
+        " lone surrogate",
+    ]
+
+
 def test_sheet_names_are_made_valid_and_unique():
     long = "A very long sheet name that Excel would refuse"
     assert sheet_names(["History", "history", "", long, "a*b?c"]) == [
