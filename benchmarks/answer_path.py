@@ -40,6 +40,8 @@ from sqlmodel import col, select
 
 from benchmarks.common import (
     TOKEN,
+    BenchError,
+    BenchTelegram,
     Clients,
     PeakMemory,
     Process,
@@ -67,6 +69,7 @@ from bot.models import Cursor, Person, Role
 SATURATION_FIRST_ID = 1_000_000
 HUMAN_FIRST_ID = 2_000_000
 STATUS_BUTTONS = 5  # the first five buttons of a prompt are the statuses, in both bots
+FAILED_TAP_SECONDS = 20.0  # no next screen by then: the bot failed on this tap
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -160,10 +163,26 @@ def status_choice(rng: random.Random) -> Callable[[Msg], str]:
     return choose
 
 
+async def tap(tg: BenchTelegram, user_id: int, message: Msg, data: str) -> Msg | None:
+    """Press a button and return the next screen; None if the bot showed none (it failed)."""
+    seq = await tg.press_raw(user_id, message, data)
+    try:
+        return await tg.next_shown(user_id, seq, timeout=FAILED_TAP_SECONDS)
+    except BenchError:
+        return None
+
+
+async def resync(tg: BenchTelegram, user_id: int) -> Msg:
+    """After a failed tap: the newest message with buttons, to go on from."""
+    messages, _ = await tg.chat(user_id)
+    return [m for m in messages if m.from_bot and not m.deleted and m.buttons()][-1]
+
+
 @dataclass
 class SaturationResult:
     taps: int
     seconds: float
+    failed: int = 0
     bot_cpu_seconds: float = 0.0
 
     @property
@@ -181,18 +200,26 @@ async def saturation(
     """Closed loop: every user taps again as soon as the next item is shown."""
     choose = status_choice(rng)
 
+    failed = 0
+
     async def user(user_id: int) -> int:
+        nonlocal failed
         tg = clients.for_user(user_id)
         message = shown[user_id]
+        done = 0
         for _ in range(items):
-            seq = await tg.press_raw(user_id, message, choose(message))
-            message = await tg.next_shown(user_id, seq)
+            shown_next = await tap(tg, user_id, message, choose(message))
+            if shown_next is None:
+                failed += 1
+                message = await resync(tg, user_id)
+            else:
+                message, done = shown_next, done + 1
         shown[user_id] = message
-        return items
+        return done
 
     started = monotonic()
     taps = await asyncio.gather(*(user(user_id) for user_id in shown))
-    return SaturationResult(sum(taps), monotonic() - started)
+    return SaturationResult(sum(taps), monotonic() - started, failed)
 
 
 @dataclass
@@ -201,6 +228,7 @@ class HumanPaceResult:
     tap_latencies: list[float]  # seconds, from the actual tap
     late_taps: int  # taps that could not happen when due: the previous item was not shown
     seconds: float
+    failed: int = 0
 
     @property
     def per_second(self) -> float:
@@ -236,8 +264,12 @@ async def human_pace(
             else:
                 result.late_taps += 1 if delay < -0.001 else 0
             tapped = loop.time()
-            seq = await tg.press_raw(user_id, message, choose(message))
-            message = await tg.next_shown(user_id, seq)
+            shown_next = await tap(tg, user_id, message, choose(message))
+            if shown_next is None:
+                result.failed += 1
+                message = await resync(tg, user_id)
+                continue
+            message = shown_next
             now = loop.time()
             result.latencies.append(now - due)
             result.tap_latencies.append(now - tapped)
@@ -333,12 +365,28 @@ async def measure_bot(
                     flush=True,
                 )
             bot.check_alive()
+            if sat.failed or (human is not None and human.failed):
+                print_errors(bot)
             peak = memory.peak_bytes()
         return sat, human, peak
+    except BaseException:
+        if bot is not None and bot.log_path is not None and bot.log_path.exists():
+            tail = bot.log_path.read_text(errors="replace").splitlines()[-40:]
+            print(f"# last lines of the {name} log:", *tail, sep="\n", file=sys.stderr)
+        raise
     finally:
         if bot is not None:
             bot.stop()
         server.stop()
+
+
+def print_errors(bot: Process) -> None:
+    """The distinct error lines of a bot's log (its temporary folder goes away at the end)."""
+    assert bot.log_path is not None
+    lines = bot.log_path.read_text(errors="replace").splitlines()
+    errors = dict.fromkeys(line for line in lines if "Error" in line or "ERROR" in line)
+    for line in list(errors)[:5]:
+        print(f"# {bot.name} log: {line[:300]}")
 
 
 def ms(seconds: float) -> str:
@@ -381,6 +429,8 @@ async def run(args: argparse.Namespace) -> int:
                     print(f"# WARNING: only {done} of {len(saturation_ids)} users finished")
             print(f"saturation_normsbot_answers_per_second {sat.per_second:.1f}", flush=True)
             print(f"saturation_normsbot_cpu_ms_per_answer {sat.bot_cpu_ms_per_answer:.1f}")
+            if sat.failed:
+                print(f"saturation_normsbot_failed_taps {sat.failed} (errors above)")
         if not args.skip_bare:
             bare, _, bare_peak = await measure_bot(
                 "bare",
@@ -398,6 +448,8 @@ async def run(args: argparse.Namespace) -> int:
                 print(f"ratio {bare.per_second / sat.per_second:.2f} (target <= 1.5)")
         if human is not None:
             print(f"human_pace_taps_per_second {human.per_second:.1f}")
+            if human.failed:
+                print(f"human_pace_failed_taps {human.failed}")
             print(f"human_pace_p50_ms {ms(percentile(human.latencies, 0.50))}")
             print(f"human_pace_p99_ms {ms(percentile(human.latencies, 0.99))} (target <= 50)")
             print(f"human_pace_max_ms {ms(max(human.latencies))}")
