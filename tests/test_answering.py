@@ -303,3 +303,25 @@ async def test_a_button_from_the_previous_cycle_never_answers_the_new_one(harnes
     assert "no longer current" in (answer.text or "")
     with harness.db.session() as session:
         assert session.exec(select(Answer).where(Answer.status.is_not(None))).all() == []  # type: ignore[union-attr]
+
+
+async def test_two_focal_points_answering_one_item_at_once_both_count(harness: BotHarness):
+    import asyncio
+
+    alice = await harness.enrol(1020, "PH", name="Alice")
+    bob = await harness.enrol(1021, "PH", name="Bob")
+    alice_prompt, bob_prompt = await alice.last(), await bob.last()
+    assert item_id_of(alice_prompt) == item_id_of(bob_prompt) == "a.1"
+    answers = await asyncio.gather(alice.press("Implemented"), bob.press("Planned"))
+    assert all(a is not None and not a.show_alert for a in answers), answers
+    changes = [row for row in _history(harness, "a.1") if row[0] == "status"]
+    assert len(changes) == 2
+    # The second writer saw the first one's answer: the history is a chain, nothing lost.
+    assert changes[0][1] is None
+    assert changes[1][1] == changes[0][2]
+    answer = _answer(harness, "PH", "a.1")
+    assert answer is not None
+    assert answer.status == changes[1][2]
+    assert answer.version == 2
+    for user in (alice, bob):
+        assert "Something went wrong" not in (await user.last()).plain

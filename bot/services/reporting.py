@@ -17,6 +17,8 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.checklist import Checklist, ChecklistRegistry
@@ -251,13 +253,38 @@ def _bump(session: Session, ctx: _Context) -> None:
 
 
 def _answer_for(session: Session, ctx: _Context, item_id: str, now: datetime) -> Answer:
-    answer = ctx.answers.get(item_id)
-    if answer is None:
-        assert ctx.cycle.id is not None
-        answer = Answer(cycle_id=ctx.cycle.id, country_code=ctx.country, item_id=item_id)
-        session.add(answer)
-        session.flush()
-        ctx.answers[item_id] = answer
+    """The country's answer row for an item, created if missing, locked for this change.
+
+    Several focal points of one country may change the same item at the same moment: the row
+    is created with INSERT … ON CONFLICT DO NOTHING and then read FOR UPDATE, so on
+    PostgreSQL the second writer waits for the first and sees its change (old value, version)
+    instead of failing on the unique constraint. SQLite's BEGIN IMMEDIATE already serialises.
+    """
+    assert ctx.cycle.id is not None
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    session.execute(
+        insert(Answer)
+        .values(
+            cycle_id=ctx.cycle.id,
+            country_code=ctx.country,
+            item_id=item_id,
+            skipped=False,
+            version=0,
+            baseline=False,
+        )
+        .on_conflict_do_nothing(index_elements=["cycle_id", "country_code", "item_id"])
+    )
+    answer = session.exec(
+        select(Answer)
+        .where(
+            Answer.cycle_id == ctx.cycle.id,
+            Answer.country_code == ctx.country,
+            Answer.item_id == item_id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    ctx.answers[item_id] = answer
     return answer
 
 
