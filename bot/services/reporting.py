@@ -19,6 +19,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from bot.checklist import Checklist, ChecklistRegistry
@@ -237,11 +238,13 @@ def _claim(session: Session, ctx: _Context, version: int) -> None:
         sa.update(Cursor)
         .where(col(Cursor.id) == cursor.id, col(Cursor.version) == version)
         .values(version=col(Cursor.version) + 1)
+        # The cursor in this session is brought up to date below: no ORM bookkeeping needed.
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(cursor)
         raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
-    session.refresh(cursor)
+    set_committed_value(cursor, "version", version + 1)
 
 
 def _bump(session: Session, ctx: _Context) -> None:

@@ -3,7 +3,6 @@ handlers, the periodic sweeper job and the error handler. Nothing here decides a
 
 from __future__ import annotations
 
-import html
 import logging
 import traceback
 from collections.abc import AsyncIterator
@@ -88,7 +87,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     log.error(
         "error while handling an update: %s",
-        html.escape("".join(traceback.format_exception(error)) if error else "?"),
+        "".join(traceback.format_exception(error)) if error else "?",
     )
     if not isinstance(update, Update) or update.effective_chat is None:
         return
