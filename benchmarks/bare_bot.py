@@ -23,7 +23,6 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -33,6 +32,7 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.telegram.limiter import ReplyAwareRateLimiter, replying_to
 
 # A text about as long as one of normsbot's item prompts, with the same kinds of markup.
 FILLER = (
@@ -79,7 +79,8 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert query is not None and query.data is not None
     step = int(query.data.split(":")[1]) + 1
     text, markup = screen(step)
-    await asyncio.gather(query.answer(), query.edit_message_text(text, reply_markup=markup))
+    with replying_to(update.effective_chat.id if update.effective_chat else None):
+        await asyncio.gather(query.answer(), query.edit_message_text(text, reply_markup=markup))
 
 
 def build(settings: Settings) -> Application:  # type: ignore[type-arg]
@@ -95,8 +96,9 @@ def build(settings: Settings) -> Application:  # type: ignore[type-arg]
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        # The same limiter as normsbot's: replies to the tapping chat pass straight.
         .rate_limiter(
-            AIORateLimiter(
+            ReplyAwareRateLimiter(
                 overall_max_rate=settings.send_burst,
                 overall_time_period=settings.send_burst / settings.overall_messages_per_second,
                 max_retries=settings.send_max_retries,
