@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from bot.models import Country, Invite, Person, Role
 from bot.services.actors import Actor, actor_from, find_person
-from bot.services.errors import InviteInvalid, NotEnrolled, UnknownCountry
+from bot.services.errors import InviteInvalid, UnknownCountry
 
 CODE_BYTES = 12  # 16 URL-safe characters: fits Telegram's 64-character start parameter
 
@@ -184,10 +184,3 @@ def cancel_invite(session: Session, *, actor: Actor, invite_id: int, now: dateti
     invite.cancelled_at = now
     session.add(invite)
     return True
-
-
-def require_enrolled(session: Session, telegram_id: int) -> Person:
-    person = find_person(session, telegram_id)
-    if person is None or not person.active:
-        raise NotEnrolled()
-    return person

@@ -23,7 +23,7 @@ from bot.services.errors import NotEnrolled, ServiceError
 from bot.telegram.limiter import replying_to
 from bot.telegram.runtime import Runtime, runtime
 from bot.views.common import Rendered, split_text
-from bot.views.errors import error_text, stranger_text
+from bot.views.errors import error_text
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,3 @@ async def edit(query: CallbackQuery, rendered: Rendered) -> Message | None:
             return None
         raise
     return result if isinstance(result, Message) else None
-
-
-def stranger(t: Translator) -> str:
-    return stranger_text(t)

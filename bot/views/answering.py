@@ -34,7 +34,7 @@ MENU = "mn"  # mn:<version>
 PROGRESS = "pg"
 
 
-def _notice_line(t: Translator, screen: Screen, previous_item: str | None = None) -> str | None:
+def _notice_line(t: Translator, screen: Screen) -> str | None:
     notice = screen.notice
     if notice is None:
         return None
