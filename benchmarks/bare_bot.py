@@ -18,21 +18,18 @@ import sys
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    LinkPreviewOptions,
     Update,
 )
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
-    ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    Defaults,
 )
 
 from bot.config import Settings
-from bot.telegram.limiter import ReplyAwareRateLimiter, replying_to
+from bot.telegram.builder import application_builder
+from bot.telegram.limiter import replying_to
 
 # A text about as long as one of normsbot's item prompts, with the same kinds of markup.
 FILLER = (
@@ -84,29 +81,8 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def build(settings: Settings) -> Application:  # type: ignore[type-arg]
-    base = settings.telegram_base_url
-    application = (
-        ApplicationBuilder()
-        .token(settings.token())
-        .base_url(f"{base}/bot")
-        .base_file_url(f"{base}/file/bot")
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
-        # The same limiter as normsbot's: replies to the tapping chat pass straight.
-        .rate_limiter(
-            ReplyAwareRateLimiter(
-                overall_max_rate=settings.send_burst,
-                overall_time_period=settings.send_burst / settings.overall_messages_per_second,
-                max_retries=settings.send_max_retries,
-            )
-        )
-        .concurrent_updates(settings.concurrent_updates)
-        .build()
-    )
+    # Exactly normsbot's API address, defaults, rate limiter and concurrency.
+    application = application_builder(settings).build()
     application.add_handler(CommandHandler("start", on_start))
     application.add_handler(CallbackQueryHandler(on_tap))
     return application

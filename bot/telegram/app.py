@@ -8,11 +8,11 @@ import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from telegram import LinkPreviewOptions, Update
-from telegram.constants import ParseMode
-from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
+from telegram import Update
+from telegram.ext import ContextTypes
 
 from bot.telegram import jobs, menus, offload
+from bot.telegram.builder import application_builder
 from bot.telegram.common import identify
 from bot.telegram.handlers import (
     answering,
@@ -24,7 +24,6 @@ from bot.telegram.handlers import (
     reports,
     start,
 )
-from bot.telegram.limiter import ReplyAwareRateLimiter
 from bot.telegram.runtime import App, Runtime, attach
 
 log = logging.getLogger(__name__)
@@ -34,35 +33,8 @@ HANDLER_MODULES = (start, answering, invites, cycles, coordinators, reminders, r
 
 def build_application(rt: Runtime) -> App:
     settings = rt.settings
-    base = settings.telegram_base_url
     application = (
-        ApplicationBuilder()
-        .token(settings.token())
-        .base_url(f"{base}/bot")
-        .base_file_url(f"{base}/file/bot")
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
-        # Telegram allows about 30 messages a second overall: what the bot sends on its own
-        # queues beyond that and retries after a 429's retry_after, so bursts (reminders)
-        # never get us banned; replies to the person being handled pass straight.
-        .rate_limiter(
-            ReplyAwareRateLimiter(
-                # A bucket of `send_burst` messages refilled at the overall rate: a burst of a
-                # whole second's worth would leave Telegram's own bucket no room for network
-                # jitter, and one 429 pauses every send of the process.
-                overall_max_rate=settings.send_burst,
-                overall_time_period=settings.send_burst / settings.overall_messages_per_second,
-                max_retries=settings.send_max_retries,
-            )
-        )
-        .concurrent_updates(settings.concurrent_updates)
-        .post_init(_post_init)
-        .post_shutdown(offload.shutdown)
-        .build()
+        application_builder(settings).post_init(_post_init).post_shutdown(offload.shutdown).build()
     )
     attach(application, rt)
     offload.attach(application, settings.report_workers)

@@ -1,0 +1,50 @@
+"""How the bot talks to Telegram: API address, defaults, rate limiter and concurrency.
+
+Kept apart from `app.py` (which wires handlers and jobs) so that the answer-path benchmark's
+bare comparison bot is built exactly the same way without importing normsbot's handlers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import ApplicationBuilder, Defaults
+
+from bot.config import Settings
+from bot.telegram.limiter import ReplyAwareRateLimiter
+
+
+def application_builder(settings: Settings) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
+    """How the bot talks to Telegram: API address, defaults, rate limiter, concurrency.
+
+    The answer-path benchmark builds its bare comparison bot from this too.
+    """
+    base = settings.telegram_base_url
+    return (
+        ApplicationBuilder()
+        .token(settings.token())
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        # Telegram allows about 30 messages a second overall: what the bot sends on its own
+        # queues beyond that and retries after a 429's retry_after, so bursts (reminders)
+        # never get us banned; replies to the person being handled pass straight.
+        .rate_limiter(
+            ReplyAwareRateLimiter(
+                # A bucket of `send_burst` messages refilled at the overall rate: a burst of a
+                # whole second's worth would leave Telegram's own bucket no room for network
+                # jitter, and one 429 pauses every send of the process.
+                overall_max_rate=settings.send_burst,
+                overall_time_period=settings.send_burst / settings.overall_messages_per_second,
+                max_retries=settings.send_max_retries,
+            )
+        )
+        .concurrent_updates(settings.concurrent_updates)
+    )
