@@ -27,7 +27,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -37,11 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `bot` and `benchmarks` importable
     sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
 
 from benchmarks.synthetic import START, seed_region, write_checklist  # noqa: E402
 from bot.checklist import ChecklistRegistry  # noqa: E402
-from bot.db import Database  # noqa: E402
+from bot.db import Database, scratch_postgres_schema  # noqa: E402
 from bot.i18n import I18n  # noqa: E402
 from bot.services.charts import render_heatmap  # noqa: E402
 from bot.services.exports import build_export, write_csv, write_xlsx  # noqa: E402
@@ -65,19 +63,8 @@ def fresh_database(url: str | None, folder: Path) -> Iterator[Database]:
         return
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(url, schema=schema)
-    try:
-        db.migrate()
+    with scratch_postgres_schema(url, prefix="bench") as db:
         yield db
-    finally:
-        db.dispose()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def median_ms(fn: Callable[[], object], runs: int) -> tuple[float, float]:

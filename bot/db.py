@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -152,3 +153,24 @@ class Database:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+@contextmanager
+def scratch_postgres_schema(url: str, *, prefix: str = "scratch") -> Iterator[Database]:
+    """A migrated database in a fresh PostgreSQL schema, dropped afterwards.
+
+    For tests and benchmarks that need an isolated PostgreSQL database without creating one.
+    """
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    db = Database(url, schema=schema)
+    try:
+        db.migrate()
+        yield db
+    finally:
+        db.dispose()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -8,14 +8,13 @@ Without CI, an unreachable PostgreSQL skips those runs; with CI=true it fails th
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from bot.db import Database
+from bot.db import Database, scratch_postgres_schema
 from bot.fakeapi import FakeBotAPI, FakeTelegram
 from tests.harness import BOT_USERNAME, TOKEN, BotHarness
 
@@ -57,19 +56,8 @@ def make_database(backend: str, tmp_path: Path) -> Iterator[Database]:
         if IN_CI:
             pytest.fail(problem)
         pytest.skip(problem)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(POSTGRES_URL, schema=schema)
-    try:
-        db.migrate()
+    with scratch_postgres_schema(POSTGRES_URL, prefix="t") as db:
         yield db
-    finally:
-        db.dispose()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
