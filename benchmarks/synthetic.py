@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,7 @@ from sqlmodel import col
 
 from bot.checklist import Checklist, load_checklist
 from bot.db import Database
-from bot.models import Answer, AnswerRevision, Country, Cycle, Person, Role
+from bot.models import Answer, AnswerRevision, Country, Cycle, Evidence, Person, Role
 from bot.services.actors import Actor, actor_from
 from bot.services.setup import seed_countries
 
@@ -188,7 +189,22 @@ def seed_region(
                 opens,
                 1.0 if not is_open else answered_share,
             )
+            links = [answer.pop("evidence_url") for answer in answers]
             answer_ids = connection.execute(_insert_returning_ids(Answer), answers).scalars().all()
+            pieces = [
+                {
+                    "answer_id": answer_id,
+                    "public_id": secrets.token_urlsafe(16),
+                    "kind": "link",
+                    "url": url,
+                    "added_by": answer["updated_by"],
+                    "added_at": answer["updated_at"],
+                }
+                for answer_id, answer, url in zip(answer_ids, answers, links, strict=True)
+                if url is not None
+            ]
+            if pieces:
+                connection.execute(_table(Evidence).insert(), pieces)
             for revision in revisions:
                 revision["answer_id"] = answer_ids[revision.pop("answer_index")]
             for start in range(0, len(revisions), 20_000):
@@ -258,8 +274,7 @@ def _cycle_rows(
                     "status": final,
                     "skipped": False,
                     "comment": comment,
-                    "evidence_kind": "link" if evidence else None,
-                    "evidence_url": evidence,
+                    "evidence_url": evidence,  # becomes an `evidence` row (see seed_region)
                     "updated_by": person,
                     "updated_at": when + timedelta(hours=len(path) + 2),
                     "version": len(path) + (comment is not None) + (evidence is not None),

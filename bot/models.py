@@ -164,16 +164,35 @@ class Answer(SQLModel, table=True):
     status: str | None = None
     skipped: bool = False
     comment: str | None = None
-    evidence_kind: str | None = None  # "link", "document" or "photo"
-    evidence_url: str | None = None
-    evidence_file_id: str | None = None
-    evidence_file_name: str | None = None
     updated_by: int | None = Field(default=None, foreign_key="person.id")
     updated_at: datetime | None = _utc_column()
     version: int = 0
     # Copied from the previous cycle when this one opened with a baseline: counts as open
     # until a focal point confirms or changes the status.
     baseline: bool = False
+
+
+class Evidence(SQLModel, table=True):
+    """One piece of evidence for an answer: a link, a document or a photo; several per answer.
+
+    Removing one sets `removed_at` instead of deleting the row, so the history and older
+    exports keep their meaning. `public_id` is the random token of the export's deep link
+    (`t.me/<bot>?start=ev_<public_id>`): the row id would let anyone guess other files.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="answer.id", index=True)
+    public_id: str = Field(unique=True, max_length=32)
+    kind: str  # "link", "document" or "photo"
+    url: str | None = None
+    file_id: str | None = None
+    file_unique_id: str | None = None
+    file_name: str | None = None
+    caption: str | None = None
+    added_by: int | None = Field(default=None, foreign_key="person.id")
+    added_at: datetime | None = _utc_column(nullable=False)
+    removed_by: int | None = Field(default=None, foreign_key="person.id")
+    removed_at: datetime | None = _utc_column()
 
 
 class AnswerRevision(SQLModel, table=True):
@@ -208,6 +227,9 @@ class Cursor(SQLModel, table=True):
         description="JSON of a text or file sent when none was asked for, kept until decided",
     )
     prompt_message_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # Where a status tap leads back to: "rv:<norm>" when the item was opened from that norm's
+    # review list (see `reporting.act`); None in the ordinary walk through the checklist.
+    return_to: str | None = Field(default=None, max_length=40)
     version: int = 0
     updated_at: datetime | None = _utc_column()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.models import Answer, AnswerRevision
+from bot.models import Answer, AnswerRevision, Cursor, Evidence
 from tests.harness import BotHarness, is_prompt, item_id_of
 
 
@@ -90,18 +90,24 @@ async def test_evidence_as_link_and_as_document(harness: BotHarness):
     await alice.send("https://example.org/policy.pdf")
     shown = await alice.expect("Evidence saved")
     assert "https://example.org/policy.pdf" in shown.plain
-    answer = _answer(harness, "VN", "a.1")
-    assert answer is not None
-    assert (answer.evidence_kind, answer.evidence_url) == ("link", "https://example.org/policy.pdf")
 
     await alice.press_and_wait("Evidence")
     await alice.send_document("strategy.pdf", b"%PDF-1.4 national strategy", "application/pdf")
     shown = await alice.expect("Evidence saved")
+    # The document is added beside the link, not in its place.
     assert "strategy.pdf" in shown.plain
+    assert "https://example.org/policy.pdf" in shown.plain
     answer = _answer(harness, "VN", "a.1")
     assert answer is not None
-    assert (answer.evidence_kind, answer.evidence_file_name) == ("document", "strategy.pdf")
-    assert answer.evidence_file_id
+    with harness.db.session() as session:
+        evidence = session.exec(
+            select(Evidence).where(Evidence.answer_id == answer.id).order_by(Evidence.id)  # type: ignore[arg-type]
+        ).all()
+        assert [(e.kind, e.url, e.file_name) for e in evidence] == [
+            ("link", "https://example.org/policy.pdf", None),
+            ("document", None, "strategy.pdf"),
+        ]
+        assert evidence[1].file_id
     fields = [row[0] for row in _history(harness, "a.1")]
     assert fields == ["evidence", "evidence"]
 
@@ -325,3 +331,49 @@ async def test_two_focal_points_answering_one_item_at_once_both_count(harness: B
     assert answer.version == 2
     for user in (alice, bob):
         assert "Something went wrong" not in (await user.last()).plain
+
+
+async def test_changing_an_answer_from_review_returns_to_the_review_list(harness: BotHarness):
+    alice = await harness.enrol(1022, "TH")
+    await alice.press_and_wait("Planned")  # a.1
+    await alice.press_and_wait("Planned")  # a.2
+    await alice.command("review")
+    await alice.expect("Your answers by norm")
+    await alice.press_and_wait("a 2/")
+    item = await alice.press_and_wait("a.1")
+    assert item_id_of(item) == "a.1"
+    back = await alice.press_and_wait("Implemented")
+    # The norm's review list comes back, with the new status, instead of item a.2.
+    assert not is_prompt(back), back.plain
+    assert "Recorded: Implemented" in back.plain
+    assert "Open an item to change its answer" in back.plain
+    assert back.has_button("✅ a.1")
+    answer = _answer(harness, "TH", "a.1")
+    assert answer is not None and answer.status == "implemented"
+
+    # Where the person came from is kept in the database: a restart does not lose it.
+    await alice.press_and_wait("a.2")
+    await harness.restart()
+    back = await alice.press_and_wait("Not started")
+    assert not is_prompt(back), back.plain
+    assert "Recorded: Not started" in back.plain
+    with harness.db.session() as session:
+        cursor = session.exec(select(Cursor)).one()
+        assert cursor.return_to is None  # used up: the next status tap walks on as usual
+    # "Back to the item" continues at the first open item.
+    shown = await alice.press_and_wait("Back to the item")
+    assert item_id_of(shown) == "a.3"
+
+
+async def test_changing_an_answer_reached_by_back_goes_to_the_first_open_item(
+    harness: BotHarness,
+):
+    alice = await harness.enrol(1023, "TH")
+    for _ in range(3):
+        await alice.press_and_wait("Planned")  # a.1, a.2, a.3
+    await alice.press_and_wait("Back")
+    await alice.press_and_wait("Back")
+    shown = await alice.press_and_wait("Back")
+    assert item_id_of(shown) == "a.1"
+    shown = await alice.press_and_wait("Implemented")
+    assert item_id_of(shown) == "a.4"  # not a.2, which is already answered

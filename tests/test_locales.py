@@ -37,6 +37,7 @@ from bot.models import Awaiting, Role
 from bot.services import errors as service_errors
 from bot.services.actors import Actor
 from bot.services.enrolment import CreatedInvite, InviteRow
+from bot.services.evidence import EvidenceEntry
 from bot.services.reporting import (
     AnswerState,
     DoneScreen,
@@ -219,8 +220,7 @@ def item_screens(checklist: Checklist) -> Iterator[tuple[str, ItemScreen | DoneS
     answered = AnswerState(
         status=checklist.statuses[1],
         comment=COMMENT,
-        evidence_kind="document",
-        evidence_label=FILE_NAME,
+        evidence=(EvidenceEntry(1, "document", None, FILE_NAME, COMMENT[:200], "x" * 22),),
         updated_by=NAME,
         updated_at=NOW - timedelta(days=3),
     )

@@ -32,6 +32,7 @@ from bot.models import (
 )
 from bot.services.actors import Actor
 from bot.services.errors import InvalidInput, NoOpenCycle, StaleAction
+from bot.services.evidence import copy_evidence
 from bot.services.people import Recipient, focal_point_recipients
 
 TITLE_MAX = 120
@@ -436,10 +437,6 @@ def copy_baseline(
         "status",
         "skipped",
         "comment",
-        "evidence_kind",
-        "evidence_url",
-        "evidence_file_id",
-        "evidence_file_name",
         "updated_by",
         "updated_at",
         "version",
@@ -452,10 +449,6 @@ def copy_baseline(
         col(Answer.status),
         sa.false(),
         col(Answer.comment),
-        col(Answer.evidence_kind),
-        col(Answer.evidence_url),
-        col(Answer.evidence_file_id),
-        col(Answer.evidence_file_name),
         col(Answer.updated_by),
         col(Answer.updated_at),
         sa.literal(0, sa.Integer),
@@ -497,6 +490,7 @@ def copy_baseline(
             revisions,
         )
     )
+    copy_evidence(session, source_cycle_id=source.id, target_cycle_id=target.id)
     return copied
 
 

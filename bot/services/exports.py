@@ -29,10 +29,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from bot.checklist import Checklist, ChecklistRegistry
-from bot.models import Answer, AnswerRevision, Person
+from bot.models import Answer, AnswerRevision, Evidence, Person
 from bot.services.actors import Actor
 from bot.services.cycles import checklist_of
 from bot.services.errors import PermissionDenied
+from bot.services.evidence import EvidenceEntry
+from bot.services.evidence import deep_link as evidence_link
 from bot.services.matrix import (
     MatrixRow,
     ReportCycle,
@@ -69,8 +71,10 @@ class AnswerRow(NamedTuple):
     skipped: bool
     carried_over: bool  # copied from the previous cycle, not confirmed yet
     comment: str | None
-    evidence_kind: str | None  # "link", "document", "photo"
-    evidence: str | None  # the link, or the file's name
+    evidence_kinds: tuple[str, ...]  # "link", "document", "photo", one per piece
+    # One per piece: the link, or the file's name and caption with the deep link that makes
+    # the bot send the file (see `evidence_text`).
+    evidence: tuple[str, ...]
     answered_by: str | None
     answered_at: datetime | None
 
@@ -175,8 +179,14 @@ def build_export(
     now: datetime,
     cycle_id: int | None = None,
     country_code: str | None = None,
+    bot_username: str | None = None,
 ) -> ExportData:
-    """Every answer, the matrix and the history of one cycle, for all countries or one."""
+    """Every answer, the matrix and the history of one cycle, for all countries or one.
+
+    With `bot_username`, each document or photo of the evidence comes with a deep link
+    (`https://t.me/<bot_username>?start=ev_…`) that makes the bot send the file to a
+    coordinator or a focal point of the country.
+    """
     if not actor.is_coordinator:
         own = actor.require_focal_point()
         if country_code is not None and country_code != own:
@@ -191,7 +201,9 @@ def build_export(
         checklist=checklist,
         country_code=country_code,
         countries=tuple(countries),
-        answers=tuple(_answers(session, cycle.id, checklist, countries, country_code)),
+        answers=tuple(
+            _answers(session, cycle.id, checklist, countries, country_code, bot_username)
+        ),
         matrix=matrix_rows(session, cycle_id=cycle.id, checklist=checklist, countries=countries),
         history=tuple(_history(session, cycle.id, country_code)),
         generated_at=now,
@@ -205,12 +217,47 @@ def _person_name(name: str | None, person_id: int | None) -> str | None:
     return name or f"#{person_id}"
 
 
+def evidence_text(entry: EvidenceEntry, bot_username: str | None) -> str:
+    """One piece of evidence on one line: the link, or "name – caption (deep link)"."""
+    label = " ".join(entry.label.split())  # a caption's line breaks would split the entry
+    if entry.kind == "link" or bot_username is None:
+        return label
+    return f"{label} ({evidence_link(bot_username, entry.public_id)})"
+
+
+def _evidence_by_answer(
+    session: Session, cycle_id: int, country_code: str | None, bot_username: str | None
+) -> dict[int, tuple[tuple[str, ...], tuple[str, ...]]]:
+    query = (
+        sa.select(Evidence)
+        .join(Answer, col(Answer.id) == col(Evidence.answer_id))
+        .where(col(Answer.cycle_id) == cycle_id, col(Evidence.removed_at).is_(None))
+        .order_by(col(Evidence.id))
+    )
+    if country_code is not None:
+        query = query.where(col(Answer.country_code) == country_code)
+    found: dict[int, list[EvidenceEntry]] = {}
+    for (row,) in session.execute(query).all():
+        assert row.id is not None
+        found.setdefault(row.answer_id, []).append(
+            EvidenceEntry(row.id, row.kind, row.url, row.file_name, row.caption, row.public_id)
+        )
+    return {
+        answer_id: (
+            tuple(entry.kind for entry in entries),
+            tuple(evidence_text(entry, bot_username) for entry in entries),
+        )
+        for answer_id, entries in found.items()
+    }
+
+
 def _answers(
     session: Session,
     cycle_id: int,
     checklist: Checklist,
     countries: list[str],
     country_code: str | None,
+    bot_username: str | None,
 ) -> Iterator[AnswerRow]:
     # Plain columns, not ORM objects: a region has tens of thousands of answers.
     query = (
@@ -221,9 +268,7 @@ def _answers(
             col(Answer.skipped),
             col(Answer.baseline),
             col(Answer.comment),
-            col(Answer.evidence_kind),
-            col(Answer.evidence_url),
-            col(Answer.evidence_file_name),
+            col(Answer.id),
             col(Person.display_name),
             col(Answer.updated_by),
             col(Answer.updated_at),
@@ -234,16 +279,18 @@ def _answers(
     if country_code is not None:
         query = query.where(col(Answer.country_code) == country_code)
     found = {(row[0], row[1]): row for row in session.connection().execute(query).all()}
+    pieces = _evidence_by_answer(session, cycle_id, country_code, bot_username)
     for country in countries:
         for item in checklist.items:
             row = found.get((country, item.id))
             if row is None:
                 yield AnswerRow(
-                    country, item.section_id, item.id, None, False, False, None, None, None,
+                    country, item.section_id, item.id, None, False, False, None, (), (),
                     None, None,
                 )  # fmt: skip
                 continue
-            (_, _, status, skipped, baseline, comment, kind, url, file_name, name, by, at) = row
+            (_, _, status, skipped, baseline, comment, answer_id, name, by, at) = row
+            kinds, texts = pieces.get(answer_id, ((), ())) if answer_id else ((), ())
             yield AnswerRow(
                 country_code=country,
                 section_id=item.section_id,
@@ -252,8 +299,8 @@ def _answers(
                 skipped=bool(skipped),
                 carried_over=bool(baseline),
                 comment=comment,
-                evidence_kind=kind,
-                evidence=url if kind == "link" else file_name,
+                evidence_kinds=kinds,
+                evidence=texts,
                 answered_by=_person_name(name, by),
                 answered_at=at,
             )
@@ -377,10 +424,10 @@ def answer_values(row: AnswerRow, labels: ExportLabels) -> list[str | datetime |
         row.status or ("skipped" if row.skipped else None),
         labels.yes if row.carried_over else None,
         _text(row.comment),
-        _text(row.evidence),
-        _text(labels.evidence_kinds.get(row.evidence_kind, row.evidence_kind))
-        if row.evidence_kind
-        else None,
+        # Every piece of evidence on its own line of one cell, so the CSV keeps one row per
+        # answer; each line is neutralised, as a spreadsheet may split the cell.
+        "\n".join(neutralise(text) for text in row.evidence) or None,
+        "\n".join(labels.evidence_kinds.get(kind, kind) for kind in row.evidence_kinds) or None,
         _text(row.answered_by),
         row.answered_at,
     ]

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from bot.checklist import Checklist, ChecklistRegistry
 from bot.models import Answer, AnswerRevision, Awaiting, Cursor, Cycle, Person
+from bot.services import evidence
 from bot.services.actors import Actor, touch
 from bot.services.cycles import checklist_of, require_open_cycle
 from bot.services.errors import (
@@ -33,6 +34,7 @@ from bot.services.errors import (
     TooLong,
     UnknownItem,
 )
+from bot.services.evidence import EvidenceEntry
 from bot.services.submission import is_submitted, reopen_after_change
 
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
@@ -53,7 +55,7 @@ class Action(StrEnum):
     OPEN = "o"
     FIRST_OPEN = "f"
     CLEAR_COMMENT = "cd"
-    CLEAR_EVIDENCE = "ed"
+    REMOVE_EVIDENCE = "ed"  # a:ed:<version>:<item>:<evidence id>: one piece, not all
     KEEP_PENDING = "pk"
     DROP_PENDING = "pd"
 
@@ -67,6 +69,7 @@ class Notice(StrEnum):
     COMMENT_REMOVED = "comment_removed"
     EVIDENCE_SAVED = "evidence_saved"
     EVIDENCE_REMOVED = "evidence_removed"
+    EVIDENCE_FULL = "evidence_full"  # the item has `evidence.MAX_PER_ANSWER` pieces already
     FIRST_ITEM = "first_item"
     CANCELLED = "cancelled"
     DISCARDED = "discarded"
@@ -78,9 +81,7 @@ class AnswerState:
     status: str | None = None
     skipped: bool = False
     comment: str | None = None
-    evidence_kind: str | None = None
-    evidence_label: str | None = None  # the link or the file's name
-    evidence_file_id: str | None = None
+    evidence: tuple[EvidenceEntry, ...] = ()  # oldest first, removed ones left out
     updated_by: str | None = None
     updated_at: datetime | None = None
     from_baseline: bool = False  # copied from the last cycle: to confirm or change
@@ -160,6 +161,7 @@ class ReviewItem:
     has_comment: bool
     has_evidence: bool
     from_baseline: bool = False
+    evidence_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,11 @@ class ReviewSection:
     section_id: str
     items: list[ReviewItem]
     version: int
+    # Set when a status tap on an item opened from this list brought the person back here.
+    cycle_id: int | None = None
+    notice: Notice | None = None
+    notice_status: str | None = None
+    reopened: bool = False
 
 
 @dataclass
@@ -349,21 +356,15 @@ def _reopen_if_submitted(session: Session, ctx: _Context, now: datetime) -> None
         ctx.reopened = True
 
 
-def _set_evidence(
+def _evidence_changed(
     session: Session,
     ctx: _Context,
     answer: Answer,
-    kind: str | None,
-    url: str | None,
-    file_id: str | None,
-    file_name: str | None,
+    old: str | None,
+    new: str | None,
     now: datetime,
 ) -> None:
-    old = _evidence_text(answer)
-    answer.evidence_kind, answer.evidence_url = kind, url
-    answer.evidence_file_id, answer.evidence_file_name = file_id, file_name
-    new = _evidence_text(answer)
-    # The evidence's four columns are one logical field: they make one revision.
+    """One piece of evidence was added or removed: the answer changed, with its revision."""
     answer.updated_by, answer.updated_at = ctx.actor.person_id, now
     answer.version += 1
     session.add(answer)
@@ -385,26 +386,48 @@ def _set_evidence(
     _reopen_if_submitted(session, ctx, now)
 
 
-def _evidence_text(answer: Answer) -> str | None:
-    if answer.evidence_kind is None:
-        return None
-    if answer.evidence_kind == "link":
-        return answer.evidence_url
-    return f"{answer.evidence_kind}:{answer.evidence_file_name or ''}:{answer.evidence_file_id}"
+def _add_evidence(
+    session: Session,
+    ctx: _Context,
+    item_id: str,
+    now: datetime,
+    *,
+    kind: str,
+    url: str | None = None,
+    file_id: str | None = None,
+    file_unique_id: str | None = None,
+    file_name: str | None = None,
+    caption: str | None = None,
+) -> Notice:
+    """Append one piece of evidence to the item's answer; refused past the limit."""
+    answer = _answer_for(session, ctx, item_id, now)
+    added = evidence.add(
+        session,
+        answer=answer,
+        kind=kind,
+        url=url,
+        file_id=file_id,
+        file_unique_id=file_unique_id,
+        file_name=file_name,
+        caption=caption,
+        by=ctx.actor.person_id,
+        now=now,
+    )
+    if added is None:
+        return Notice.EVIDENCE_FULL
+    _evidence_changed(session, ctx, answer, None, evidence.revision_text(added), now)
+    return Notice.EVIDENCE_SAVED
 
 
 def _answer_state(session: Session, answer: Answer | None) -> AnswerState:
     if answer is None:
         return AnswerState()
     author = session.get(Person, answer.updated_by) if answer.updated_by else None
-    label = answer.evidence_url if answer.evidence_kind == "link" else answer.evidence_file_name
     return AnswerState(
         status=answer.status,
         skipped=answer.skipped,
         comment=answer.comment,
-        evidence_kind=answer.evidence_kind,
-        evidence_label=label,
-        evidence_file_id=answer.evidence_file_id,
+        evidence=evidence.entries(session, answer.id),
         updated_by=author.display_name if author else None,
         updated_at=answer.updated_at,
         from_baseline=answer.baseline,
@@ -461,6 +484,7 @@ def _move(ctx: _Context, item_id: str | None, now: datetime) -> None:
     cursor.item_id = item_id
     cursor.awaiting = Awaiting.NOTHING.value
     cursor.pending = None
+    cursor.return_to = None  # walking elsewhere ends a visit from the review list
     cursor.updated_at = now
 
 
@@ -535,9 +559,15 @@ def act(
     now: datetime,
     item_id: str | None = None,
     status_index: int | None = None,
+    evidence_id: int | None = None,
     message_id: int | None = None,
-) -> Screen:
-    """Carry out one button press on the answering screens; returns the screen to show."""
+) -> Screen | ReviewSection:
+    """Carry out one button press on the answering screens; returns the screen to show.
+
+    A status tap on an item opened from a norm's review list returns that list (the cursor's
+    `return_to` remembers it, also across a restart); a change of an item that already had an
+    answer goes on to the first open item; a first answer walks on to the next item.
+    """
     ctx = _load(session, actor, checklists, now, writing=True)
     _claim(session, ctx, version)
     touch(session, actor, now)
@@ -559,11 +589,23 @@ def act(
             raise InvalidInput(what="status")
         status = checklist.statuses[status_index]
         answer = _answer_for(session, ctx, current, now)
+        was_answered = answer.status is not None and not answer.baseline
         _change(session, ctx, answer, "status", status, now)
         _change(session, ctx, answer, "skipped", "false", now)
         _change(session, ctx, answer, "baseline", "false", now)  # confirmed or changed
-        _move(ctx, checklist.next_item_id(current), now)
         notice, notice_status = Notice.RECORDED, status
+        return_to = cursor.return_to
+        if return_to is not None and return_to.startswith("rv:"):
+            # Back to the list the item was opened from; "Back to the item" there then
+            # continues where answers are still missing.
+            _move(ctx, _first_open(checklist, ctx.answers), now)
+            session.add(cursor)
+            session.flush()
+            return _review(session, ctx, return_to[3:], notice=notice, notice_status=notice_status)
+        if was_answered:
+            _move(ctx, _first_open(checklist, ctx.answers), now)
+        else:
+            _move(ctx, checklist.next_item_id(current), now)
     elif action is Action.SKIP:
         if current is None:
             raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
@@ -590,6 +632,8 @@ def act(
         except KeyError:
             raise UnknownItem(item=item_id) from None
         _move(ctx, item_id, now)
+        # Only the review list has buttons that open an item: a status tap returns there.
+        cursor.return_to = f"rv:{checklist.item(item_id).section_id}"
     elif action is Action.FIRST_OPEN:
         _move(ctx, _first_open(checklist, ctx.answers), now)
     elif action in (Action.ASK_COMMENT, Action.ASK_EVIDENCE):
@@ -603,18 +647,26 @@ def act(
     elif action is Action.CANCEL:
         cursor.awaiting = Awaiting.NOTHING.value
         notice = Notice.CANCELLED
-    elif action in (Action.CLEAR_COMMENT, Action.CLEAR_EVIDENCE):
+    elif action is Action.CLEAR_COMMENT:
         _require_writable(ctx)
         if current is None:
             raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
         answer = _answer_for(session, ctx, current, now)
-        if action is Action.CLEAR_COMMENT:
-            _change(session, ctx, answer, "comment", None, now)
-            notice = Notice.COMMENT_REMOVED
-        else:
-            if answer.evidence_kind is not None:
-                _set_evidence(session, ctx, answer, None, None, None, None, now)
-            notice = Notice.EVIDENCE_REMOVED
+        _change(session, ctx, answer, "comment", None, now)
+        notice = Notice.COMMENT_REMOVED
+        cursor.awaiting = Awaiting.NOTHING.value
+    elif action is Action.REMOVE_EVIDENCE:
+        _require_writable(ctx)
+        if current is None or item_id != current or evidence_id is None:
+            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+        answer = _answer_for(session, ctx, current, now)
+        # Conditional: of two focal points removing the same piece at once, one does.
+        removed = evidence.remove(
+            session, answer=answer, evidence_id=evidence_id, by=actor.person_id, now=now
+        )
+        if removed is not None:
+            _evidence_changed(session, ctx, answer, evidence.revision_text(removed), None, now)
+        notice = Notice.EVIDENCE_REMOVED
         cursor.awaiting = Awaiting.NOTHING.value
     elif action is Action.KEEP_PENDING:
         _require_writable(ctx)
@@ -626,17 +678,17 @@ def act(
             _change(session, ctx, answer, "comment", pending["text"], now)
             notice = Notice.COMMENT_SAVED
         else:
-            _set_evidence(
+            notice = _add_evidence(
                 session,
                 ctx,
-                answer,
-                pending["kind"],
-                None,
-                pending["file_id"],
-                pending.get("file_name"),
+                current,
                 now,
+                kind=pending["kind"],
+                file_id=pending["file_id"],
+                file_unique_id=pending.get("file_unique_id"),
+                file_name=pending.get("file_name"),
+                caption=pending.get("caption"),
             )
-            notice = Notice.EVIDENCE_SAVED
         cursor.pending = None
         cursor.awaiting = Awaiting.NOTHING.value
     elif action is Action.DROP_PENDING:
@@ -680,10 +732,8 @@ def receive_text(
         if not URL_PATTERN.match(text) or len(text) > URL_MAX:
             notice = Notice.BAD_LINK  # still waiting for a link or a file
         else:
-            answer = _answer_for(session, ctx, cursor.item_id, now)
-            _set_evidence(session, ctx, answer, "link", text, None, None, now)
+            notice = _add_evidence(session, ctx, cursor.item_id, now, kind="link", url=text)
             cursor.awaiting = Awaiting.NOTHING.value
-            notice = Notice.EVIDENCE_SAVED
     else:
         if len(text) > comment_max:
             raise TooLong(length=len(text), limit=comment_max)
@@ -704,20 +754,41 @@ def receive_file(
     file_id: str,
     file_name: str | None,
     now: datetime,
+    file_unique_id: str | None = None,
+    caption: str | None = None,
 ) -> Screen:
-    """A document or photo: the evidence the bot asked for, or else held and offered."""
+    """A document or photo: evidence added to the item when asked for, or else held and offered.
+
+    `caption` is the text sent with the file; exports show it beside the file's name.
+    """
     ctx = _load(session, actor, checklists, now, writing=True)
     touch(session, actor, now)
     cursor = ctx.cursor
     notice: Notice | None = None
     if cursor.item_id is not None and Awaiting(cursor.awaiting) is Awaiting.EVIDENCE:
         _require_writable(ctx)
-        answer = _answer_for(session, ctx, cursor.item_id, now)
-        _set_evidence(session, ctx, answer, kind, None, file_id, file_name, now)
+        notice = _add_evidence(
+            session,
+            ctx,
+            cursor.item_id,
+            now,
+            kind=kind,
+            file_id=file_id,
+            file_unique_id=file_unique_id,
+            file_name=file_name,
+            caption=caption,
+        )
         cursor.awaiting = Awaiting.NOTHING.value
-        notice = Notice.EVIDENCE_SAVED
     else:
-        cursor.pending = json.dumps({"kind": kind, "file_id": file_id, "file_name": file_name})
+        cursor.pending = json.dumps(
+            {
+                "kind": kind,
+                "file_id": file_id,
+                "file_unique_id": file_unique_id,
+                "file_name": file_name,
+                "caption": caption,
+            }
+        )
     cursor.updated_at = now
     session.add(cursor)
     _bump(session, ctx)
@@ -773,13 +844,27 @@ def review_section(
         raise StaleAction(
             prompt_message_id=ctx.cursor.prompt_message_id, version=ctx.cursor.version
         )
+    return _review(session, ctx, section_id)
+
+
+def _review(
+    session: Session,
+    ctx: _Context,
+    section_id: str,
+    *,
+    notice: Notice | None = None,
+    notice_status: str | None = None,
+) -> ReviewSection:
     try:
         section = ctx.checklist.section(section_id)
     except KeyError:
         raise UnknownItem(item=section_id) from None
+    answer_ids = [ctx.answers[i.id].id for i in section.items if i.id in ctx.answers]
+    pieces = evidence.entries_of(session, [a for a in answer_ids if a is not None])
     items = []
     for item in section.items:
         answer = ctx.answers.get(item.id)
+        count = len(pieces.get(answer.id, ())) if answer is not None and answer.id else 0
         items.append(
             ReviewItem(
                 item_id=item.id,
@@ -787,11 +872,21 @@ def review_section(
                 status=answer.status if answer else None,
                 skipped=bool(answer and answer.skipped),
                 has_comment=bool(answer and answer.comment),
-                has_evidence=bool(answer and answer.evidence_kind),
+                has_evidence=count > 0,
                 from_baseline=bool(answer and answer.baseline),
+                evidence_count=count,
             )
         )
-    return ReviewSection(ctx.checklist, section_id, items, ctx.cursor.version)
+    return ReviewSection(
+        ctx.checklist,
+        section_id,
+        items,
+        ctx.cursor.version,
+        cycle_id=ctx.cycle.id,
+        notice=notice,
+        notice_status=notice_status,
+        reopened=ctx.reopened,
+    )
 
 
 @dataclass(frozen=True)

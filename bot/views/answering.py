@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import Translator
 from bot.models import Awaiting
+from bot.services.evidence import MAX_PER_ANSWER, EvidenceFile
 from bot.services.reporting import (
     Action,
     DoneScreen,
@@ -17,6 +18,7 @@ from bot.views.callbacks import pack
 from bot.views.common import (
     Rendered,
     chunks,
+    country_name,
     emoji_of,
     esc,
     item_explanation,
@@ -34,10 +36,12 @@ MENU = "mn"  # mn:<version>
 PROGRESS = "pg"
 
 
-def _notice_line(t: Translator, screen: Screen) -> str | None:
+def _notice_line(t: Translator, screen: Screen | ReviewSection) -> str | None:
     notice = screen.notice
     if notice is None:
         return None
+    if notice is Notice.EVIDENCE_FULL:
+        return "⚠️ " + _evidence_full(t)
     if notice is Notice.RECORDED and screen.notice_status:
         return "✔️ " + t.gettext("Recorded: {status}").format(
             status=esc(status_label(t, screen.notice_status))
@@ -57,6 +61,14 @@ def _notice_line(t: Translator, screen: Screen) -> str | None:
         ),
     }
     return "✔️ " + texts[notice] if notice is not Notice.BAD_LINK else "⚠️ " + texts[notice]
+
+
+def _evidence_full(t: Translator) -> str:
+    return t.ngettext(
+        "An item can have at most {count} piece of evidence. Remove one to add another.",
+        "An item can have at most {count} pieces of evidence. Remove one to add another.",
+        MAX_PER_ANSWER,
+    ).format(count=t.number(MAX_PER_ANSWER))
 
 
 def _reopened_line(t: Translator) -> str:
@@ -112,8 +124,10 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
         lines.append("↩️ " + t.gettext("From the last cycle: tap a status to confirm or change it."))
     if answer.comment:
         lines.append("💬 " + esc(shorten(answer.comment, 600)))
-    if answer.evidence_kind:
-        lines.append("📎 " + esc(shorten(answer.evidence_label or "", 300)))
+    numbered = len(answer.evidence) > 1
+    for number, entry in enumerate(answer.evidence, start=1):
+        label = esc(shorten(entry.label, 300 if not numbered else 120))
+        lines.append("📎 " + (f"{t.number(number)}. " if numbered else "") + label)
 
     rows: list[list[tuple[str, str]]]
     if screen.pending_kind is not None:
@@ -146,13 +160,27 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
             rows.append([(t.gettext("Remove comment"), pack(ANSWER, Action.CLEAR_COMMENT, v))])
         rows.append([(t.gettext("Cancel"), pack(ANSWER, Action.CANCEL, v))])
     elif screen.awaiting is Awaiting.EVIDENCE:
-        lines += [
-            "",
-            "📎 " + t.gettext("Send a link (https://…), a document or a photo as evidence."),
+        lines.append("")
+        if len(answer.evidence) >= MAX_PER_ANSWER:
+            lines.append("⚠️ " + _evidence_full(t))
+        else:
+            lines.append(
+                "📎 " + t.gettext("Send a link (https://…), a document or a photo as evidence.")
+            )
+            if answer.evidence:
+                lines.append(t.gettext("It is added to the evidence listed above."))
+        # One remove button per piece: its id in the data, the cursor's version guarding it.
+        rows = [
+            [
+                (
+                    "🗑 "
+                    + (f"{number}. " if len(answer.evidence) > 1 else "")
+                    + shorten(entry.label, 22),
+                    pack(ANSWER, Action.REMOVE_EVIDENCE, v, item, entry.id),
+                )
+            ]
+            for number, entry in enumerate(answer.evidence, start=1)
         ]
-        rows = []
-        if answer.evidence_kind:
-            rows.append([(t.gettext("Remove evidence"), pack(ANSWER, Action.CLEAR_EVIDENCE, v))])
         rows.append([(t.gettext("Cancel"), pack(ANSWER, Action.CANCEL, v))])
     else:
         status_buttons = [
@@ -257,7 +285,13 @@ def render_review_overview(t: Translator, progress: Progress) -> Rendered:
 
 def render_review_section(t: Translator, review: ReviewSection) -> Rendered:
     checklist, v = review.checklist, review.version
-    lines = [
+    lines: list[str] = []
+    notice = _notice_line(t, review)  # after a change made from this list
+    if notice:
+        lines += [notice, ""]
+    if review.reopened:
+        lines += [_reopened_line(t), ""]
+    lines += [
         "<b>"
         + t.gettext("Norm {norm}: {label}").format(
             norm=esc(review.section_id), label=esc(section_label(t, checklist, review.section_id))
@@ -271,6 +305,7 @@ def render_review_section(t: Translator, review: ReviewSection) -> Rendered:
             ("↩️" if item.from_baseline else "")
             + ("💬" if item.has_comment else "")
             + ("📎" if item.has_evidence else "")
+            + (t.number(item.evidence_count) if item.evidence_count > 1 else "")
         )
         lines.append(
             f"{emoji_of(item.status, item.skipped)} <b>{esc(item.item_id)}</b> "
@@ -341,3 +376,18 @@ def render_progress(t: Translator, progress: Progress, *, timezone: str | None) 
         ]
     ]
     return Rendered("\n".join(lines), keyboard(rows))
+
+
+def render_evidence_caption(t: Translator, found: EvidenceFile) -> str:
+    """The caption of a file sent from an export's deep link: whose evidence, for which item."""
+    lines = [
+        "📎 "
+        + t.gettext("Evidence of {country}, item {item}").format(
+            country=esc(country_name(t, found.country_code)), item=esc(found.item_id)
+        )
+    ]
+    if found.file_name:
+        lines.append(esc(shorten(found.file_name, 200)))
+    if found.caption:
+        lines.append("<i>" + esc(shorten(found.caption, 600)) + "</i>")
+    return "\n".join(lines)

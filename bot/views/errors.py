@@ -106,6 +106,10 @@ def error_text(t: Translator, error: ServiceError) -> str:
                 version=esc(details.get("value", "")),
                 versions=esc(", ".join(details.get("known", []))),
             )
+        if what == "evidence_link":
+            return "⚠️ " + t.gettext(
+                "This evidence link is not valid, or the file was removed from the answer."
+            )
         return "⚠️ " + t.gettext("That did not work. Please try again.")
     if code == "old_reminder":
         return "ℹ️ " + t.gettext(

@@ -20,7 +20,7 @@ from bot.i18n import Translator
 from bot.services import reporting
 from bot.services.actors import Actor
 from bot.services.errors import StaleAction
-from bot.services.reporting import Action, Screen
+from bot.services.reporting import Action, ReviewSection, Screen
 from bot.telegram.common import Caller, answer_query, edit, handler, send
 from bot.telegram.runtime import runtime
 from bot.views.answering import (
@@ -35,6 +35,7 @@ from bot.views.answering import (
     render_screen,
 )
 from bot.views.callbacks import parse_int, unpack
+from bot.views.common import Rendered
 from bot.views.errors import error_text
 
 
@@ -58,10 +59,12 @@ async def _send_prompt(
     context: ContextTypes.DEFAULT_TYPE,
     t: Translator,
     actor: Actor,
-    screen: Screen,
+    screen: Screen | ReviewSection,
 ) -> None:
     rt = runtime(context)
-    message = await send(update, render_screen(t, screen, timezone=actor.timezone))
+    message = await send(update, _render(t, screen, actor))
+    if screen.cycle_id is None:
+        return
     await rt.db.run(
         reporting.remember_prompt,
         actor=actor,
@@ -69,6 +72,12 @@ async def _send_prompt(
         version=screen.version,
         message_id=message.message_id,
     )
+
+
+def _render(t: Translator, screen: Screen | ReviewSection, actor: Actor) -> Rendered:
+    if isinstance(screen, ReviewSection):  # a change made from the review list returns there
+        return render_review_section(t, screen)
+    return render_screen(t, screen, timezone=actor.timezone)
 
 
 @handler()
@@ -92,6 +101,8 @@ async def on_answer_button(
     if version is None:
         await _stale(update, context, caller, None)
         return
+    # The fifth field is a status's index, or for "remove evidence" the piece's id.
+    fifth = parse_int(parts[4]) if len(parts) > 4 else None
     try:
         screen = await rt.db.run(
             reporting.act,
@@ -100,14 +111,15 @@ async def on_answer_button(
             version=version,
             action=action,
             item_id=parts[3] if len(parts) > 3 else None,
-            status_index=parse_int(parts[4]) if len(parts) > 4 else None,
+            status_index=None if action is Action.REMOVE_EVIDENCE else fifth,
+            evidence_id=fifth if action is Action.REMOVE_EVIDENCE else None,
             message_id=query.message.message_id,
             now=rt.clock.now(),
         )
     except StaleAction as stale:
         await _stale(update, context, caller, stale)
         return
-    rendered = render_screen(caller.t, screen, timezone=actor.timezone)
+    rendered = _render(caller.t, screen, actor)
     # Both calls go out together: the tap feels answered as soon as the item changes.
     _, shown = await asyncio.gather(answer_query(query), edit(query, rendered))
     if shown is None:  # the message was deleted meanwhile: show the screen anew
@@ -222,16 +234,20 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Ca
     actor, rt = caller.enrolled(), caller.rt
     if message.document is not None:
         kind, file_id = "document", message.document.file_id
+        unique_id = message.document.file_unique_id
         name = message.document.file_name or "document"
     else:
-        kind, file_id, name = "photo", message.photo[-1].file_id, "photo.jpg"
+        photo = message.photo[-1]
+        kind, file_id, unique_id, name = "photo", photo.file_id, photo.file_unique_id, "photo.jpg"
     screen = await rt.db.run(
         reporting.receive_file,
         actor=actor,
         checklists=rt.checklists,
         kind=kind,
         file_id=file_id,
+        file_unique_id=unique_id,
         file_name=name,
+        caption=message.caption,
         now=rt.clock.now(),
     )
     await _send_prompt(update, context, caller.t, actor, screen)

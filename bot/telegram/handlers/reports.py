@@ -131,6 +131,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
                 now=now,
                 cycle_id=args.cycle_id,
                 country_code=args.country_code,
+                bot_username=context.bot.username,  # for the evidence files' deep links
             )
         except UnknownCycle as error:
             await send_usage(update, caller, "export", error=error)

@@ -1,4 +1,4 @@
-"""/start (with or without an invite code) and the language choice."""
+"""/start (with an invite code, an evidence link's code, or nothing) and the language choice."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.i18n import Translator
-from bot.services import enrolment, people
+from bot.services import enrolment, evidence, people
 from bot.services.actors import Actor
+from bot.services.errors import InviteInvalid
 from bot.telegram.common import Caller, answer_query, edit, handler, send
 from bot.telegram.handlers.answering import show_current
 from bot.telegram.menus import set_chat_commands
+from bot.views.answering import render_evidence_caption
 from bot.views.callbacks import unpack
 from bot.views.common import Rendered
 from bot.views.errors import stranger_text
@@ -29,16 +31,27 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Call
     rt = caller.rt
     now = rt.clock.now()
     code = context.args[0] if context.args else None
+    if code and code.startswith(evidence.DEEP_LINK_PREFIX) and caller.actor is not None:
+        # An export's link to a document or photo of the evidence. Strangers fall through to
+        # the invite check below and get its ordinary refusal.
+        await send_evidence(update, caller, code.removeprefix(evidence.DEEP_LINK_PREFIX))
+        return
     if code:
-        actor = await rt.db.run(
-            enrolment.redeem_invite,
-            code=code,
-            telegram_id=caller.telegram_id,
-            display_name=caller.display_name,
-            username=caller.username,
-            language_code=caller.language_code,
-            now=now,
-        )
+        try:
+            actor = await rt.db.run(
+                enrolment.redeem_invite,
+                code=code,
+                telegram_id=caller.telegram_id,
+                display_name=caller.display_name,
+                username=caller.username,
+                language_code=caller.language_code,
+                now=now,
+            )
+        except InviteInvalid as error:
+            if code.startswith(evidence.DEEP_LINK_PREFIX) and error.details["reason"] == "unknown":
+                await send_text(update, stranger_text(caller.t))  # an evidence link: not for them
+                return
+            raise
         await offer_languages(update, caller, actor, welcome=True)
         return
     if caller.actor is None and caller.telegram_id in rt.settings.admins:
@@ -59,6 +72,20 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Call
         await offer_languages(update, caller, caller.actor, welcome=True)
         return
     await greet(update, context, caller.t, caller.actor)
+
+
+async def send_evidence(update: Update, caller: Caller, public_id: str) -> None:
+    """Send the file behind an evidence deep link to someone who may see it."""
+    found = await caller.rt.db.run_read(
+        evidence.file_for, actor=caller.enrolled(), public_id=public_id
+    )
+    chat = update.effective_chat
+    assert chat is not None
+    caption = render_evidence_caption(caller.t, found)
+    if found.kind == "photo":
+        await chat.send_photo(found.file_id, caption=caption)
+    else:
+        await chat.send_document(found.file_id, caption=caption)
 
 
 async def send_text(update: Update, text: str) -> None:
