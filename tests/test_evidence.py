@@ -278,3 +278,33 @@ def test_single_evidence_of_an_old_database_survives_the_upgrade(old_database: D
         assert session.exec(select(AnswerRevision)).one().answer_id == 1
     columns = {c["name"] for c in sa.inspect(old_database.engine).get_columns("answer")}
     assert not {c for c in columns if c.startswith("evidence")}
+
+
+async def test_a_new_cycle_from_the_baseline_keeps_the_evidence_but_not_removed_pieces(
+    harness: BotHarness,
+):
+    alice = await harness.enrol(3009, "TH", name="Alice")
+    await _add_document(alice, "kept.pdf", b"%PDF-1.4 kept", caption="Kept")
+    await _add_document(alice, "dropped.pdf", b"%PDF-1.4 dropped")
+    listing = await alice.press_and_wait("Evidence")
+    dropped = [d for d in listing.callback_data() if d.startswith("a:ed:")][1]
+    await alice.press(dropped, message_id=listing.message_id)
+    await alice.expect("Evidence removed")
+    await alice.press_and_wait("Implemented")
+
+    admin = await harness.admin()
+    harness.clock.advance(days=30)
+    await admin.command("newcycle", "2026-12-31", "Second", "baseline")
+    await admin.expect("New reporting cycle")
+    await admin.press_and_wait("Open the cycle")
+    await alice.expect("A new reporting cycle is open")
+
+    rows = _evidence(harness, "TH", "a.1")
+    old, new = rows[:2], rows[2:]
+    assert [(e.file_name, e.caption) for e in new] == [("kept.pdf", "Kept")]
+    assert new[0].answer_id != old[0].answer_id
+    assert new[0].public_id != old[0].public_id and new[0].file_id == old[0].file_id
+    await alice.command("start")
+    shown = await alice.expect(is_prompt)
+    assert item_id_of(shown) == "a.1"
+    assert "kept.pdf" in shown.plain and "dropped.pdf" not in shown.plain

@@ -154,6 +154,37 @@ async def test_coordinator_exports_workbook_and_csv_with_every_answer(harness: B
     assert csv_rows[("VN", "a.1")][9] == THAI
 
 
+async def test_workbook_shows_every_piece_of_evidence_with_a_link_to_each_file(
+    harness: BotHarness,
+):
+    alice = await harness.enrol(2003, "TH", name="Alice")
+    await alice.press_and_wait("Evidence")
+    await alice.send_document("=law.pdf", b"%PDF-1.4 law", caption="Cyber law\nof 2025")
+    await alice.expect(lambda m: "Evidence saved" in m.plain and is_prompt(m))
+    await alice.press_and_wait("Evidence")
+    await alice.send("https://example.org/th/decree")
+    await alice.expect(lambda m: "Evidence saved" in m.plain and is_prompt(m))
+
+    documents = await _export(await harness.admin(), "TH")
+    book = await _workbook(harness, documents[XLSX_NAME.replace("-2026", "-th-2026")])
+    answers = book["Answers"]
+    header = [cell.value for cell in answers[1]]
+    row = dict(zip(header, [cell.value for cell in answers[2]], strict=True))
+    assert row["Item"] == "a.1"
+    lines = row["Evidence (link or file)"].splitlines()
+    # The file's name stays text; its caption stays on its line; the link opens it in the bot.
+    assert lines[0].startswith(
+        "'=law.pdf – Cyber law of 2025 (https://t.me/normsbot_test_bot?start=ev_"
+    )
+    assert lines[1] == "https://example.org/th/decree"
+    assert row["Evidence type"].splitlines() == ["document", "link"]
+    history = [[c.value for c in r] for r in book["History"].iter_rows(min_row=2)]
+    assert [(r[4], r[5], r[6]) for r in history] == [
+        ("Evidence", None, "'=law.pdf"),
+        ("Evidence", None, "https://example.org/th/decree"),
+    ]
+
+
 async def test_focal_point_exports_only_their_own_country(harness: BotHarness):
     alice = await harness.enrol(2011, "TH", name="Alice")
     await alice.press_and_wait("Implemented")
