@@ -363,17 +363,3 @@ async def test_changing_an_answer_from_review_returns_to_the_review_list(harness
     # "Back to the item" continues at the first open item.
     shown = await alice.press_and_wait("Back to the item")
     assert item_id_of(shown) == "a.3"
-
-
-async def test_changing_an_answer_reached_by_back_goes_to_the_first_open_item(
-    harness: BotHarness,
-):
-    alice = await harness.enrol(1023, "TH")
-    for _ in range(3):
-        await alice.press_and_wait("Planned")  # a.1, a.2, a.3
-    await alice.press_and_wait("Back")
-    await alice.press_and_wait("Back")
-    shown = await alice.press_and_wait("Back")
-    assert item_id_of(shown) == "a.1"
-    shown = await alice.press_and_wait("Implemented")
-    assert item_id_of(shown) == "a.4"  # not a.2, which is already answered

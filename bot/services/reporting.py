@@ -565,8 +565,7 @@ def act(
     """Carry out one button press on the answering screens; returns the screen to show.
 
     A status tap on an item opened from a norm's review list returns that list (the cursor's
-    `return_to` remembers it, also across a restart); a change of an item that already had an
-    answer goes on to the first open item; a first answer walks on to the next item.
+    `return_to` remembers it, also across a restart); elsewhere it walks on to the next item.
     """
     ctx = _load(session, actor, checklists, now, writing=True)
     _claim(session, ctx, version)
@@ -589,7 +588,6 @@ def act(
             raise InvalidInput(what="status")
         status = checklist.statuses[status_index]
         answer = _answer_for(session, ctx, current, now)
-        was_answered = answer.status is not None and not answer.baseline
         _change(session, ctx, answer, "status", status, now)
         _change(session, ctx, answer, "skipped", "false", now)
         _change(session, ctx, answer, "baseline", "false", now)  # confirmed or changed
@@ -597,13 +595,15 @@ def act(
         return_to = cursor.return_to
         if return_to is not None and return_to.startswith("rv:"):
             # Back to the list the item was opened from; "Back to the item" there then
-            # continues where answers are still missing.
+            # continues where answers are still missing. A norm this checklist no longer
+            # has (a list from another checklist version) leads to the first open item.
             _move(ctx, _first_open(checklist, ctx.answers), now)
-            session.add(cursor)
-            session.flush()
-            return _review(session, ctx, return_to[3:], notice=notice, notice_status=notice_status)
-        if was_answered:
-            _move(ctx, _first_open(checklist, ctx.answers), now)
+            if return_to[3:] in {section.id for section in checklist.sections}:
+                session.add(cursor)
+                session.flush()
+                return _review(
+                    session, ctx, return_to[3:], notice=notice, notice_status=notice_status
+                )
         else:
             _move(ctx, checklist.next_item_id(current), now)
     elif action is Action.SKIP:
