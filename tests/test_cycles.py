@@ -353,6 +353,9 @@ async def test_a_close_button_for_an_older_cycle_closes_nothing(harness: BotHarn
     answer = await admin.press("Yes, close it", message_id=ask.message_id)
     assert answer is not None and "no longer current" in (answer.text or "")
     assert _cycles(harness)[-1].closed_at is None
+    # The alert is followed by where things are now: the open cycle, in the pressed message.
+    now = await admin.expect(lambda m: m.message_id == ask.message_id and "Second" in m.plain)
+    assert now.has_button("+1 week") and not now.has_button("Yes, close it")
 
 
 async def test_open_cycle_is_the_only_one_and_services_refuse_focal_points(harness: BotHarness):
