@@ -14,9 +14,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from sqlmodel import Session, col, select
 
 from bot.checklist import ChecklistRegistry
+from bot.db import MIGRATIONS_DIR, Database
 from bot.fakeapi import FakeUser
 from bot.models import Answer, Cycle, CycleDraft, Person
 from bot.services import cycles, submission
@@ -327,3 +331,28 @@ async def test_two_submits_and_two_sign_offs_at_once_record_and_tell_once(harnes
         done = next(result for result in results if result.outcome is Outcome.DONE)
         already = next(result for result in results if result.outcome is Outcome.ALREADY)
         assert done.tell and not already.tell  # only the winner tells the coordinators
+
+
+# --------------------------------------------------------------------------- the migration
+
+
+def test_the_cycle_version_migration_upgrades_a_database_with_cycles(database: Database):
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with database.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "f2523687d1f5")  # a database from before the column
+        connection.commit()
+        connection.execute(
+            sa.text(
+                "INSERT INTO cycle (checklist_id, checklist_version, title, opens_at, created_at)"
+                " VALUES ('c', '1', 'Old', :at, :at)"
+            ),
+            {"at": START},
+        )
+        connection.commit()
+        command.upgrade(config, "head")
+        connection.commit()
+    with database.session() as session:
+        [cycle] = session.exec(select(Cycle)).all()
+        assert (cycle.title, cycle.version) == ("Old", 0)
