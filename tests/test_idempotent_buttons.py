@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from sqlmodel import Session, col, select
 
-from bot.checklist import ChecklistRegistry
+from bot.checklist import ChecklistRegistry, bundled_checklist_dir
 from bot.db import MIGRATIONS_DIR, Database
 from bot.fakeapi import FakeUser
 from bot.models import Answer, Cycle, CycleDraft, Person
@@ -331,6 +331,25 @@ async def test_two_submits_and_two_sign_offs_at_once_record_and_tell_once(harnes
         done = next(result for result in results if result.outcome is Outcome.DONE)
         already = next(result for result in results if result.outcome is Outcome.ALREADY)
         assert done.tell and not already.tell  # only the winner tells the coordinators
+
+
+def test_two_processes_starting_at_once_create_one_first_cycle(database: Database):
+    checklist = ChecklistRegistry.from_dir(bundled_checklist_dir()).default()
+
+    def start() -> Cycle:
+        return database.call(
+            cycles.ensure_first_cycle,
+            checklist=checklist,
+            title="First",
+            deadline_days=90,
+            now=START,
+            timezone="Asia/Jakarta",
+        )
+
+    results = _race(2, start)
+    assert all(isinstance(result, Cycle) for result in results)
+    with database.session() as session:
+        assert len(session.exec(select(Cycle)).all()) == 1
 
 
 # --------------------------------------------------------------------------- the migration

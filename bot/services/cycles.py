@@ -159,8 +159,10 @@ def ensure_first_cycle(
     """Create the first open cycle for the bundled checklist, unless any cycle exists.
 
     Its deadline is the end of the day `deadline_days` from today in `timezone` (the
-    coordinators' zone), like a deadline typed with /deadline, not a time of day.
+    coordinators' zone), like a deadline typed with /deadline, not a time of day. Two
+    processes starting at once take turns (`_lock_open_cycle`): one creates it.
     """
+    _lock_open_cycle(session)
     existing = session.exec(select(Cycle).order_by(col(Cycle.id))).first()
     if existing is not None:
         return open_cycle(session) or existing
