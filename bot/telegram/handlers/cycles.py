@@ -53,6 +53,7 @@ from bot.views.cycles import (
     signed_off_notice,
     submitted_notice,
 )
+from bot.views.errors import error_text
 
 log = logging.getLogger(__name__)
 
@@ -189,12 +190,7 @@ async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: C
         timezone=zone,
         now=rt.clock.now(),
     )
-    await send(update, render_deadline_moved(caller.t, moved, timezone=zone))
-    await tell(
-        context,
-        moved.focal_points,
-        lambda t, r: deadline_moved_notice(t, moved, timezone=_recipient_zone(caller, r)),
-    )
+    await _deadline_moved(update, context, caller, moved)
 
 
 @handler()
@@ -255,20 +251,16 @@ async def on_cycle_button(
     caller.enrolled().require_coordinator()
     try:
         await _cycle_button(update, context, caller)
-    except StaleAction:
-        await _stale(update, caller)
+    except StaleAction as stale:
+        await _stale(update, caller, stale)
 
 
-async def _stale(update: Update, caller: Caller) -> None:
+async def _stale(update: Update, caller: Caller, stale: StaleAction) -> None:
     """A repeated or outdated cycle button: nothing changed; show the cycle as it is now."""
     query = update.callback_query
     assert query is not None
     rt, zone = caller.rt, caller.timezone
-    await answer_query(
-        query,
-        caller.t.gettext("This button is no longer current. Here is where you are now."),
-        alert=True,
-    )
+    await answer_query(query, error_text(caller.t, stale), alert=True)
     overview = await rt.db.run_read(
         cycles.cycle_overview,
         actor=caller.enrolled(),
