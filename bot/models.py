@@ -52,6 +52,7 @@ class Awaiting(StrEnum):
     NOTHING = "none"
     COMMENT = "comment"
     EVIDENCE = "evidence"
+    DEADLINE = "deadline"  # a coordinator pressed "Other date": the next text is the day
 
 
 class DeliveryStatus(StrEnum):
@@ -120,6 +121,9 @@ class Cycle(SQLModel, table=True):
     baseline_cycle_id: int | None = Field(default=None, foreign_key="cycle.id")
     created_by: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime | None = _utc_column(nullable=False)
+    # Bumped by every change (deadline, closing); buttons carry it, so a repeated or stale
+    # tap matches no row of its conditional UPDATE and changes nothing.
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class CycleDraft(SQLModel, table=True):

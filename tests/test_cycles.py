@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
+from bot.checklist import ChecklistRegistry, bundled_checklist_dir
+from bot.db import Database
 from bot.models import Answer, AnswerRevision, Cursor, Cycle, CycleDraft
 from bot.services import cycles
 from bot.services.cycles import DaysLeft, days_left, end_of_day
@@ -112,11 +114,62 @@ async def test_bad_deadlines_are_refused_and_change_nothing(harness: BotHarness)
     await admin.expect("send /deadline followed by the day")
     await admin.command("deadline", "31/12/2026")
     await admin.expect("send /deadline followed by the day")
-    await admin.command("deadline", "2026-02-30")
-    await admin.expect("send /deadline followed by the day")
+    await admin.command("deadline", "2027-02-30")  # the form is right, the day impossible
+    await admin.expect("There is no day 2027-02-30 in the calendar.")
     await admin.command("deadline", "2026-03-01")  # yesterday in Jakarta
     await admin.expect("The deadline must be in the future.")
     assert _cycles(harness)[0].deadline == before
+
+
+async def test_other_date_takes_the_next_typed_day_as_the_deadline(harness: BotHarness):
+    alice = await harness.enrol(2004, "TH", name="Alice")
+    admin = await harness.admin()
+    await admin.command("cycle")
+    await admin.expect("First reporting cycle")
+    await admin.press("Other date")
+    await admin.expect("Send the new deadline as a day")
+    await admin.send("2026-13-01")
+    await admin.expect("There is no day 2026-13-01 in the calendar.")
+    await harness.restart()  # the awaited day is kept in the database, not in memory
+    await alice.mark()
+    await admin.send("2026-06-30")
+    await admin.expect("is now")
+    assert _cycles(harness)[0].deadline == datetime(2026, 6, 30, 16, 59, 59, tzinfo=UTC)
+    await alice.expect("The deadline of the reporting cycle")
+    await admin.send("2026-07-31")  # no longer awaited: a text is just a text again
+    await admin.expect("Commands")
+    assert _cycles(harness)[0].deadline == datetime(2026, 6, 30, 16, 59, 59, tzinfo=UTC)
+    await admin.press("Other date")
+    await admin.expect("Send the new deadline as a day")
+    await admin.send("next month")  # no day at all: the bot stops waiting, nobody is stuck
+    await admin.expect("That is not a day in the form YYYY-MM-DD; the deadline is unchanged.")
+    await admin.send("2026-07-31")
+    await admin.expect("Commands")
+    assert _cycles(harness)[0].deadline == datetime(2026, 6, 30, 16, 59, 59, tzinfo=UTC)
+    await alice.send("We adopted it in 2023")  # the answering flow is untouched
+    await alice.expect("I was not waiting for a message")
+
+
+def test_the_first_cycle_ends_at_the_end_of_a_day_in_the_coordinators_zone(
+    database: Database,
+):
+    checklist = ChecklistRegistry.from_dir(bundled_checklist_dir()).default()
+    now = datetime(2026, 3, 2, 4, 43, 12, tzinfo=UTC)  # 11:43 in Jakarta
+    with database.session() as session:
+        cycle = cycles.ensure_first_cycle(
+            session,
+            checklist=checklist,
+            title="First",
+            deadline_days=90,
+            now=now,
+            timezone="Asia/Jakarta",
+        )
+        # 90 days after 2 March is 31 May; a deadline typed for that day ends the same way.
+        assert cycle.deadline == end_of_day(date(2026, 5, 31), "Asia/Jakarta")
+
+
+async def test_the_bots_first_cycle_ends_at_the_end_of_a_day(harness: BotHarness):
+    assert _cycles(harness)[0].deadline == datetime(2026, 5, 31, 16, 59, 59, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- a new cycle
@@ -300,6 +353,9 @@ async def test_a_close_button_for_an_older_cycle_closes_nothing(harness: BotHarn
     answer = await admin.press("Yes, close it", message_id=ask.message_id)
     assert answer is not None and "no longer current" in (answer.text or "")
     assert _cycles(harness)[-1].closed_at is None
+    # The alert is followed by where things are now: the open cycle, in the pressed message.
+    now = await admin.expect(lambda m: m.message_id == ask.message_id and "Second" in m.plain)
+    assert now.has_button("+1 week") and not now.has_button("Yes, close it")
 
 
 async def test_open_cycle_is_the_only_one_and_services_refuse_focal_points(harness: BotHarness):

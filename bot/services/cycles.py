@@ -9,23 +9,34 @@ copy is recorded as an `AnswerRevision` (field "copied", old value "cycle:<id>")
 
 Deadlines are entered as a day in the coordinator's zone and stored as the end of that day,
 in UTC. Days to the deadline are counted in calendar days of the reader's zone.
+
+Buttons are idempotent: every change to a cycle is one conditional UPDATE that also bumps
+`Cycle.version`, and a button carries the version it was drawn for, so a repeated tap, a
+Telegram retry or a second process matches no row and changes nothing (`StaleAction`).
+Which cycle is open changes only under `_lock_open_cycle`, so two confirms at the same moment
+cannot leave two cycles open.
 """
 
 from __future__ import annotations
 
+import re
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot.checklist import Checklist, ChecklistRegistry
 from bot.models import (
     Answer,
     AnswerRevision,
+    Awaiting,
     Country,
     CountryReport,
+    Cursor,
     Cycle,
     CycleDraft,
     UTCDateTime,
@@ -37,6 +48,57 @@ from bot.services.people import Recipient, focal_point_recipients
 
 TITLE_MAX = 120
 END_OF_DAY = time(23, 59, 59)
+DAY_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+OPEN_CYCLE_LOCK = zlib.crc32(b"normsbot:open-cycle")
+
+
+def _lock_open_cycle(session: Session) -> None:
+    """Take turns at changing which cycle is open, until this transaction ends.
+
+    Closing "every open cycle" and inserting a new one are two statements: on PostgreSQL two
+    confirms at once would each close the old cycle and insert their own (neither sees the
+    other's uncommitted row). A transaction-scoped advisory lock serialises them. SQLite needs
+    nothing: its writers already take turns (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": OPEN_CYCLE_LOCK})
+
+
+def _change_open_cycle(
+    session: Session, cycle: Cycle, seen_version: int | None, **values: object
+) -> None:
+    """Apply `values` to `cycle` if it is still open (and still at `seen_version`, when given).
+
+    One conditional UPDATE with a row count check: of two taps, retries or processes, exactly
+    one matches; the others raise `StaleAction`, having changed nothing.
+    """
+    conditions = [col(Cycle.id) == cycle.id, col(Cycle.closed_at).is_(None)]
+    if seen_version is not None:
+        conditions.append(col(Cycle.version) == seen_version)
+    result = session.execute(
+        sa.update(Cycle)
+        .where(*conditions)
+        .values(version=col(Cycle.version) + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise StaleAction()
+    session.refresh(cycle)
+
+
+def parse_day(text: str) -> date | None:
+    """A day typed as YYYY-MM-DD (the one format every locale reads the same).
+
+    None when the text is not in that form; `InvalidInput("no_such_day")` when it is but names
+    no day of the calendar (2027-02-30), so the person learns which mistake they made.
+    """
+    text = text.strip()
+    if not DAY_PATTERN.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(what="no_such_day", value=text) from None
 
 
 def open_cycle(session: Session) -> Cycle | None:
@@ -87,9 +149,21 @@ def checklist_of(cycle: Cycle, checklists: ChecklistRegistry) -> Checklist:
 
 
 def ensure_first_cycle(
-    session: Session, *, checklist: Checklist, title: str, deadline_days: int, now: datetime
+    session: Session,
+    *,
+    checklist: Checklist,
+    title: str,
+    deadline_days: int,
+    now: datetime,
+    timezone: str | None = None,
 ) -> Cycle:
-    """Create the first open cycle for the bundled checklist, unless any cycle exists."""
+    """Create the first open cycle for the bundled checklist, unless any cycle exists.
+
+    Its deadline is the end of the day `deadline_days` from today in `timezone` (the
+    coordinators' zone), like a deadline typed with /deadline, not a time of day. Two
+    processes starting at once take turns (`_lock_open_cycle`): one creates it.
+    """
+    _lock_open_cycle(session)
     existing = session.exec(select(Cycle).order_by(col(Cycle.id))).first()
     if existing is not None:
         return open_cycle(session) or existing
@@ -98,7 +172,7 @@ def ensure_first_cycle(
         checklist_version=checklist.version,
         title=title,
         opens_at=now,
-        deadline=now + timedelta(days=deadline_days),
+        deadline=end_of_day(_local_day(now, timezone) + timedelta(days=deadline_days), timezone),
         created_at=now,
     )
     session.add(cycle)
@@ -107,6 +181,10 @@ def ensure_first_cycle(
 
 
 # --------------------------------------------------------------------------- deadlines
+
+
+def _local_day(moment: datetime, timezone: str | None) -> date:
+    return moment.astimezone(ZoneInfo(timezone) if timezone else UTC).date()
 
 
 def end_of_day(day: date, timezone: str | None) -> datetime:
@@ -150,6 +228,7 @@ class CycleInfo:
     countries: int
     submitted: int
     final: int
+    version: int  # what its buttons carry (see `Cycle.version`)
 
 
 @dataclass(frozen=True)
@@ -192,6 +271,7 @@ def cycle_info(session: Session, cycle: Cycle, checklists: ChecklistRegistry) ->
         countries=int(countries),
         submitted=int(submitted),
         final=int(final),
+        version=cycle.version,
     )
 
 
@@ -353,23 +433,49 @@ def adjust_draft(
     `version_index` counts in `DraftView.versions` (oldest first).
     """
     draft = _own_draft(session, actor, draft_id)
+    values: dict[str, object] = {}
     if baseline is not None:
-        draft.baseline = baseline and latest_cycle(session) is not None
+        values["baseline"] = baseline and latest_cycle(session) is not None
     if version_index is not None:
         versions = checklists.versions(draft.checklist_id)
         if not 0 <= version_index < len(versions):
             raise StaleAction()
-        draft.checklist_version = versions[version_index]
-    session.add(draft)
-    session.flush()
+        values["checklist_version"] = versions[version_index]
+    if not values:
+        raise StaleAction()
+    # Only while unused: a toggle racing a confirm must not change a cycle already opened.
+    changed = session.execute(
+        sa.update(CycleDraft)
+        .where(col(CycleDraft.id) == draft_id, col(CycleDraft.used_at).is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        raise StaleAction()
+    session.refresh(draft)
     return _draft_view(session, draft, checklists)
 
 
 def drop_draft(session: Session, *, actor: Actor, draft_id: int, now: datetime) -> None:
     """The coordinator cancelled: the draft's buttons stop working."""
-    draft = _own_draft(session, actor, draft_id)
-    draft.used_at = now
-    session.add(draft)
+    _own_draft(session, actor, draft_id)
+    _use_draft(session, actor, draft_id, now)
+
+
+def _use_draft(session: Session, actor: Actor, draft_id: int, now: datetime) -> None:
+    """Mark the draft used, once: of two confirms (or a confirm and a cancel) one wins."""
+    result = session.execute(
+        sa.update(CycleDraft)
+        .where(
+            col(CycleDraft.id) == draft_id,
+            col(CycleDraft.created_by) == actor.person_id,
+            col(CycleDraft.used_at).is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise StaleAction()
 
 
 def open_drafted_cycle(
@@ -380,19 +486,23 @@ def open_drafted_cycle(
     draft_id: int,
     now: datetime,
 ) -> OpenedCycle:
-    """Close the open cycle and open the drafted one (copying a baseline), all at once."""
+    """Close the open cycle and open the drafted one (copying a baseline), all at once.
+
+    The draft is used by one conditional UPDATE (a second confirm raises `StaleAction`), and
+    the open cycle is replaced under `_lock_open_cycle`: one open cycle, whoever confirms when.
+    """
+    actor.require_coordinator()
+    _lock_open_cycle(session)
     draft = _own_draft(session, actor, draft_id)
     assert draft.deadline is not None
     _check_deadline(draft.deadline, now)
     checklist = checklists.get(draft.checklist_id, draft.checklist_version)
-    draft.used_at = now
-    session.add(draft)
+    _use_draft(session, actor, draft_id, now)
 
     source = latest_cycle(session)
     closed: Cycle | None = None
     for cycle in session.exec(select(Cycle).where(col(Cycle.closed_at).is_(None))).all():
-        cycle.closed_at = now
-        session.add(cycle)
+        _change_open_cycle(session, cycle, None, closed_at=now)
         closed = closed or cycle
     cycle = Cycle(
         checklist_id=checklist.id,
@@ -514,13 +624,16 @@ def _open_cycle_for(session: Session, actor: Actor, cycle_id: int | None) -> Cyc
 
 
 def _set_deadline(
-    session: Session, cycle: Cycle, deadline: datetime, checklists: ChecklistRegistry, now: datetime
+    session: Session,
+    cycle: Cycle,
+    deadline: datetime,
+    checklists: ChecklistRegistry,
+    now: datetime,
+    seen_version: int | None = None,
 ) -> DeadlineMoved:
     _check_deadline(deadline, now)
     old = cycle.deadline
-    cycle.deadline = deadline
-    session.add(cycle)
-    session.flush()
+    _change_open_cycle(session, cycle, seen_version, deadline=deadline)
     return DeadlineMoved(
         cycle_info(session, cycle, checklists), old, deadline, focal_point_recipients(session)
     )
@@ -548,13 +661,85 @@ def extend_deadline(
     cycle_id: int,
     days: int,
     now: datetime,
+    version: int | None = None,
 ) -> DeadlineMoved:
-    """A "+ 1 week" button: the same time of day, `days` later."""
+    """A "+ 1 week" button: the same time of day, `days` later.
+
+    `version` is the cycle's version the button was drawn for (every button passes it):
+    pressed twice (or retried by Telegram), the second tap finds a newer version and moves
+    nothing. None only for callers without a button, such as scripts.
+    """
     if not 0 < days <= 366:
         raise InvalidInput(what="days")
     cycle = _open_cycle_for(session, actor, cycle_id)
+    if version is not None and cycle.version != version:
+        raise StaleAction()
     base = cycle.deadline if cycle.deadline and cycle.deadline > now else now
-    return _set_deadline(session, cycle, base + timedelta(days=days), checklists, now)
+    return _set_deadline(session, cycle, base + timedelta(days=days), checklists, now, version)
+
+
+def await_deadline(session: Session, *, actor: Actor) -> None:
+    """The "Other date" button was pressed: the coordinator's next text is the new deadline's day.
+
+    Kept in the coordinator's `Cursor` for the open cycle (not in memory), so a restart
+    between the button and the text loses nothing, and a new cycle forgets it.
+    """
+    cycle = _open_cycle_for(session, actor, None)
+    assert cycle.id is not None
+    deadline = Awaiting.DEADLINE.value
+    mine = (col(Cursor.person_id) == actor.person_id, col(Cursor.cycle_id) == cycle.id)
+    updated = session.execute(sa.update(Cursor).where(*mine).values(awaiting=deadline))
+    if updated.rowcount:  # type: ignore[attr-defined]
+        return
+    try:
+        with session.begin_nested():  # a double tap may insert the same row: keep either
+            session.add(Cursor(person_id=actor.person_id, cycle_id=cycle.id, awaiting=deadline))
+    except IntegrityError:
+        pass
+
+
+@dataclass(frozen=True)
+class TypedDeadline:
+    """What a coordinator's text did to the awaited deadline: `moved` is None when the text
+    was no day at all (the bot stops waiting, so the coordinator is never stuck)."""
+
+    moved: DeadlineMoved | None
+
+
+def deadline_from_text(
+    session: Session,
+    *,
+    actor: Actor,
+    checklists: ChecklistRegistry,
+    text: str,
+    timezone: str | None,
+    now: datetime,
+) -> TypedDeadline | None:
+    """A coordinator's text after "Other date": the open cycle ends at the end of that day.
+
+    None when no day is awaited (the text is not for us). An impossible or past day raises
+    `InvalidInput`; the transaction then rolls back, so the day is still awaited.
+    """
+    if not actor.is_coordinator:
+        return None
+    cycle = open_cycle(session)
+    if cycle is None:
+        return None
+    taken = session.execute(
+        sa.update(Cursor)
+        .where(
+            col(Cursor.person_id) == actor.person_id,
+            col(Cursor.cycle_id) == cycle.id,
+            col(Cursor.awaiting) == Awaiting.DEADLINE.value,
+        )
+        .values(awaiting=Awaiting.NOTHING.value)
+    )
+    if not taken.rowcount:  # type: ignore[attr-defined]
+        return None
+    day = parse_day(text)
+    if day is None:
+        return TypedDeadline(None)
+    return TypedDeadline(_set_deadline(session, cycle, end_of_day(day, timezone), checklists, now))
 
 
 def close_preview(
@@ -565,11 +750,18 @@ def close_preview(
 
 
 def close_cycle(
-    session: Session, *, actor: Actor, checklists: ChecklistRegistry, cycle_id: int, now: datetime
+    session: Session,
+    *,
+    actor: Actor,
+    checklists: ChecklistRegistry,
+    cycle_id: int,
+    now: datetime,
+    version: int | None = None,
 ) -> CycleInfo:
-    """Close the open cycle: its answers become read-only. The confirm button names it."""
+    """Close the open cycle: its answers become read-only. The confirm button names it and
+    the version it was asked for (a cycle changed since is confirmed again)."""
+    actor.require_coordinator()
+    _lock_open_cycle(session)
     cycle = _open_cycle_for(session, actor, cycle_id)
-    cycle.closed_at = now
-    session.add(cycle)
-    session.flush()
+    _change_open_cycle(session, cycle, version, closed_at=now)
     return cycle_info(session, cycle, checklists)

@@ -36,7 +36,7 @@ from bot.services import deliveries
 from bot.services.actors import Actor, person_of
 from bot.services.cycles import checklist_of, open_cycle, require_open_cycle
 from bot.services.deliveries import REMINDER_KINDS, Claimed, DeliveryKind, DeliveryPolicy
-from bot.services.errors import InvalidInput, OldReminder, UnknownCountry
+from bot.services.errors import InvalidInput, OldReminder, StaleAction, UnknownCountry
 from bot.services.schedule import OFFICE_HOURS, WorkingHours, at_local, zone, zone_name
 
 if TYPE_CHECKING:
@@ -822,7 +822,12 @@ def snooze(
     policy: ReminderPolicy,
     now: datetime,
 ) -> Snoozed:
-    """No reminders for `days` (1 or 7) from now; a second press never shortens a snooze."""
+    """No reminders for `days` (1 or 7) from now: once per reminder message.
+
+    The reminder was sent while the person was not snoozed, so `snoozed_until` being no later
+    than its sending is the version its buttons carry: the first snooze moves `snoozed_until`
+    past it, and a second tap, a retry or another process matches no row (`StaleAction`).
+    """
     actor.require_focal_point()
     if days not in (1, 7):
         raise InvalidInput(what="snooze")
@@ -830,9 +835,19 @@ def snooze(
     if row is None or row.recipient_id != actor.person_id:
         raise OldReminder()
     person = person_of(session, actor)
-    until = max(person.snoozed_until or now, now + timedelta(days=days))
-    person.snoozed_until = until
-    session.add(person)
+    seen = row.sent_at or row.due_at
+    until = now + timedelta(days=days)
+    snoozed = session.execute(
+        sa.update(Person)
+        .where(
+            col(Person.id) == actor.person_id,
+            sa.or_(col(Person.snoozed_until).is_(None), col(Person.snoozed_until) <= seen),
+        )
+        .values(snoozed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    if not snoozed.rowcount:  # type: ignore[attr-defined]
+        raise StaleAction(cycle_id=row.cycle_id or 0, muted=person.muted_cycle_id == row.cycle_id)
     country = session.get(Country, person.country_code) if person.country_code else None
     tz = _timezone(person, country, policy)
     opening = policy.hours.next_opening(until, tz)
@@ -857,14 +872,32 @@ class Muted:
 
 
 def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> Muted:
-    """Mute (or unmute) reminders for the open cycle; pressing twice changes nothing more."""
+    """Mute (or unmute) reminders for the open cycle; pressing twice changes nothing more.
+
+    `muted_cycle_id` is the version: muting applies only while not muted for this cycle,
+    unmuting only while muted for it (one conditional UPDATE each); a repeated tap raises
+    `StaleAction` with the current state, so the keyboard can be redrawn to match it.
+    """
     actor.require_focal_point()
     cycle = open_cycle(session)
     if cycle is None or cycle.id != cycle_id:
         raise OldReminder()
-    person = person_of(session, actor)
+    me = col(Person.id) == actor.person_id
+    muted_here = col(Person.muted_cycle_id) == cycle.id
+    result = session.execute(
+        sa.update(Person)
+        .where(me, sa.or_(col(Person.muted_cycle_id).is_(None), ~muted_here))
+        .values(muted_cycle_id=cycle.id)
+        .execution_options(synchronize_session=False)
+        if muted
+        else sa.update(Person)
+        .where(me, muted_here)
+        .values(muted_cycle_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise StaleAction(cycle_id=cycle.id, muted=muted)
     if muted:
-        person.muted_cycle_id = cycle.id
         deliveries.cancel_planned(
             session,
             recipient_id=actor.person_id,
@@ -872,7 +905,4 @@ def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> 
             reason="muted for this cycle",
             cycle_id=cycle.id,
         )
-    elif person.muted_cycle_id == cycle.id:
-        person.muted_cycle_id = None
-    session.add(person)
     return Muted(cycle.id, cycle.title, muted)

@@ -33,6 +33,7 @@ def prepare(
     first_cycle_title: str,
     deadline_days: int,
     now: datetime,
+    timezone: str | None = None,
 ) -> None:
     seed_countries(session)
     session.flush()
@@ -42,4 +43,5 @@ def prepare(
         title=first_cycle_title,
         deadline_days=deadline_days,
         now=now,
+        timezone=timezone,
     )

@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.checklist import ChecklistRegistry
@@ -128,10 +130,24 @@ def submit_report(
     if check.outcome is Outcome.INCOMPLETE:
         return check
     if report is None:
-        report = CountryReport(cycle_id=cycle.id, country_code=country)
-    report.submitted_at, report.submitted_by = now, actor.person_id
-    report.signed_off_at, report.signed_off_by = None, None
-    session.add(report)
+        try:
+            with session.begin_nested():  # two submits at once may both insert: keep either
+                session.add(CountryReport(cycle_id=cycle.id, country_code=country))
+        except IntegrityError:
+            pass
+    # One conditional UPDATE: of two /submit at once (or in two processes) one records the
+    # submission and tells the coordinators; the other finds it submitted.
+    submitted = session.execute(
+        sa.update(CountryReport)
+        .where(_report_row(cycle.id, country), col(CountryReport.submitted_at).is_(None))
+        .values(
+            submitted_at=now, submitted_by=actor.person_id, signed_off_at=None, signed_off_by=None
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not submitted.rowcount:  # type: ignore[attr-defined]
+        at = _report_column(session, CountryReport.submitted_at, cycle.id, country)
+        return _result(session, cycle, checklists, country, actor, Outcome.ALREADY, at, [])
     leads = national_lead_recipients(session, country, exclude=actor.person_id)
     lead_ids = {lead.person_id for lead in leads}
     tell = [
@@ -159,8 +175,22 @@ def sign_off(
         return _result(
             session, cycle, checklists, country, actor, Outcome.ALREADY, report.signed_off_at, []
         )
-    report.signed_off_at, report.signed_off_by = now, actor.person_id
-    session.add(report)
+    # Conditional: a second /signoff, or a change that reopened the report meanwhile, wins
+    # nothing here and is told what happened instead.
+    signed = session.execute(
+        sa.update(CountryReport)
+        .where(
+            _report_row(cycle.id, country),
+            col(CountryReport.submitted_at).is_not(None),
+            col(CountryReport.signed_off_at).is_(None),
+        )
+        .values(signed_off_at=now, signed_off_by=actor.person_id)
+        .execution_options(synchronize_session=False)
+    )
+    if not signed.rowcount:  # type: ignore[attr-defined]
+        at = _report_column(session, CountryReport.signed_off_at, cycle.id, country)
+        outcome = Outcome.NOT_SUBMITTED if at is None else Outcome.ALREADY
+        return _result(session, cycle, checklists, country, actor, outcome, at, [])
     tell = coordinator_recipients(session, exclude=actor.person_id)
     return _result(session, cycle, checklists, country, actor, Outcome.DONE, now, tell)
 
@@ -226,3 +256,14 @@ def report_state(session: Session, cycle_id: int, country_code: str) -> ReportSt
 def is_submitted(session: Session, cycle_id: int, country_code: str) -> bool:
     report = _report(session, cycle_id, country_code)
     return report is not None and report.submitted_at is not None
+
+
+def _report_row(cycle_id: int, country_code: str) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        col(CountryReport.cycle_id) == cycle_id, col(CountryReport.country_code) == country_code
+    )
+
+
+def _report_column(session: Session, column: Any, cycle_id: int, country: str) -> datetime | None:
+    """One column of the report as committed now (not the session's older copy)."""
+    return session.execute(sa.select(column).where(_report_row(cycle_id, country))).scalar()

@@ -1,7 +1,8 @@
 """Screens of reporting cycles and reports: /cycle, a new cycle, the deadline, closing,
 /submit and /signoff, and the messages the bot sends to others about them.
 
-Buttons use the `cy` namespace: `cy:<action>:<cycle or draft id>[:<value>]`.
+Buttons use the `cy` namespace: `cy:<action>:<cycle or draft id>[:<value>]`. Buttons that
+change a cycle end with the cycle's version, so a repeated tap changes nothing.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from bot.views.callbacks import pack
 from bot.views.common import Rendered, country_name, esc, keyboard
 
 CYCLE = "cy"
-EXTEND = "dl"  # cy:dl:<cycle>:<days>
+EXTEND = "dl"  # cy:dl:<cycle>:<days>:<version>
 DEADLINE_HELP = "dh"  # cy:dh
 CLOSE_ASK = "cl"  # cy:cl:<cycle>
-CLOSE_YES = "ok"  # cy:ok:<cycle>
+CLOSE_YES = "ok"  # cy:ok:<cycle>:<version>
 BACK = "bk"  # cy:bk  (back to /cycle)
 NEW_HELP = "nw"  # cy:nw
 DRAFT = "d"  # cy:d:<draft>:<b1|b0|go|no|v>[:<version index>]
@@ -126,7 +127,7 @@ def render_cycle(
     lines.append(_reports_line(t, info))
     rows = [
         [
-            (_extend_label(t, days), pack(CYCLE, EXTEND, info.cycle_id, days))
+            (_extend_label(t, days), pack(CYCLE, EXTEND, info.cycle_id, days, info.version))
             for days in EXTEND_DAYS
         ],
         [
@@ -154,6 +155,22 @@ def deadline_usage(t: Translator, *, timezone: str | None, today: date) -> str:
         "To set another deadline, send /deadline followed by the day, for example "
         "/deadline {example}. The cycle then ends at the end of that day, {zone} time."
     ).format(example=_example_day(today, 60), zone=esc(timezone or "UTC"))
+
+
+def deadline_prompt(t: Translator, *, timezone: str | None, today: date) -> str:
+    """After "Other date": the bot now takes the next text as the day."""
+    return "🗓 " + t.gettext(
+        "Send the new deadline as a day, for example {example}. The cycle then ends at the "
+        "end of that day, {zone} time."
+    ).format(example=_example_day(today, 60), zone=esc(timezone or "UTC"))
+
+
+def not_a_day_text(t: Translator) -> str:
+    """After "Other date", a text that is no day: the bot stops waiting for one."""
+    return "⚠️ " + t.gettext(
+        "That is not a day in the form YYYY-MM-DD; the deadline is unchanged. Press “Other "
+        "date” in /cycle to try again."
+    )
 
 
 def new_cycle_usage(t: Translator, *, today: date) -> str:
@@ -309,7 +326,10 @@ def render_close_confirm(t: Translator, info: CycleInfo, *, timezone: str | None
     ]
     rows = [
         [
-            (t.gettext("🔒 Yes, close it"), pack(CYCLE, CLOSE_YES, info.cycle_id)),
+            (
+                t.gettext("🔒 Yes, close it"),
+                pack(CYCLE, CLOSE_YES, info.cycle_id, info.version),
+            ),
             (t.gettext("✖️ Cancel"), pack(CYCLE, BACK)),
         ]
     ]

@@ -99,6 +99,10 @@ def error_text(t: Translator, error: ServiceError) -> str:
             ).format(limit=t.number(details["limit"]))
         if what == "deadline_past":
             return "⚠️ " + t.gettext("The deadline must be in the future.")
+        if what == "no_such_day":
+            return "⚠️ " + t.gettext("There is no day {day} in the calendar.").format(
+                day=esc(details.get("value", ""))
+            )
         if what == "checklist_version":
             return "⚠️ " + t.gettext(
                 "There is no checklist version “{version}”. Loaded versions: {versions}."

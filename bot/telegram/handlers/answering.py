@@ -211,10 +211,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Ca
     message = update.effective_message
     assert isinstance(message, Message) and message.text is not None
     actor, rt = caller.enrolled(), caller.rt
-    if actor.is_coordinator:
-        from bot.telegram.handlers.general import help_command
+    if actor.is_coordinator:  # not the answering flow: a deadline after "Other date", or help
+        from bot.telegram.handlers.cycles import coordinator_text
 
-        await help_command(update, context)
+        await coordinator_text(update, context)
         return
     screen = await rt.db.run(
         reporting.receive_text,

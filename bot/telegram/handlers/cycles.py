@@ -19,6 +19,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.i18n import Translator
 from bot.services import cycles, people, submission
+from bot.services.errors import StaleAction
 from bot.services.people import Recipient
 from bot.services.submission import Outcome
 from bot.telegram.common import Caller, answer_query, edit, handler, send
@@ -36,8 +37,10 @@ from bot.views.cycles import (
     NEW_HELP,
     cycle_opened_notice,
     deadline_moved_notice,
+    deadline_prompt,
     deadline_usage,
     new_cycle_usage,
+    not_a_day_text,
     render_close_confirm,
     render_closed,
     render_cycle,
@@ -50,6 +53,7 @@ from bot.views.cycles import (
     signed_off_notice,
     submitted_notice,
 )
+from bot.views.errors import error_text
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +66,8 @@ def today_of(caller: Caller) -> date:
 
 
 def parse_day(text: str) -> date | None:
-    """A day typed as YYYY-MM-DD (the one format every locale reads the same)."""
-    try:
-        return date.fromisoformat(text) if len(text) == 10 else None
-    except ValueError:
-        return None
+    """A day typed as YYYY-MM-DD; an impossible one (2027-02-30) raises `InvalidInput`."""
+    return cycles.parse_day(text)
 
 
 async def show(update: Update, rendered: Rendered) -> None:
@@ -189,12 +190,7 @@ async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: C
         timezone=zone,
         now=rt.clock.now(),
     )
-    await send(update, render_deadline_moved(caller.t, moved, timezone=zone))
-    await tell(
-        context,
-        moved.focal_points,
-        lambda t, r: deadline_moved_notice(t, moved, timezone=_recipient_zone(caller, r)),
-    )
+    await _deadline_moved(update, context, caller, moved)
 
 
 @handler()
@@ -208,13 +204,79 @@ async def close_cycle(update: Update, context: ContextTypes.DEFAULT_TYPE, caller
 
 
 @handler()
+async def coordinator_text(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller
+) -> None:
+    """A coordinator's text: the new deadline after "Other date", else the help."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    actor, rt = caller.enrolled(), caller.rt
+    zone = caller.timezone
+    typed = await rt.db.run(
+        cycles.deadline_from_text,
+        actor=actor,
+        checklists=rt.checklists,
+        text=message.text,
+        timezone=zone,
+        now=rt.clock.now(),
+    )
+    if typed is None:
+        from bot.telegram.handlers.general import help_command
+
+        await help_command(update, context)
+    elif typed.moved is None:
+        await send(update, Rendered(not_a_day_text(caller.t)))
+    else:
+        await _deadline_moved(update, context, caller, typed.moved)
+
+
+async def _deadline_moved(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller, moved: cycles.DeadlineMoved
+) -> None:
+    """Show the new deadline to the coordinator, then tell the focal points."""
+    await show(update, render_deadline_moved(caller.t, moved, timezone=caller.timezone))
+    await tell(
+        context,
+        moved.focal_points,
+        lambda t, r: deadline_moved_notice(t, moved, timezone=_recipient_zone(caller, r)),
+    )
+
+
+@handler()
 async def on_cycle_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller
 ) -> None:
     query = update.callback_query
     assert query is not None
+    caller.enrolled().require_coordinator()
+    try:
+        await _cycle_button(update, context, caller)
+    except StaleAction as stale:
+        await _stale(update, caller, stale)
+
+
+async def _stale(update: Update, caller: Caller, stale: StaleAction) -> None:
+    """A repeated or outdated cycle button: nothing changed; show the cycle as it is now."""
+    query = update.callback_query
+    assert query is not None
+    rt, zone = caller.rt, caller.timezone
+    await answer_query(query, error_text(caller.t, stale), alert=True)
+    overview = await rt.db.run_read(
+        cycles.cycle_overview,
+        actor=caller.enrolled(),
+        checklists=rt.checklists,
+        now=rt.clock.now(),
+        timezone=zone,
+    )
+    rendered = render_cycle(caller.t, overview, timezone=zone, today=today_of(caller))
+    if await edit(query, rendered) is None:
+        await send(update, rendered)
+
+
+async def _cycle_button(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    query = update.callback_query
+    assert query is not None
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
-    actor.require_coordinator()
     parts = unpack(query.data)  # cy:<action>[:<id>[:<value>…]]
     action = parts[1] if len(parts) > 1 else ""
     number = parse_int(parts[2]) if len(parts) > 2 else None
@@ -222,37 +284,46 @@ async def on_cycle_button(
     if action == BACK:
         await cycle(update, context)
     elif action == DEADLINE_HELP:
+        await rt.db.run(cycles.await_deadline, actor=actor)
         await answer_query(query)
-        await send(update, Rendered(deadline_usage(t, timezone=zone, today=today_of(caller))))
+        await send(update, Rendered(deadline_prompt(t, timezone=zone, today=today_of(caller))))
     elif action == NEW_HELP:
         await answer_query(query)
         await send(update, Rendered(new_cycle_usage(t, today=today_of(caller))))
     elif action == CLOSE_ASK:
         await close_cycle(update, context)
     elif action == CLOSE_YES and number is not None:
+        # cy:ok:<cycle>:<version>; an older button without the version is stale.
+        version = parse_int(parts[3]) if len(parts) > 3 else None
+        if version is None:
+            raise StaleAction()
         info = await rt.db.run(
-            cycles.close_cycle, actor=actor, checklists=rt.checklists, cycle_id=number, now=now
+            cycles.close_cycle,
+            actor=actor,
+            checklists=rt.checklists,
+            cycle_id=number,
+            version=version,
+            now=now,
         )
         await show(update, render_closed(t, info, timezone=zone, today=today_of(caller)))
     elif action == EXTEND and number is not None and len(parts) > 3:
+        version = parse_int(parts[4]) if len(parts) > 4 else None
+        if version is None:
+            raise StaleAction()
         moved = await rt.db.run(
             cycles.extend_deadline,
             actor=actor,
             checklists=rt.checklists,
             cycle_id=number,
             days=parse_int(parts[3]) or 0,
+            version=version,
             now=now,
         )
-        await show(update, render_deadline_moved(t, moved, timezone=zone))
-        await tell(
-            context,
-            moved.focal_points,
-            lambda t, r: deadline_moved_notice(t, moved, timezone=_recipient_zone(caller, r)),
-        )
+        await _deadline_moved(update, context, caller, moved)
     elif action == DRAFT and number is not None and len(parts) > 3:
         await _on_draft(update, context, caller, number, parts[3:])
     else:
-        await answer_query(query, t.gettext("This button is no longer current."), alert=True)
+        raise StaleAction()
 
 
 async def _on_draft(
@@ -287,11 +358,7 @@ async def _on_draft(
     baseline = {"b1": True, "b0": False}.get(choice)
     version_index = parse_int(values[1]) if choice == "v" and len(values) > 1 else None
     if baseline is None and version_index is None:
-        assert update.callback_query is not None
-        await answer_query(
-            update.callback_query, t.gettext("This button is no longer current."), alert=True
-        )
-        return
+        raise StaleAction()
     draft = await rt.db.run(
         cycles.adjust_draft,
         actor=actor,

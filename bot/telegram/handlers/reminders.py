@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.services import digests, reminders
 from bot.services.digests import DigestPolicy
-from bot.services.errors import InvalidInput
+from bot.services.errors import InvalidInput, StaleAction
 from bot.services.reminders import NudgeOutcome, ReminderPolicy
 from bot.telegram import jobs
 from bot.telegram.common import Caller, answer_query, edit, handler, send
@@ -18,6 +18,7 @@ from bot.telegram.handlers.answering import show_current
 from bot.views.callbacks import parse_int, unpack
 from bot.views.common import Rendered
 from bot.views.digests import DIGEST, ON, render_digest_preview
+from bot.views.errors import error_text
 from bot.views.reminders import (
     GO,
     MUTE,
@@ -81,7 +82,7 @@ async def on_reminder_button(
     """The buttons under a reminder; they work on old reminders too (idempotent)."""
     query = update.callback_query
     assert query is not None
-    actor, rt, t = caller.enrolled(), caller.rt, caller.t
+    actor, t = caller.enrolled(), caller.t
     parts = unpack(query.data)  # rm:<action>[:<number>]
     action = parts[1] if len(parts) > 1 else ""
     number = parse_int(parts[2]) if len(parts) > 2 else None
@@ -91,6 +92,27 @@ async def on_reminder_button(
         return
     if number is None:
         raise InvalidInput()
+    try:
+        await _change_reminders(update, caller, action, number)
+    except StaleAction as stale:
+        # Pressed before (or a retry): nothing changed. The keyboard shows the state as it is.
+        await answer_query(query, error_text(t, stale), alert=True)
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_reply_markup(
+                reminder_keyboard(
+                    t,
+                    None,
+                    int(stale.details.get("cycle_id", number)),
+                    muted=bool(stale.details.get("muted")),
+                )
+            )
+
+
+async def _change_reminders(update: Update, caller: Caller, action: str, number: int) -> None:
+    """Snooze, mute or unmute; `StaleAction` when the tap changes nothing."""
+    query = update.callback_query
+    assert query is not None
+    actor, rt, t = caller.enrolled(), caller.rt, caller.t
     policy = ReminderPolicy.from_settings(rt.settings)
     if action in (SNOOZE_DAY, SNOOZE_WEEK):
         snoozed = await rt.db.run(
