@@ -30,6 +30,7 @@ from bot.models import (
     CycleDraft,
     UTCDateTime,
 )
+from bot.services import audit
 from bot.services.actors import Actor
 from bot.services.errors import InvalidInput, NoOpenCycle, StaleAction
 from bot.services.people import Recipient, focal_point_recipients
@@ -410,6 +411,21 @@ def open_drafted_cycle(
         copied = copy_baseline(
             session, source=source, target=cycle, checklist=checklist, by=actor.person_id, now=now
         )
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.CYCLE_OPENED,
+        now=now,
+        subject=f"cycle:{cycle.id}",
+        details={
+            "checklist": checklist.id,
+            "version": checklist.version,
+            "deadline": draft.deadline,
+            "baseline_cycle": cycle.baseline_cycle_id,
+            "closed_cycle": closed.id if closed else None,
+            "copied": copied,
+        },
+    )
     return OpenedCycle(
         cycle=cycle_info(session, cycle, checklists),
         closed=cycle_info(session, closed, checklists) if closed else None,
@@ -543,7 +559,16 @@ def move_deadline(
 ) -> DeadlineMoved:
     """/deadline YYYY-MM-DD: the open cycle ends at the end of that day in `timezone`."""
     cycle = _open_cycle_for(session, actor, None)
-    return _set_deadline(session, cycle, end_of_day(day, timezone), checklists, now)
+    moved = _set_deadline(session, cycle, end_of_day(day, timezone), checklists, now)
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.DEADLINE_MOVED,
+        now=now,
+        subject=f"cycle:{cycle.id}",
+        details={"old": moved.old, "new": moved.new},
+    )
+    return moved
 
 
 def extend_deadline(
@@ -560,7 +585,16 @@ def extend_deadline(
         raise InvalidInput(what="days")
     cycle = _open_cycle_for(session, actor, cycle_id)
     base = cycle.deadline if cycle.deadline and cycle.deadline > now else now
-    return _set_deadline(session, cycle, base + timedelta(days=days), checklists, now)
+    moved = _set_deadline(session, cycle, base + timedelta(days=days), checklists, now)
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.DEADLINE_MOVED,
+        now=now,
+        subject=f"cycle:{cycle.id}",
+        details={"old": moved.old, "new": moved.new, "days": days},
+    )
+    return moved
 
 
 def close_preview(
@@ -578,4 +612,11 @@ def close_cycle(
     cycle.closed_at = now
     session.add(cycle)
     session.flush()
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.CYCLE_CLOSED,
+        now=now,
+        subject=f"cycle:{cycle.id}",
+    )
     return cycle_info(session, cycle, checklists)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.models import Country, Cycle, Person, Role
+from bot.services import audit
 from bot.services.actors import Actor, actor_from, person_of
 from bot.services.errors import PermissionDenied, UnknownCountry, UnknownPerson
 
@@ -271,5 +272,14 @@ def revoke(
     person.active = False
     session.add(person)
     session.flush()
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.PERSON_REVOKED,
+        now=now,
+        country_code=person.country_code,
+        subject=f"person:{person.id}",
+        details={"role": person.role},
+    )
     cycle = _open_cycle(session)
     return _row(person, cycle.id if cycle else None, now)
