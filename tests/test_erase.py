@@ -166,3 +166,23 @@ async def test_only_admins_erase_and_only_someone_revoked(harness: BotHarness):
     answer = await admin.press("Yes, erase", message_id=ask.message_id)
     assert answer is not None and "no longer current" in (answer.text or "")
     assert _person(harness, alice_id).telegram_id == ALICE_ID
+
+
+async def test_usernames_are_shown_to_coordinators_only(harness: BotHarness):
+    alice, _alice_id = await _enrol_alice(harness)
+    code = await harness.invite_code("TH")
+    bob = await harness.tg.user(5003, "Bob", "en", username="bob_th_mfa")
+    await bob.command("start", code)
+    await bob.expect(lambda m: m.has_button("English"))
+    await bob.press("English")
+    await bob.expect(is_prompt)
+
+    await alice.command("people")
+    colleagues = await alice.expect("People")
+    assert "Bob" in colleagues.plain and "Alice Srisuk" in colleagues.plain
+    assert "@" not in colleagues.plain  # not even her own: the list is the same for everyone
+    admin = await harness.admin()
+    await admin.command("people", "TH")
+    listing = await admin.expect("People")
+    assert "Bob (@bob_th_mfa)" in listing.plain
+    assert f"Alice Srisuk (@{ALICE_USERNAME})" in listing.plain
