@@ -258,6 +258,18 @@ def test_a_removed_row_and_a_cut_tail_are_named(database: Database):
     assert _verify(database) == audit.VerifyResult(False, 1, 3, "unchained")
 
 
+def test_entries_appended_while_verifying_are_not_a_cut(database: Database):
+    """verify reads the head first; the bot may append after that (simulated: an older head)."""
+    _fill(database, 3)
+    _sql(
+        database,
+        "UPDATE audit_head SET count = 2, last_hash = (SELECT hash FROM audit_entry WHERE id = 2)",
+    )
+    assert _verify(database) == audit.VerifyResult(True, 3)
+    _sql(database, "UPDATE audit_head SET count = 2, last_hash = 'x'")
+    assert _verify(database) == audit.VerifyResult(False, 3, 3, "truncated")
+
+
 def test_details_hold_plain_values_only(database: Database):
     with database.session() as session, pytest.raises(TypeError):
         audit.record(

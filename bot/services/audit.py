@@ -216,8 +216,14 @@ class VerifyResult:
 
 
 def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
-    """Walk the log in order and recompute every hash; stop at the first broken entry."""
-    previous = GENESIS
+    """Walk the log in order and recompute every hash; stop at the first broken entry.
+
+    The head is read first: entries the running bot appends meanwhile extend the chain past
+    it and are verified like the others, while a log shorter than the head says was cut.
+    """
+    head = session.get(AuditHead, 1)
+    head_count, head_hash = (head.count, head.last_hash) if head else (0, GENESIS)
+    previous, hash_at_head = GENESIS, GENESIS
     count = 0
     last_id: int | None = None
     query = select(AuditEntry).order_by(col(AuditEntry.id)).execution_options(yield_per=batch)
@@ -228,8 +234,9 @@ def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
             return VerifyResult(False, count, entry.id, "changed")
         previous, last_id = entry.hash, entry.id
         count += 1
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.count != count or head.last_hash != previous):
+        if count == head_count:
+            hash_at_head = entry.hash
+    if count < head_count or hash_at_head != head_hash:
         # Entries were removed from the end (or the head was edited): the last one standing
         # is where the log stops matching what was recorded.
         return VerifyResult(False, count, last_id, "truncated")
