@@ -116,6 +116,36 @@ def cmd_checklist_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Recompute the audit log's hash chain; exit 1 naming the first entry that breaks it."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.services import audit
+
+    settings = load_settings()
+    db = Database(settings.database_url)
+    try:
+        db.check()
+        result = db.read(audit.verify)
+    except DatabaseUnavailable as error:
+        raise SetupError(str(error)) from None
+    except SQLAlchemyError as error:  # e.g. no audit table yet: `normsbot migrate` first
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        raise SetupError(f"cannot read the audit log at {db.safe_url()}: {reason}") from None
+    finally:
+        db.dispose()
+    if result.ok:
+        print(f"audit log OK: {result.count} entries")
+        return 0
+    why = {
+        "changed": "its content does not match its hash (changed after it was written)",
+        "unchained": "it does not follow the entry before it (an entry removed or inserted)",
+        "truncated": "entries after it were removed (the log ends early)",
+    }.get(result.reason or "", result.reason or "?")
+    print(f"audit log BROKEN at entry #{result.broken_id}: {why} ({result.count} before it verify)")
+    return 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -136,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = checklist_sub.add_parser("check", help="validate checklist files")
     check.add_argument("files", nargs="*", help="files to check (default: the bundled ones)")
     check.set_defaults(func=cmd_checklist_check)
+    audit_parser = sub.add_parser("audit", help="the audit log of administrative acts")
+    audit_sub = audit_parser.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="check the audit log's hash chain")
+    verify.set_defaults(func=cmd_audit_verify)
     demo = sub.add_parser("demo", help="try the bot in the terminal, no token needed")
     demo.add_argument("--role", choices=["focal_point", "coordinator"], default="focal_point")
     demo.add_argument("--language", default="en")

@@ -261,3 +261,64 @@ class Delivery(SQLModel, table=True):
     telegram_message_id: int | None = Field(default=None, sa_type=sa.BigInteger)
     payload: str | None = None
     created_at: datetime | None = _utc_column(nullable=False)
+
+
+# --------------------------------------------------------------------------- the audit log
+
+
+class AuditAction(StrEnum):
+    """The administrative acts the audit log records (`bot/services/audit.py`)."""
+
+    INVITE_CREATED = "invite_created"
+    INVITE_CANCELLED = "invite_cancelled"
+    INVITE_REDEEMED = "invite_redeemed"
+    PERSON_REVOKED = "person_revoked"
+    PERSON_READMITTED = "person_readmitted"
+    ROLE_CHANGED = "role_changed"
+    ADMIN_DEMOTED = "admin_demoted"
+    CYCLE_OPENED = "cycle_opened"
+    CYCLE_CLOSED = "cycle_closed"
+    DEADLINE_MOVED = "deadline_moved"
+    REPORT_SUBMITTED = "report_submitted"
+    REPORT_SIGNED_OFF = "report_signed_off"
+    REPORT_REOPENED = "report_reopened"
+    EXPORT_REQUESTED = "export_requested"
+    CHART_REQUESTED = "chart_requested"
+    PERSON_ERASED = "person_erased"
+
+
+class AuditEntry(SQLModel, table=True):
+    """One administrative act, append-only, chained to the row before it by `prev_hash`.
+
+    No personal data is stored here: people appear as person ids only (`actor_id`, "person:7"
+    in `subject`, ids in `details`), and names are looked up in `Person` when the log is read.
+    Erasing a person therefore changes no row of this table, and the chain still verifies.
+    """
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime | None = _utc_column(nullable=False, index=True)
+    actor_id: int | None = Field(default=None, description="person id; None for the system")
+    action: str = Field(max_length=32)
+    country_code: str | None = Field(default=None, max_length=8, index=True)
+    subject: str | None = Field(default=None, max_length=64)
+    details: str = Field(default="{}", description="canonical JSON of plain values")
+    # Unique: two entries chained to the same predecessor (a fork) cannot both be stored.
+    prev_hash: str = Field(max_length=64, unique=True)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """The one row that says where the audit log ends; locked to append one entry at a time.
+
+    `SELECT ... FOR UPDATE` on it serialises appends on PostgreSQL (SQLite's `BEGIN IMMEDIATE`
+    already does), and its `last_hash` and `count` show a log whose tail was cut off.
+    """
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    last_id: int | None = None
+    last_hash: str = Field(default="", max_length=64)
+    count: int = 0

@@ -408,6 +408,7 @@ ERROR_VARIANTS: dict[str, list[dict[str, Any]]] = {
     ],
     "unknown_person": [{"person": "77"}],
     "old_reminder": [{}],
+    "not_erasable": [{"reason": "active", "person": 77}, {"reason": "erased", "person": 77}],
 }
 
 

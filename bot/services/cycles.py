@@ -41,6 +41,7 @@ from bot.models import (
     CycleDraft,
     UTCDateTime,
 )
+from bot.services import audit
 from bot.services.actors import Actor
 from bot.services.errors import InvalidInput, NoOpenCycle, StaleAction
 from bot.services.evidence import copy_evidence
@@ -521,6 +522,21 @@ def open_drafted_cycle(
         copied = copy_baseline(
             session, source=source, target=cycle, checklist=checklist, by=actor.person_id, now=now
         )
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.CYCLE_OPENED,
+        now=now,
+        subject=f"cycle:{cycle.id}",
+        details={
+            "checklist": checklist.id,
+            "version": checklist.version,
+            "deadline": draft.deadline,
+            "baseline_cycle": cycle.baseline_cycle_id,
+            "closed_cycle": closed.id if closed else None,
+            "copied": copied,
+        },
+    )
     return OpenedCycle(
         cycle=cycle_info(session, cycle, checklists),
         closed=cycle_info(session, closed, checklists) if closed else None,
@@ -650,7 +666,16 @@ def move_deadline(
 ) -> DeadlineMoved:
     """/deadline YYYY-MM-DD: the open cycle ends at the end of that day in `timezone`."""
     cycle = _open_cycle_for(session, actor, None)
-    return _set_deadline(session, cycle, end_of_day(day, timezone), checklists, now)
+    moved = _set_deadline(session, cycle, end_of_day(day, timezone), checklists, now)
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.DEADLINE_MOVED,
+        now=now,
+        subject=f"cycle:{cycle.id}",
+        details={"old": moved.old, "new": moved.new},
+    )
+    return moved
 
 
 def extend_deadline(
@@ -675,7 +700,16 @@ def extend_deadline(
     if version is not None and cycle.version != version:
         raise StaleAction()
     base = cycle.deadline if cycle.deadline and cycle.deadline > now else now
-    return _set_deadline(session, cycle, base + timedelta(days=days), checklists, now, version)
+    moved = _set_deadline(session, cycle, base + timedelta(days=days), checklists, now, version)
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.DEADLINE_MOVED,
+        now=now,
+        subject=f"cycle:{cycle.id}",
+        details={"old": moved.old, "new": moved.new, "days": days},
+    )
+    return moved
 
 
 def await_deadline(session: Session, *, actor: Actor) -> None:
@@ -739,7 +773,16 @@ def deadline_from_text(
     day = parse_day(text)
     if day is None:
         return TypedDeadline(None)
-    return TypedDeadline(_set_deadline(session, cycle, end_of_day(day, timezone), checklists, now))
+    moved = _set_deadline(session, cycle, end_of_day(day, timezone), checklists, now)
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.DEADLINE_MOVED,
+        now=now,
+        subject=f"cycle:{cycle.id}",
+        details={"old": moved.old, "new": moved.new},
+    )
+    return TypedDeadline(moved)
 
 
 def close_preview(
@@ -764,4 +807,11 @@ def close_cycle(
     _lock_open_cycle(session)
     cycle = _open_cycle_for(session, actor, cycle_id)
     _change_open_cycle(session, cycle, version, closed_at=now)
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.CYCLE_CLOSED,
+        now=now,
+        subject=f"cycle:{cycle.id}",
+    )
     return cycle_info(session, cycle, checklists)

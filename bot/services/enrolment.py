@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.models import Country, Invite, Person, Role
+from bot.services import audit
 from bot.services.actors import Actor, actor_from, find_person
 from bot.services.errors import InviteInvalid, UnknownCountry
 
@@ -78,6 +79,15 @@ def create_invite(
     session.add(invite)
     session.flush()
     assert invite.id is not None and invite.expires_at is not None
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.INVITE_CREATED,
+        now=now,
+        country_code=country_code,
+        subject=f"invite:{invite.id}",
+        details={"role": role.value, "national_lead": national_lead},
+    )
     return CreatedInvite(invite.id, code, country_code, role, national_lead, invite.expires_at)
 
 
@@ -120,6 +130,19 @@ def redeem_invite(
     invite.used_by = person.id
     invite.used_at = now
     session.add(invite)
+    audit.record(
+        session,
+        actor_id=person.id,
+        action=audit.Action.INVITE_REDEEMED,
+        now=now,
+        country_code=invite.country_code,
+        subject=f"invite:{invite.id}",
+        details={
+            "person": person.id,
+            "role": invite.role,
+            "national_lead": invite.is_national_lead,
+        },
+    )
     return actor_from(person)
 
 
@@ -134,6 +157,7 @@ def enrol_admin(
 ) -> Actor:
     """A person listed in NORMSBOT_ADMINS becomes a coordinator and admin on first contact."""
     person = find_person(session, telegram_id) or Person(telegram_id=telegram_id, created_at=now)
+    was = (person.id, person.role, person.is_admin, person.active)  # for the audit log
     person.display_name = display_name or person.display_name
     person.username = username
     person.telegram_language = language_code
@@ -143,6 +167,21 @@ def enrol_admin(
     person.last_active_at = now
     session.add(person)
     session.flush()
+    if was != (person.id, Role.COORDINATOR.value, True, True):
+        audit.record(
+            session,
+            actor_id=None,
+            action=audit.Action.ROLE_CHANGED,
+            now=now,
+            subject=f"person:{person.id}",
+            details={
+                "role": person.role,
+                "admin": True,
+                "was_role": was[1] if was[0] else None,
+                "was_admin": bool(was[0] and was[2]),
+                "reason": "settings",
+            },
+        )
     return actor_from(person)
 
 
@@ -183,4 +222,12 @@ def cancel_invite(session: Session, *, actor: Actor, invite_id: int, now: dateti
         return False
     invite.cancelled_at = now
     session.add(invite)
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.INVITE_CANCELLED,
+        now=now,
+        country_code=invite.country_code,
+        subject=f"invite:{invite_id}",
+    )
     return True

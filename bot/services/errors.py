@@ -77,3 +77,9 @@ class OldReminder(ServiceError):
     """A reminder's button from an earlier reporting cycle (or someone else's reminder)."""
 
     code = "old_reminder"
+
+
+class NotErasable(ServiceError):
+    """A person who cannot be erased (`reason`): "active" (revoke them first) or "erased"."""
+
+    code = "not_erasable"

@@ -30,6 +30,7 @@ from sqlmodel import Session, col
 
 from bot.checklist import Checklist, ChecklistRegistry
 from bot.models import Answer, AnswerRevision, Evidence, Person
+from bot.services import audit
 from bot.services.actors import Actor
 from bot.services.cycles import checklist_of
 from bot.services.errors import PermissionDenied
@@ -89,6 +90,19 @@ class HistoryRow(NamedTuple):
     changed_by: str | None
 
 
+class AuditRow(NamedTuple):
+    """One audit log entry for the export's audit sheet; names as read at export time."""
+
+    at: datetime
+    entry_id: int
+    actor: str | None  # "#7 Name"; None: the bot itself
+    action: str
+    country_code: str | None
+    subject: str | None  # "invite:12", "person:7 Name", "cycle:3"
+    details: str  # the JSON text as stored and hashed
+    hash: str
+
+
 @dataclass(frozen=True)
 class ExportData:
     cycle: ReportCycle
@@ -100,6 +114,8 @@ class ExportData:
     history: tuple[HistoryRow, ...]  # oldest first
     generated_at: datetime
     generated_by: str
+    # The audit log (of the country, or all of it), for coordinators; None: no audit sheet.
+    audit: tuple[AuditRow, ...] | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The rows go to a worker process as columns, their times as numbers: pickling a
@@ -117,6 +133,7 @@ class ExportData:
                 _to_columns(self.history, _HISTORY_TIMES),
                 self.generated_at,
                 self.generated_by,
+                self.audit,
             ),
         )
 
@@ -157,6 +174,7 @@ def _rebuild_export(
     history: list[list[Any]],
     generated_at: datetime,
     generated_by: str,
+    audit_rows: tuple[AuditRow, ...] | None = None,
 ) -> ExportData:
     return ExportData(
         cycle=cycle,
@@ -168,6 +186,7 @@ def _rebuild_export(
         history=_from_columns(history, _HISTORY_TIMES, HistoryRow._make),
         generated_at=generated_at,
         generated_by=generated_by,
+        audit=audit_rows,
     )
 
 
@@ -208,7 +227,27 @@ def build_export(
         history=tuple(_history(session, cycle.id, country_code)),
         generated_at=now,
         generated_by=actor.display_name,
+        audit=tuple(_audit(session, country_code)) if actor.is_coordinator else None,
     )
+
+
+def _audit(session: Session, country_code: str | None) -> Iterator[AuditRow]:
+    """The audit log for a coordinator's export: one country's entries, or every entry."""
+    for line in audit.export_lines(session, country_code=country_code):
+        subject = line.subject
+        if subject and line.subject_name:
+            subject += " " + line.subject_name
+        actor = None if line.actor_id is None else f"#{line.actor_id} {line.actor_name or ''}"
+        yield AuditRow(
+            line.at,
+            line.entry_id,
+            actor.rstrip() if actor else None,
+            line.action.value,
+            line.country_code,
+            subject,
+            line.details_text,
+            line.hash,
+        )
 
 
 def _person_name(name: str | None, person_id: int | None) -> str | None:
@@ -369,6 +408,15 @@ class ExportLabels:
     no: str
     evidence_kinds: dict[str, str]
     fields: dict[str, str]  # revision field -> label
+    audit: AuditSheetLabels | None = None  # the audit sheet's texts (coordinators' exports)
+
+
+@dataclass(frozen=True)
+class AuditSheetLabels:
+    sheet: str
+    headers: tuple[str, ...]  # as many as `AUDIT_COLUMNS`
+    actions: dict[str, str]  # action code -> label
+    system: str  # who acted when nobody did: the bot itself
 
 
 # Widths of the answers sheet's columns, in the order of `AnswerRow` as written below.
@@ -398,6 +446,17 @@ HISTORY_COLUMNS: tuple[tuple[float, Format], ...] = (
     (30, Format.GENERAL),  # old value
     (30, Format.GENERAL),  # new value
     (20, Format.GENERAL),  # changed by
+)
+AUDIT_COLUMNS: tuple[tuple[float, Format], ...] = (
+    (17, Format.DATETIME),  # at (UTC)
+    (7, Format.INTEGER),  # entry number
+    (22, Format.GENERAL),  # by
+    (20, Format.GENERAL),  # action (label)
+    (18, Format.GENERAL),  # action (code)
+    (8, Format.GENERAL),  # country code
+    (26, Format.GENERAL),  # subject
+    (40, Format.GENERAL),  # details (JSON)
+    (66, Format.GENERAL),  # hash
 )
 
 
@@ -510,8 +569,33 @@ def write_xlsx(data: ExportData, labels: ExportLabels) -> bytes:
         ([neutralise(label), neutralise(value)] for label, value in labels.about),
         autofilter=False,
     )
-    return write_workbook(
-        [answers, matrix, history, about], title=data.cycle.title, created=data.generated_at
+    sheets = [answers, matrix, history]
+    if data.audit is not None and labels.audit is not None:
+        sheets.append(_audit_sheet(data.audit, labels.audit))
+    return write_workbook([*sheets, about], title=data.cycle.title, created=data.generated_at)
+
+
+def _audit_sheet(rows: Sequence[AuditRow], labels: AuditSheetLabels) -> Sheet:
+    return Sheet(
+        labels.sheet,
+        [
+            Column(header, width, fmt)
+            for header, (width, fmt) in zip(labels.headers, AUDIT_COLUMNS, strict=True)
+        ],
+        (
+            [
+                row.at,
+                row.entry_id,
+                _text(row.actor) if row.actor is not None else labels.system,
+                labels.actions.get(row.action, row.action),
+                row.action,
+                row.country_code,
+                _text(row.subject),
+                _text(row.details),
+                row.hash,
+            ]
+            for row in rows
+        ),
     )
 
 

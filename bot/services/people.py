@@ -9,13 +9,14 @@ is a stranger to the bot from then on (until a new invite brings them back).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.models import Country, Cycle, Person, Role
+from bot.services import audit
 from bot.services.actors import Actor, actor_from, person_of
 from bot.services.errors import PermissionDenied, UnknownCountry, UnknownPerson
 
@@ -193,7 +194,8 @@ def _row(person: Person, open_cycle_id: int | None, now: datetime) -> PersonRow:
 def list_people(
     session: Session, *, actor: Actor, country_code: str | None, now: datetime
 ) -> PeopleList:
-    """Active people by country: every country for coordinators, their own for focal points.
+    """Active people by country: every country for coordinators, their own for focal points
+    (without @usernames: those are shown to coordinators only).
 
     Countries without anyone enrolled are listed too (for coordinators), so a gap shows.
     """
@@ -223,6 +225,8 @@ def list_people(
         if group is None:  # a country removed from the table by hand: still show the person
             group = groups[person.country_code] = CountryPeople(person.country_code, [], [])
         row = _row(person, cycle.id if cycle else None, now)
+        if not actor.is_coordinator:  # @usernames are for coordinators, not for colleagues
+            row = replace(row, username=None)
         (group.coordinators if row.role is Role.COORDINATOR else group.focal_points).append(row)
     kept = [
         group
@@ -271,5 +275,14 @@ def revoke(
     person.active = False
     session.add(person)
     session.flush()
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.PERSON_REVOKED,
+        now=now,
+        country_code=person.country_code,
+        subject=f"person:{person.id}",
+        details={"role": person.role},
+    )
     cycle = _open_cycle(session)
     return _row(person, cycle.id if cycle else None, now)

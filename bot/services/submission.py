@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.checklist import ChecklistRegistry
 from bot.models import Answer, CountryReport, Cycle, Person
+from bot.services import audit
 from bot.services.actors import Actor, touch
 from bot.services.cycles import checklist_of, require_open_cycle
 from bot.services.errors import PermissionDenied
@@ -155,6 +156,14 @@ def submit_report(
         for recipient in coordinator_recipients(session, exclude=actor.person_id)
         if recipient.person_id not in lead_ids  # a coordinator who leads gets the lead's text
     ]
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.REPORT_SUBMITTED,
+        now=now,
+        country_code=country,
+        subject=f"cycle:{cycle.id}",
+    )
     return _result(session, cycle, checklists, country, actor, Outcome.DONE, now, tell, leads)
 
 
@@ -192,6 +201,14 @@ def sign_off(
         outcome = Outcome.NOT_SUBMITTED if at is None else Outcome.ALREADY
         return _result(session, cycle, checklists, country, actor, outcome, at, [])
     tell = coordinator_recipients(session, exclude=actor.person_id)
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.REPORT_SIGNED_OFF,
+        now=now,
+        country_code=country,
+        subject=f"cycle:{cycle.id}",
+    )
     return _result(session, cycle, checklists, country, actor, Outcome.DONE, now, tell)
 
 
@@ -219,6 +236,15 @@ def reopen_after_change(
             reopened_by=person_id,
         )
     )
+    if result.rowcount:  # type: ignore[attr-defined]
+        audit.record(
+            session,
+            actor_id=person_id,
+            action=audit.Action.REPORT_REOPENED,
+            now=now,
+            country_code=country_code,
+            subject=f"cycle:{cycle_id}",
+        )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -16,6 +16,7 @@ from bot.telegram.builder import application_builder
 from bot.telegram.common import identify
 from bot.telegram.handlers import (
     answering,
+    audit,
     coordinators,
     cycles,
     general,
@@ -28,7 +29,17 @@ from bot.telegram.runtime import App, Runtime, attach
 
 log = logging.getLogger(__name__)
 
-HANDLER_MODULES = (start, answering, invites, cycles, coordinators, reminders, reports, general)
+HANDLER_MODULES = (
+    start,
+    answering,
+    invites,
+    cycles,
+    coordinators,
+    reminders,
+    reports,
+    audit,
+    general,
+)
 
 
 def build_application(rt: Runtime) -> App:

@@ -115,6 +115,13 @@ def error_text(t: Translator, error: ServiceError) -> str:
                 "This evidence link is not valid, or the file was removed from the answer."
             )
         return "⚠️ " + t.gettext("That did not work. Please try again.")
+    if code == "not_erasable":
+        number = esc(details.get("person", ""))
+        if details.get("reason") == "erased":
+            return "ℹ️ " + t.gettext("#{number} was already erased.").format(number=number)
+        return "⚠️ " + t.gettext(
+            "#{number} still has access. Remove it first with /revoke {number}, then erase."
+        ).format(number=number)
     if code == "old_reminder":
         return "ℹ️ " + t.gettext(
             "This reminder belongs to an earlier reporting cycle; nothing was changed."

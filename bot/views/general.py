@@ -63,6 +63,7 @@ COORDINATOR_COMMANDS = (
     "remind",
     "reminders",
     "digest",
+    "audit",
     "language",
     "help",
 )
@@ -97,6 +98,8 @@ def command_descriptions(t: Translator) -> dict[str, str]:
         "remind": t.gettext("Remind a country now"),
         "reminders": t.gettext("Planned reminders"),
         "digest": t.gettext("Your digest now; scheduled digests on or off"),
+        "audit": t.gettext("Recent administrative acts: /audit [TH]"),
+        "erase": t.gettext("Erase a removed person's data (admins)"),
     }
 
 

@@ -15,6 +15,7 @@ from bot.i18n import Translator
 from bot.services.charts import HeatmapData, HeatmapLabels, Text
 from bot.services.exports import ExportData, ExportLabels
 from bot.services.matrix import NormMatrix, ReportCycle
+from bot.views.audit import audit_sheet_labels
 from bot.views.common import (
     Rendered,
     country_name,
@@ -234,6 +235,7 @@ def export_labels(t: Translator, data: ExportData, *, tz: str | None) -> ExportL
             "skipped": t.gettext("Skipped"),
             "baseline": t.gettext("Carried over"),
         },
+        audit=audit_sheet_labels(t),
     )
 
 

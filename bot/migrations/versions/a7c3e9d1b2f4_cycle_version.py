@@ -1,7 +1,7 @@
 """cycle version: the counter a cycle's buttons carry (stale and repeated taps change nothing)
 
 Revision ID: a7c3e9d1b2f4
-Revises: f2523687d1f5
+Revises: 7c1e9a4b2d30
 Create Date: 2026-12-07 05:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a7c3e9d1b2f4"
-down_revision: str | None = "f2523687d1f5"
+down_revision: str | None = "7c1e9a4b2d30"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -20,7 +20,7 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
-from bot.services import exports, matrix
+from bot.services import audit, exports, matrix
 from bot.services.charts import render_heatmap, sends_as_photo
 from bot.services.errors import UnknownCycle
 from bot.telegram.common import Caller, handler, send
@@ -96,6 +96,14 @@ async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Call
         except UnknownCycle as error:
             await send_usage(update, caller, "chart", error=error)
             return
+        await rt.db.run(
+            audit.record_request,
+            actor=actor,
+            action=audit.Action.CHART_REQUESTED,
+            now=now,
+            cycle_id=norm_matrix.cycle.cycle_id,
+            country_code=None,
+        )
         data, labels = reports.heatmap(
             t, rt.i18n.translator("en"), norm_matrix, now=now, tz=caller.timezone
         )
@@ -136,6 +144,14 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
         except UnknownCycle as error:
             await send_usage(update, caller, "export", error=error)
             return
+        await rt.db.run(
+            audit.record_request,
+            actor=actor,
+            action=audit.Action.EXPORT_REQUESTED,
+            now=now,
+            cycle_id=data.cycle.cycle_id,
+            country_code=data.country_code,
+        )
         labels = reports.export_labels(t, data, tz=caller.timezone)
         xlsx, csv = await offloader(context).run(exports.write_files, data, labels)
     chat = update.effective_chat
