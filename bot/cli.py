@@ -63,6 +63,7 @@ def prepare_runtime(
         first_cycle_title=settings.first_cycle_title,
         deadline_days=settings.first_cycle_deadline_days,
         now=clock.now(),
+        admins=settings.admins,
     )
     return Runtime(settings=settings, db=db, i18n=i18n, checklists=checklists, clock=clock)
 

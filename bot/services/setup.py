@@ -2,28 +2,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col
 
 from bot.checklist import Checklist
 from bot.countries import ASEAN_MEMBER_STATES
-from bot.models import Country
+from bot.models import Country, Person
 from bot.services.cycles import ensure_first_cycle
 
 
 def seed_countries(session: Session) -> None:
-    """Insert the member states; keep any row a deployment changed by hand."""
-    for info in ASEAN_MEMBER_STATES:
-        if session.get(Country, info.code) is None:
-            session.add(
-                Country(
-                    code=info.code,
-                    name=info.name,
-                    timezone=info.timezone,
-                    locales=",".join(info.locales),
-                )
-            )
+    """Insert the member states; keep any row a deployment changed by hand.
+
+    INSERT … ON CONFLICT DO NOTHING rather than read-then-insert: two processes starting at
+    once must not fail on each other's rows.
+    """
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    session.execute(
+        insert(Country)
+        .values(
+            [
+                {
+                    "code": info.code,
+                    "name": info.name,
+                    "timezone": info.timezone,
+                    "locales": ",".join(info.locales),
+                }
+                for info in ASEAN_MEMBER_STATES
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["code"])
+    )
+
+
+def demote_former_admins(session: Session, *, admins: Collection[int]) -> int:
+    """Take admin rights from everyone no longer named in NORMSBOT_ADMINS; returns how many.
+
+    The setting is the only source of admin rights: removing an id and restarting must
+    demote that person (they stay a coordinator, without the right to invite coordinators).
+    """
+    query = sa.update(Person).where(col(Person.is_admin).is_(True))
+    if admins:
+        query = query.where(col(Person.telegram_id).not_in(list(admins)))
+    result = session.execute(query.values(is_admin=False))
+    # audit: admin demoted (each such person)
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def prepare(
@@ -33,8 +61,10 @@ def prepare(
     first_cycle_title: str,
     deadline_days: int,
     now: datetime,
+    admins: Collection[int],
 ) -> None:
     seed_countries(session)
+    demote_former_admins(session, admins=admins)
     session.flush()
     ensure_first_cycle(
         session,
