@@ -398,6 +398,7 @@ async def test_readmit_restores_country_and_role_once_and_never_admin(harness: B
     back = _person_row(harness, 5111)
     assert (back.active, back.country_code, back.role) == (True, "TH", Role.FOCAL_POINT.value)
     assert not back.is_admin and not back.is_national_lead
+    assert ("chat:5111", "") in await harness.tg.commands(), "their menu is back"
     # The second tap: already done, nothing sent, nothing changed.
     count = len(await bob.messages())
     again = await bob.press(f"pp:ra:{alice_id}", message_id=restored.message_id, force=True)

@@ -13,8 +13,10 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.services import people, summaries
+from bot.services.actors import find_actor
 from bot.telegram.common import Caller, answer_query, handler, send
 from bot.telegram.handlers.cycles import show
+from bot.telegram.menus import set_chat_commands
 from bot.views.callbacks import parse_int, unpack
 from bot.views.common import Rendered
 from bot.views.coordinators import (
@@ -171,6 +173,10 @@ async def on_people_button(
             )
             return
         await show(update, render_readmitted(t, change.person))
+        # Revoking took their command menu away: give it back, in their language.
+        back = await rt.db.run_read(find_actor, change.person.telegram_id)
+        if back is not None:
+            await set_chat_commands(context.bot, rt.i18n.translator(back.locale), back)
     elif len(parts) == 2 and parts[1] == REVOKE_NO:
         await show(update, render_revoke_cancelled(t))
     else:
