@@ -1,4 +1,5 @@
-"""Single-use invites under real concurrency: many people send the same code at once.
+"""Races on shared rows under real concurrency: many people send the same invite code at
+once; several bot processes start on an empty database at once.
 
 Each thread has its own session (its own connection and transaction), as two bot processes
 or two worker threads would; a barrier releases them together. Exactly one redemption per
@@ -12,8 +13,10 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
+from bot.checklist import ChecklistRegistry, bundled_checklist_dir
+from bot.countries import ASEAN_MEMBER_STATES
 from bot.db import Database
-from bot.models import Invite, Person, Role
+from bot.models import Country, Cycle, Invite, Person, Role
 from bot.services import enrolment, setup
 from bot.services.actors import actor_from
 from bot.services.errors import InviteInvalid
@@ -90,3 +93,39 @@ def test_concurrent_redemptions_enrol_exactly_one_person_per_code(database: Data
             assert invite.used_by == enrolled[0].id
             winner = outcomes.index("enrolled")
             assert enrolled[0].telegram_id == first_id + winner
+
+
+def test_two_processes_starting_at_once_seed_one_first_cycle(database: Database):
+    """Bots starting at once on a database without a cycle: one first cycle, no failure.
+
+    The countries are there already (an earlier start), so nothing but the start-up lock
+    keeps the processes from each opening a first cycle.
+    """
+    registry = ChecklistRegistry.from_dir(bundled_checklist_dir())
+    database.call(setup.seed_countries)
+    barrier = threading.Barrier(RACERS)
+    failures: list[str] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            database.call(
+                setup.prepare,
+                checklist=registry.default(),
+                first_cycle_title="First",
+                deadline_days=90,
+                now=NOW,
+                admins=[1],
+            )
+        except Exception as error:  # any failure is a finding
+            failures.append(repr(error))
+
+    threads = [threading.Thread(target=start) for _ in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    with database.session() as session:
+        assert len(session.exec(select(Cycle)).all()) == 1
+        assert len(session.exec(select(Country)).all()) == len(ASEAN_MEMBER_STATES)

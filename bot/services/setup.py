@@ -15,6 +15,8 @@ from bot.countries import ASEAN_MEMBER_STATES
 from bot.models import Country, Person
 from bot.services.cycles import ensure_first_cycle
 
+PREPARE_LOCK = 0x6E6F726D  # "norm": the advisory lock key of start-up preparation
+
 
 def seed_countries(session: Session) -> None:
     """Insert the member states; keep any row a deployment changed by hand.
@@ -63,6 +65,11 @@ def prepare(
     now: datetime,
     admins: Collection[int],
 ) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # Two processes starting at once would both find no cycle and open two: the first to
+        # get this lock does the work, the other waits and then finds it done. (SQLite's
+        # BEGIN IMMEDIATE already lets only one writer in.)
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PREPARE_LOCK})
     seed_countries(session)
     demote_former_admins(session, admins=admins)
     session.flush()
