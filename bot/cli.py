@@ -64,6 +64,7 @@ def prepare_runtime(
         deadline_days=settings.first_cycle_deadline_days,
         now=clock.now(),
         timezone=settings.coordinator_timezone,
+        admins=settings.admins,
     )
     return Runtime(settings=settings, db=db, i18n=i18n, checklists=checklists, clock=clock)
 

@@ -7,19 +7,31 @@ or see their own country only. Coordinators see every country.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.fakeapi import FakeUser
-from bot.models import Person, Role
+from bot.fakeapi import FakeGroup, FakeUser
+from bot.models import (
+    Answer,
+    AnswerRevision,
+    CountryReport,
+    Cursor,
+    Cycle,
+    CycleDraft,
+    Invite,
+    Person,
+    Role,
+)
 from bot.services import cycles, enrolment, people, submission, summaries
 from bot.services.actors import Actor, find_actor, require_actor
-from bot.services.errors import NotEnrolled, PermissionDenied
-from tests.harness import ADMIN_ID, BotHarness
+from bot.services.errors import InvalidInput, NotEnrolled, PermissionDenied
+from bot.telegram.handlers.invites import InviteRequest, parse_invite_args
+from tests.harness import ADMIN_ID, BOT_USERNAME, INVITE_LINK, BotHarness, make_settings
 from tests.test_coordinators import fill_answers
 
 STRANGER = (
@@ -308,3 +320,432 @@ async def test_a_revoked_person_is_not_an_actor_any_more(harness: BotHarness):
         assert find_actor(session, 5001) is None
         with pytest.raises(NotEnrolled):
             require_actor(session, 5001)
+
+
+# --------------------------------------------------------------------------- revoked stays out
+
+
+def _person_row(harness: BotHarness, telegram_id: int) -> Person:
+    with harness.db.session() as session:
+        return session.exec(select(Person).where(Person.telegram_id == telegram_id)).one()
+
+
+async def _revoke_by_button(harness: BotHarness, person_id: int) -> None:
+    admin = await harness.admin()
+    await admin.command("revoke", str(person_id))
+    await admin.expect("Remove the access of")
+    await admin.press_and_wait("Yes, remove access")
+
+
+async def test_a_revoked_person_cannot_come_back_with_an_old_invite(harness: BotHarness):
+    """Bob made an invite before losing access, the admin made one for him: neither helps."""
+    bob = await harness.enrol_coordinator(5101, name="Bob")
+    await bob.command("invite", "TH", "lead")
+    own = INVITE_LINK.search((await bob.expect("Invite for")).plain)
+    assert own is not None
+    for_him = await harness.invite_code("TH", "lead")
+    bob_id = _id(_person_row(harness, 5101).id)
+
+    await _revoke_by_button(harness, bob_id)
+    revoked = _person_row(harness, 5101)
+    assert (revoked.active, revoked.is_admin, revoked.is_national_lead) == (False, False, False)
+    with harness.db.session() as session:
+        made = session.exec(select(Invite).where(Invite.created_by == bob_id)).one()
+        assert made.cancelled_at is not None, "revoking cancels the invites the person made"
+
+    await bob.command("start", own.group(1))
+    await bob.expect("This invite was cancelled.")
+    await bob.command("start", for_him)
+    refused = await bob.expect("Your access was removed")
+    assert "re-admit" in refused.plain
+    assert not _person_row(harness, 5101).active
+    with harness.db.session() as session:
+        kept = session.exec(
+            select(Invite).where(Invite.code_hash == enrolment.hash_code(for_him))
+        ).one()
+        assert kept.used_at is None, "the refusal used no invite"
+    await bob.command("summary")
+    await bob.expect("To get access")
+
+
+async def test_readmit_restores_country_and_role_once_and_never_admin(harness: BotHarness):
+    alice = await harness.enrol(5111, "TH", name="Alice", national_lead=True)
+    alice_id = _id(_person_row(harness, 5111).id)
+    admin = await harness.admin()
+
+    # Revoke: a second tap on the same confirm button does nothing and says so.
+    await admin.command("revoke", str(alice_id))
+    await admin.expect("Remove the access of")
+    done = await admin.press_and_wait("Yes, remove access")
+    assert "/readmit" in done.plain
+    before = len(await admin.messages())
+    again = await admin.press(f"pp:rv:{alice_id}", message_id=done.message_id, force=True)
+    assert again is not None and "Already done" in (again.text or "")
+    assert len(await admin.messages()) == before
+
+    # A coordinator who is not an admin may re-admit a focal point, not a coordinator.
+    bob = await harness.enrol_coordinator(5112, name="Bob")
+    carol = await harness.enrol_coordinator(5113, name="Carol")
+    await _revoke_by_button(harness, _id(_person_row(harness, 5113).id))
+    await bob.command("readmit", str(_person_row(harness, 5113).id))
+    await bob.expect("Only administrators can do this.")
+    await bob.command("readmit", "x")
+    await bob.expect("Usage: /readmit NUMBER")
+
+    await bob.command("readmit", str(alice_id))
+    await bob.expect("Give #")
+    restored = await bob.press_and_wait("Yes, re-admit")
+    assert f"Access restored: #{alice_id} Alice" in restored.plain
+    back = _person_row(harness, 5111)
+    assert (back.active, back.country_code, back.role) == (True, "TH", Role.FOCAL_POINT.value)
+    assert not back.is_admin and not back.is_national_lead
+    for _ in range(50):  # the menu is set right after the confirmation is shown
+        if ("chat:5111", "") in await harness.tg.commands():
+            break
+        await asyncio.sleep(0.05)
+    assert ("chat:5111", "") in await harness.tg.commands(), "their menu is back"
+    # The second tap: already done, nothing sent, nothing changed.
+    count = len(await bob.messages())
+    again = await bob.press(f"pp:ra:{alice_id}", message_id=restored.message_id, force=True)
+    assert again is not None and "Already done" in (again.text or "")
+    assert len(await bob.messages()) == count
+    await bob.command("readmit", str(alice_id))
+    await bob.expect("Already done")
+
+    await alice.command("progress")
+    await alice.expect("items answered")
+    await carol.command("summary")
+    await carol.expect("To get access")
+
+
+async def test_removing_an_admin_from_the_settings_demotes_them_at_restart(
+    harness: BotHarness,
+):
+    second = 900002
+    await harness.admin()
+    harness.settings = make_settings(harness.api, harness.db, admins=[ADMIN_ID, second])
+    await harness.restart()
+    dora = await harness.user(second, "Dora")
+    await dora.command("start")
+    await dora.expect("Choose your language")
+    await dora.press_and_wait("English")
+    await dora.command("invite", "coordinator")
+    await dora.expect("Invite for")
+    assert _person_row(harness, second).is_admin
+
+    harness.settings = make_settings(harness.api, harness.db, admins=[ADMIN_ID])
+    await harness.restart()
+    demoted = _person_row(harness, second)
+    assert (demoted.active, demoted.role, demoted.is_admin) == (
+        True,
+        Role.COORDINATOR.value,
+        False,
+    )
+    await dora.command("invite", "coordinator")
+    await dora.expect("Only administrators can do this.")
+    await dora.command("invite", "TH")
+    await dora.expect("Invite for a focal point of Thailand")
+    assert _person_row(harness, ADMIN_ID).is_admin, "a listed admin keeps the rights"
+
+
+# --------------------------------------------------------------------------- private chats only
+
+
+GROUP_COMMANDS: tuple[tuple[str, ...], ...] = (
+    ("start",),
+    ("help",),
+    ("summary",),
+    ("status",),
+    ("status", "TH"),
+    ("compare",),
+    ("cycle",),
+    ("people",),
+    ("invite", "TH"),
+    ("invites",),
+    ("cancelinvite", "1"),
+    ("revoke", "2"),
+    ("readmit", "2"),
+    ("newcycle", "2026-12-31", "Third"),
+    ("deadline", "2026-12-31"),
+    ("closecycle",),
+    ("remind", "TH"),
+    ("reminders",),
+    ("digest",),
+    ("chart",),
+    ("export",),
+    ("language",),
+    ("continue",),
+    ("review",),
+    ("progress",),
+    ("submit",),
+    ("signoff",),
+    ("nonsense",),
+)
+PRIVATE_ONLY = "This bot works in private chats only"
+
+
+async def _left_with_one_note(harness: BotHarness, group: FakeGroup) -> list[str]:
+    """Wait until the bot left `group`; return what it wrote there."""
+    for _ in range(50):
+        if await group.bot_status() == "left":
+            break
+        await group.wait_for_bot(0, timeout=0.1)
+    assert await group.bot_status() == "left", f"the bot stayed in {group}"
+    return [m.plain for m in await group.messages()]
+
+
+async def test_every_command_in_a_group_makes_the_bot_leave_and_show_nothing(
+    harness: BotHarness,
+):
+    admin = await harness.admin()
+    alice = await harness.enrol(5121, "TH", name="Alice", national_lead=True)
+    fill_answers(harness, "TH")
+    private_before = {u.id: len(await u.messages()) for u in (admin, alice)}
+    for number, args in enumerate(GROUP_COMMANDS):
+        for user in (admin, alice):
+            chat_id = -1000 - 2 * number - (user is alice)
+            group = await harness.tg.group(
+                chat_id,
+                "Ministry staff",
+                type="supergroup",
+                members=(admin, alice),
+                bot_status="member",
+            )
+            await user.command(*args, chat_id=chat_id)
+            written = await _left_with_one_note(harness, group)
+            assert len(written) == 1 and PRIVATE_ONLY in written[0], (args, written)
+            assert f"t.me/{BOT_USERNAME}" in written[0]
+    left = {call["chat_id"] for call in await harness.tg.calls("leaveChat")}
+    assert len(left) == 2 * len(GROUP_COMMANDS)
+    for user in (admin, alice):
+        assert len(await user.messages()) == private_before[user.id], "nothing went private"
+    with harness.db.session() as session:
+        assert len(session.exec(select(Invite)).all()) == 1, "no invite was made in a group"
+
+
+async def test_the_bot_added_to_a_group_or_channel_leaves(harness: BotHarness):
+    admin = await harness.admin()
+    for chat_id, kind in ((-201, "group"), (-202, "supergroup")):
+        group = await harness.tg.group(chat_id, "Staff", type=kind, members=(admin,))
+        await group.add_bot(admin)
+        written = await _left_with_one_note(harness, group)
+        assert len(written) == 1 and PRIVATE_ONLY in written[0]
+
+    # A channel where the bot may not post: it leaves without a word.
+    silent = await harness.tg.group(-1003, "News", type="channel", members=(admin,))
+    await silent.add_bot(admin)
+    assert await _left_with_one_note(harness, silent) == []
+    # A channel where it may post (made an administrator): the note, then it leaves.
+    channel = await harness.tg.group(-1004, "News", type="channel", members=(admin,))
+    await channel.add_bot(admin, status="administrator")
+    written = await _left_with_one_note(harness, channel)
+    assert len(written) == 1 and PRIVATE_ONLY in written[0]
+    # A channel post in a channel it was already in.
+    posting = await harness.tg.group(
+        -1005, "News", type="channel", members=(admin,), bot_status="administrator"
+    )
+    await posting.post("Hello, everybody")
+    assert len(await _left_with_one_note(harness, posting)) == 1
+
+
+async def test_a_button_pressed_in_a_group_is_refused_and_the_bot_leaves(harness: BotHarness):
+    """A keyboard an older version left in a group: pressing it changes nothing."""
+    admin = await harness.admin()
+    alice = await harness.enrol(5131, "TH", name="Alice")
+    alice_id = _id(_person_row(harness, 5131).id)
+    group = await harness.tg.group(
+        -301, "Staff", type="group", members=(admin,), bot_status="member"
+    )
+    old = harness.api.state.new_message(
+        group.id, from_bot=True, kind="text", text="old keyboard", raw="old keyboard"
+    )
+    answer = await admin.press(
+        f"pp:rv:{alice_id}", message_id=old.message_id, force=True, chat_id=group.id
+    )
+    assert answer is not None and answer.show_alert and PRIVATE_ONLY in (answer.text or "")
+    assert await _left_with_one_note(harness, group) == ["old keyboard"]
+    assert _person_row(harness, 5131).active
+    await alice.mark()
+
+
+# --------------------------------------------------------------------------- forged buttons
+
+
+def _snapshot(harness: BotHarness) -> dict[str, list[tuple[object, ...]]]:
+    """Everything a button could change (but "last active" of the people still in)."""
+    with harness.db.session() as session:
+        return {
+            "people": [
+                (
+                    p.id,
+                    p.active,
+                    p.role,
+                    p.is_admin,
+                    p.is_national_lead,
+                    p.locale,
+                    p.country_code,
+                    p.muted_cycle_id,
+                    p.snoozed_until,
+                    p.digest_enabled,
+                )
+                for p in session.exec(select(Person).order_by(col(Person.id))).all()
+            ],
+            "answers": [
+                (a.id, a.status, a.skipped, a.comment, a.version)
+                for a in session.exec(select(Answer).order_by(col(Answer.id))).all()
+            ],
+            "revisions": [(r.id,) for r in session.exec(select(AnswerRevision)).all()],
+            "cycles": [
+                (c.id, c.deadline, c.closed_at)
+                for c in session.exec(select(Cycle).order_by(col(Cycle.id))).all()
+            ],
+            "drafts": [(d.id, d.used_at) for d in session.exec(select(CycleDraft)).all()],
+            "reports": [
+                (r.id, r.submitted_at, r.signed_off_at)
+                for r in session.exec(select(CountryReport)).all()
+            ],
+            "invites": [
+                (i.id, i.used_at, i.cancelled_at) for i in session.exec(select(Invite)).all()
+            ],
+            "cursors": [
+                (c.id, c.item_id, c.awaiting, c.version)
+                for c in session.exec(select(Cursor).order_by(col(Cursor.id))).all()
+            ],
+        }
+
+
+async def test_forged_buttons_after_revocation_change_nothing(harness: BotHarness):
+    """Revoked people press every kind of button, real and hand-made: nothing changes."""
+    bob = await harness.enrol_coordinator(5141, name="Bob")
+    await bob.command("invite", "TH", "lead")
+    bobs = INVITE_LINK.search((await bob.expect("Invite for")).plain)
+    assert bobs is not None
+    alice = await harness.enrol(5142, "TH", name="Alice", national_lead=True)
+    prompt = await alice.last()
+    real = prompt.callback_data()
+    vu = await harness.enrol(5143, "VN", name="Vu")
+    vu_id = _id(_person_row(harness, 5143).id)
+    with harness.db.session() as session:
+        cycle = session.exec(select(Cycle)).one()
+        cycle_id = _id(cycle.id)
+        draft = cycles.draft_cycle(
+            session,
+            actor=require_actor(session, ADMIN_ID),
+            checklists=harness.runtime.checklists,
+            title="Next",
+            deadline_day=date(2026, 12, 1),
+            timezone=None,
+            now=harness.clock.now(),
+        )
+    for telegram_id in (5141, 5142):
+        await _revoke_by_button(harness, _id(_person_row(harness, telegram_id).id))
+    # Alice tries the invite Bob made for her before he lost access.
+    await alice.command("start", bobs.group(1))
+    await alice.expect("This invite")
+
+    forged = [
+        *real,
+        "a:s:0:a.1:0",
+        "mn:0",
+        "rv:0",
+        "pg",
+        "st:VN",
+        f"pp:rv:{vu_id}",
+        f"pp:ra:{_id(_person_row(harness, 5141).id)}",
+        "pp:x",
+        f"cy:dl:{cycle_id}:7",
+        f"cy:cl:{cycle_id}",
+        f"cy:ok:{cycle_id}",
+        f"cy:d:{draft.draft_id}:go",
+        "cy:bk",
+        "rm:go",
+        "rm:s1:1",
+        f"rm:mute:{cycle_id}",
+        f"rm:um:{cycle_id}",
+        "dg:on",
+        "dg:off",
+        "lg",
+        "l:th",
+    ]
+    before = _snapshot(harness)
+    for user in (alice, bob):
+        target = (await user.last()).message_id
+        for data in forged:
+            answer = await user.press(data, message_id=target, force=True)
+            assert answer is not None, f"{data!r} pressed by {user} was not answered"
+            assert "Welcome" not in (answer.text or "")
+    assert _snapshot(harness) == before
+    await vu.mark()
+
+
+# --------------------------------------------------------------------------- small promises
+
+
+def test_invite_arguments_name_the_word_they_do_not_know():
+    assert parse_invite_args(["th"]) == InviteRequest("TH", Role.FOCAL_POINT, False)
+    assert parse_invite_args(["Lead", "VN"]) == InviteRequest("VN", Role.FOCAL_POINT, True)
+    assert parse_invite_args(["coordinator"]) == InviteRequest(None, Role.COORDINATOR, False)
+    assert parse_invite_args(["XX"]).country == "XX"  # the service says it is unknown
+    with pytest.raises(InvalidInput) as bad:
+        parse_invite_args(["TH", "boss"])
+    assert bad.value.details == {"what": "role", "value": "boss"}
+
+
+async def test_invite_with_a_bad_role_names_the_role_not_the_country(harness: BotHarness):
+    admin = await harness.admin()
+    await admin.command("invite", "TH", "boss")
+    refused = await admin.expect("Unknown role “boss”")
+    assert "country" not in refused.plain
+    await admin.command("invite", "XX")
+    await admin.expect("Unknown country code “XX”")
+
+
+async def test_commands_and_buttons_update_last_active(harness: BotHarness):
+    bob = await harness.enrol_coordinator(5151, name="Bob")
+    with harness.db.session() as session:
+        person = session.exec(select(Person).where(Person.telegram_id == 5151)).one()
+        person.unreachable_at = harness.clock.now()
+        session.add(person)
+    harness.clock.advance(timedelta(hours=3))
+    await bob.command("summary")
+    await bob.expect("Reports submitted")
+    seen = _person_row(harness, 5151)
+    assert seen.last_active_at == harness.clock.now()
+    assert seen.unreachable_at is None
+    harness.clock.advance(timedelta(seconds=20))
+    await bob.command("status")
+    await bob.expect("Which country?")
+    assert _person_row(harness, 5151).last_active_at == seen.last_active_at  # < a minute
+    harness.clock.advance(timedelta(minutes=5))
+    await bob.press_and_wait("Thailand")
+    assert _person_row(harness, 5151).last_active_at == harness.clock.now()
+
+
+async def test_usernames_are_shown_to_coordinators_only(harness: BotHarness):
+    alice = await harness.enrol(5161, "TH", name="Alice")
+    await harness.enrol(5162, "TH", name="Anong")
+    with harness.db.session() as session:
+        for person in session.exec(select(Person)).all():
+            person.username = f"user{person.telegram_id}"
+            session.add(person)
+    await alice.command("people")
+    colleagues = await alice.expect("Anong")
+    assert "@" not in colleagues.plain
+    admin = await harness.admin()
+    await admin.command("people")
+    listing = await admin.expect("Anong")
+    assert "@user5162" in listing.plain
+
+
+async def test_a_double_tap_on_a_language_greets_once(harness: BotHarness):
+    code = await harness.invite_code("TH")
+    user = await harness.user(5171, "Somchai")
+    await user.command("start", code)
+    choice = await user.expect(lambda m: m.has_button("English"))
+    await user.press("English", message_id=choice.message_id)
+    await user.expect(lambda m: any(d.startswith("a:s:") for d in m.callback_data()))
+    count = len(await user.messages())
+    again = await user.press("l:en", message_id=choice.message_id, force=True)
+    assert again is not None
+    assert not await user.wait_for_change(timeout=0.5)
+    assert len(await user.messages()) == count

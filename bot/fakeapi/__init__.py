@@ -4,7 +4,7 @@
 simulated users and read what the bot sent. See ``server.py`` and ``client.py``.
 """
 
-from bot.fakeapi.client import Button, CallbackAnswer, FakeTelegram, FakeUser, Msg
+from bot.fakeapi.client import Button, CallbackAnswer, FakeGroup, FakeTelegram, FakeUser, Msg
 from bot.fakeapi.faults import FaultRule
 from bot.fakeapi.limits import RateLimits
 from bot.fakeapi.server import FakeBotAPI
@@ -13,6 +13,7 @@ __all__ = [
     "Button",
     "CallbackAnswer",
     "FakeBotAPI",
+    "FakeGroup",
     "FakeTelegram",
     "FakeUser",
     "FaultRule",

@@ -20,7 +20,7 @@ from bot.fakeapi.html import HtmlParseError, parse_html, utf16_len
 from bot.fakeapi.markup import parse_reply_markup
 from bot.fakeapi.media import image_size
 from bot.fakeapi.params import Params, Upload, require
-from bot.fakeapi.state import FakeState, Message, StoredFile, User
+from bot.fakeapi.state import FakeState, Group, Message, StoredFile, User
 
 Handler = Callable[[Params], Awaitable[Any]]
 
@@ -107,6 +107,7 @@ class BotApi:
             "setchatmenubutton": self.set_chat_menu_button,
             "getchatmenubutton": self.get_chat_menu_button,
             "getchat": self.get_chat,
+            "leavechat": self.leave_chat,
         }
 
     async def call(self, method: str, params: Params) -> Any:
@@ -136,6 +137,31 @@ class BotApi:
         if sending and not user.started:
             raise forbidden("bot can't initiate conversation with a user")
         return user
+
+    def _group(self, chat_id: object) -> Group | None:
+        if isinstance(chat_id, bool) or not isinstance(chat_id, (int, str)):
+            return None
+        try:
+            return self.state.groups.get(int(chat_id))
+        except ValueError:
+            return None
+
+    def _chat(self, params: Params, *, sending: bool = False) -> int:
+        """The id of the chat `chat_id` names: a user's private chat or a group the bot is in.
+
+        Telegram's refusals: a bot that left (or was removed from) a group gets 403, and in
+        a channel only an administrator may post.
+        """
+        group = self._group(params.raw("chat_id"))
+        if group is None:
+            return self._user(params, sending=sending).id
+        if group.bot_status == "kicked":
+            raise forbidden(f"bot was kicked from the {group.type} chat")
+        if not group.bot_inside:
+            raise forbidden(f"bot is not a member of the {group.type} chat")
+        if sending and group.type == "channel" and group.bot_status != "administrator":
+            raise bad_request("need administrator rights in the channel chat")
+        return group.id
 
     def _format(
         self,
@@ -220,19 +246,19 @@ class BotApi:
             raise bad_request("message to be replied not found")
         return int(message_id)
 
-    def _editable(self, params: Params) -> tuple[User, Message]:
+    def _editable(self, params: Params) -> tuple[int, Message]:
         if params.has("inline_message_id") and not params.has("chat_id"):
             raise bad_request("message to edit not found")
-        user = self._user(params)
+        chat_id = self._chat(params)
         message_id = require(
             params.get_int("message_id"), bad_request("message identifier is not specified")
         )
-        message = self.state.find_message(user.id, message_id)
+        message = self.state.find_message(chat_id, message_id)
         if message is None or message.deleted:
             raise bad_request("message to edit not found")
         if not message.from_bot:
             raise bad_request("message can't be edited")
-        return user, message
+        return chat_id, message
 
     def _inline_markup(self, params: Params) -> dict[str, Any] | None:
         markup = parse_reply_markup(params.raw("reply_markup"))
@@ -379,12 +405,12 @@ class BotApi:
     # --- messages ---------------------------------------------------------------------------
 
     async def send_message(self, params: Params) -> Any:
-        user = self._user(params, sending=True)
+        chat_id = self._chat(params, sending=True)
         formatted = self._text(params)
         markup = parse_reply_markup(params.raw("reply_markup"))
-        reply_to = self._reply_to(params, user.id)
+        reply_to = self._reply_to(params, chat_id)
         message = self.state.new_message(
-            user.id,
+            chat_id,
             from_bot=True,
             kind="text",
             text=formatted.text,
@@ -398,13 +424,13 @@ class BotApi:
         return self.state.message_json(message)
 
     async def _send_media(self, params: Params, kind: str) -> Any:
-        user = self._user(params, sending=True)
+        chat_id = self._chat(params, sending=True)
         caption = self._caption(params)
         markup = parse_reply_markup(params.raw("reply_markup"))
-        reply_to = self._reply_to(params, user.id)
+        reply_to = self._reply_to(params, chat_id)
         stored = await self._input_file(params, kind, photo=kind == "photo")
         message = self.state.new_message(
-            user.id,
+            chat_id,
             from_bot=True,
             kind=kind,
             text=caption.text if caption else None,
@@ -475,11 +501,11 @@ class BotApi:
         return self.state.message_json(message)
 
     async def delete_message(self, params: Params) -> Any:
-        user = self._user(params)
+        chat_id = self._chat(params)
         message_id = require(
             params.get_int("message_id"), bad_request("message identifier is not specified")
         )
-        message = self.state.find_message(user.id, message_id)
+        message = self.state.find_message(chat_id, message_id)
         if message is None or message.deleted:
             raise bad_request("message to delete not found")
         message.deleted = True
@@ -508,7 +534,7 @@ class BotApi:
         return True
 
     async def send_chat_action(self, params: Params) -> Any:
-        self._user(params, sending=True)
+        self._chat(params, sending=True)
         action = params.get_str("action") or ""
         if action not in CHAT_ACTIONS:
             raise bad_request("wrong parameter action in request")
@@ -610,13 +636,27 @@ class BotApi:
             params.get_str("chat_id") or "", {"type": "default"}
         )
 
+    async def leave_chat(self, params: Params) -> Any:
+        """The bot leaves a group or channel; Telegram then sends the `my_chat_member` update."""
+        raw = require(params.raw("chat_id"), bad_request("chat_id is empty"))
+        group = self._group(raw)
+        if group is None:
+            if self._known_user(raw) is not None:
+                raise bad_request("chat member status can't be changed in private chats")
+            raise bad_request("chat not found")
+        self._chat(params)  # 403 when the bot is not in it any more
+        old, group.bot_status = group.bot_status, "left"
+        self.state.chat_member_update(group, None, old, "left")
+        return True
+
     async def get_chat(self, params: Params) -> Any:
         raw = require(params.raw("chat_id"), bad_request("chat_id is empty"))
+        group = self._group(raw)
         user = self._known_user(raw)
-        if user is None:
+        if user is None and group is None:
             raise bad_request("chat not found")
         return {
-            **user.chat_json(),
+            **(group.chat_json() if group is not None else user.chat_json()),  # type: ignore[union-attr]
             "accent_color_id": 0,
             "max_reaction_count": 11,
             "accepted_gift_types": {

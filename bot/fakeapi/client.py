@@ -221,6 +221,33 @@ class FakeTelegram:
         user._action_seq = seq
         return user
 
+    async def group(
+        self,
+        chat_id: int,
+        title: str = "Group",
+        *,
+        type: str = "group",
+        members: tuple[FakeUser, ...] = (),
+        bot_status: str = "left",
+    ) -> FakeGroup:
+        """Create a group, supergroup or channel (negative id) with these users in it.
+
+        ``bot_status="member"`` (or "administrator") makes the bot already part of it, as if
+        added before the test began; otherwise add it with :meth:`FakeGroup.add_bot`.
+        """
+        await self.request(
+            "POST",
+            "/groups",
+            json={
+                "id": chat_id,
+                "title": title,
+                "type": type,
+                "members": [m.id for m in members],
+                "bot_status": bot_status,
+            },
+        )
+        return FakeGroup(self, chat_id)
+
     async def block(self, user_id: int) -> None:
         """The user blocks the bot: sending to them now fails with 403."""
         await self.request("POST", f"/users/{user_id}/block")
@@ -333,19 +360,23 @@ class FakeUser:
     def _acted(self, body: dict[str, Any]) -> None:
         self._action_seq = max(self._action_seq, int(body["seq"]))
 
-    async def send(self, text: str, *, reply_to_message_id: int | None = None) -> Msg:
-        """Send a text message to the bot; returns the user's message."""
+    async def send(
+        self, text: str, *, reply_to_message_id: int | None = None, chat_id: int | None = None
+    ) -> Msg:
+        """Send a text message to the bot (or, with `chat_id`, in a group); returns it."""
         payload: dict[str, Any] = {"text": text}
         if reply_to_message_id is not None:
             payload["reply_to_message_id"] = reply_to_message_id
+        if chat_id is not None:
+            payload["chat_id"] = chat_id
         body = await self.tg.request("POST", f"/users/{self.id}/message", json=payload)
         self._acted(body)
         return Msg.from_json(body["message"])
 
-    async def command(self, name: str, *args: str) -> Msg:
+    async def command(self, name: str, *args: str, chat_id: int | None = None) -> Msg:
         """``command("start", "abc")`` (or ``"/start"``) sends ``/start abc``."""
         text = name if name.startswith("/") else f"/{name}"
-        return await self.send(" ".join([text, *args]))
+        return await self.send(" ".join([text, *args]), chat_id=chat_id)
 
     async def send_document(
         self,
@@ -384,9 +415,10 @@ class FakeUser:
         await self.tg.unblock(self.id)
 
     async def _resolve_button(
-        self, button: str, message_id: int | None, force: bool
+        self, button: str, message_id: int | None, force: bool, chat_id: int | None = None
     ) -> tuple[int, str]:
-        messages = [m for m in await self.messages() if not m.deleted]
+        chat, _ = await self.tg.chat(self.id if chat_id is None else chat_id)
+        messages = [m for m in chat if m.from_bot and not m.deleted]
         if message_id is None:
             with_keyboard = [m for m in messages if m.buttons()]
             if not with_keyboard:
@@ -420,13 +452,14 @@ class FakeUser:
             f"{target.message_id}: {[(b.text, b.callback_data) for b in target.buttons()]}"
         )
 
-    async def _press(self, button: str, message_id: int | None, force: bool) -> str:
-        target_id, data = await self._resolve_button(button, message_id, force)
-        body = await self.tg.request(
-            "POST",
-            f"/users/{self.id}/press",
-            json={"message_id": target_id, "callback_data": data, "force": force},
-        )
+    async def _press(
+        self, button: str, message_id: int | None, force: bool, chat_id: int | None = None
+    ) -> str:
+        target_id, data = await self._resolve_button(button, message_id, force, chat_id)
+        payload: dict[str, Any] = {"message_id": target_id, "callback_data": data, "force": force}
+        if chat_id is not None:
+            payload["chat_id"] = chat_id
+        body = await self.tg.request("POST", f"/users/{self.id}/press", json=payload)
         self._acted(body)
         return str(body["callback_query_id"])
 
@@ -437,16 +470,18 @@ class FakeUser:
         message_id: int | None = None,
         force: bool = False,
         timeout: float | None = None,  # noqa: ASYNC109 - a server-side long poll
+        chat_id: int | None = None,
     ) -> CallbackAnswer | None:
         """Press an inline button and wait for the bot's answerCallbackQuery.
 
         ``button`` is the exact callback_data, the exact button text, or a unique part of it;
         the message defaults to the newest bot message with an inline keyboard. With
         ``force=True`` a button the message no longer shows can be pressed (a stale keyboard
-        on a client): then ``button`` is used as callback_data if nothing matches. Returns
-        None if the bot did not answer in time.
+        on a client): then ``button`` is used as callback_data if nothing matches. With
+        ``chat_id`` the button is on a message in that group. Returns None if the bot did not
+        answer in time.
         """
-        query_id = await self._press(button, message_id, force)
+        query_id = await self._press(button, message_id, force, chat_id)
         return await self.callback_answer(query_id, timeout=timeout)
 
     async def callback_answer(
@@ -572,6 +607,48 @@ class FakeUser:
                     f"recent bot messages:\n{_describe(bot_messages)}"
                 )
             await self.tg.wait(self.id, chat_seq, remaining)
+
+
+class FakeGroup:
+    """A group, supergroup or channel: its users write with ``user.command(..., chat_id=)``."""
+
+    def __init__(self, tg: FakeTelegram, chat_id: int) -> None:
+        self.tg = tg
+        self.id = chat_id
+
+    def __repr__(self) -> str:
+        return f"FakeGroup({self.id})"
+
+    async def add_bot(self, by: FakeUser, *, status: str = "member") -> int:
+        """A member adds the bot (the bot gets ``my_chat_member``); returns the seq then."""
+        body = await self.tg.request(
+            "POST", f"/groups/{self.id}/bot", json={"by": by.id, "status": status}
+        )
+        return int(body["seq"])
+
+    async def post(self, text: str) -> Msg:
+        """A channel post (the bot gets ``channel_post`` when it is in the channel)."""
+        body = await self.tg.request("POST", f"/groups/{self.id}/post", json={"text": text})
+        return Msg.from_json(body["message"])
+
+    async def bot_status(self) -> str:
+        """ "member", "administrator", "left" or "kicked"."""
+        body = await self.tg.request("GET", f"/groups/{self.id}")
+        return str(body["group"]["bot_status"])
+
+    async def messages(self) -> list[Msg]:
+        """What the bot wrote in this chat, in order."""
+        messages, _ = await self.tg.chat(self.id)
+        return [m for m in messages if m.from_bot]
+
+    async def wait_for_bot(
+        self,
+        after_seq: int,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a server-side long poll
+    ) -> list[Msg]:
+        """Bot messages of this chat changed after ``after_seq`` ([] on timeout)."""
+        changed, _ = await self.tg.wait(self.id, after_seq, timeout)
+        return changed
 
 
 def _describe(messages: list[Msg], limit: int = 8) -> str:

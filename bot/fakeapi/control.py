@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.fakeapi.faults import FaultRule
 from bot.fakeapi.html import utf16_len
 from bot.fakeapi.media import image_size
-from bot.fakeapi.state import Message, User
+from bot.fakeapi.state import Group, Message, User
 
 if TYPE_CHECKING:
     from bot.fakeapi.server import FakeBotAPI
@@ -76,6 +76,10 @@ class ControlApi:
         router.add_post("/_fake/users/{user_id}/document", self.user_document)
         router.add_post("/_fake/users/{user_id}/photo", self.user_photo)
         router.add_post("/_fake/users/{user_id}/press", self.press)
+        router.add_post("/_fake/groups", self.create_group)
+        router.add_get("/_fake/groups/{chat_id}", self.get_group)
+        router.add_post("/_fake/groups/{chat_id}/bot", self.set_bot_status)
+        router.add_post("/_fake/groups/{chat_id}/post", self.channel_post)
         router.add_get("/_fake/callback_answers/{query_id}", self.callback_answer)
         router.add_get("/_fake/chats/{chat_id}/messages", self.chat_messages)
         router.add_get("/_fake/chats/{chat_id}/wait", self.chat_wait)
@@ -101,6 +105,21 @@ class ControlApi:
             raise ControlError(404, f"unknown user {user_id}; register it with POST /_fake/users")
         return user
 
+    def _group(self, chat_id: int) -> Group:
+        group: Group | None = self.api.state.groups.get(chat_id)
+        if group is None:
+            raise ControlError(404, f"unknown group {chat_id}; create it with POST /_fake/groups")
+        return group
+
+    def _chat_of(self, user: User, body: dict[str, Any]) -> int:
+        """The chat a user acts in: their private chat, or a group (`chat_id`) they are in."""
+        if body.get("chat_id") is None:
+            return user.id
+        group = self._group(int(body["chat_id"]))
+        if user.id not in group.members:
+            raise ControlError(400, f"user {user.id} is not a member of chat {group.id}")
+        return group.id
+
     async def _body(self, request: web.Request) -> dict[str, Any]:
         if not request.can_read_body:
             return {}
@@ -110,8 +129,13 @@ class ControlApi:
         return body
 
     def _post_user_message(self, user: User, message: Message) -> web.Response:
-        user.started = True
-        update = self.api.state.queue_update("message", self.api.state.message_json(message))
+        group = self.api.state.groups.get(message.chat_id)
+        update = None
+        if group is None:
+            user.started = True  # writing in a group does not open the private chat
+            update = self.api.state.queue_update("message", self.api.state.message_json(message))
+        elif group.bot_inside:  # a bot that is not in the group sees nothing of it
+            update = self.api.state.queue_update("message", self.api.state.message_json(message))
         return web.json_response(
             {
                 "ok": True,
@@ -158,13 +182,14 @@ class ControlApi:
         if utf16_len(text) > 4096:
             raise ControlError(400, "a user message is at most 4096 characters")
         message = self.api.state.new_message(
-            user.id,
+            self._chat_of(user, body),
             from_bot=False,
             kind="text",
             text=text,
             raw=text,
             entities=command_entities(text),
             reply_to_message_id=body.get("reply_to_message_id"),
+            sender_id=user.id,
         )
         return self._post_user_message(user, message)
 
@@ -219,9 +244,10 @@ class ControlApi:
         body = await self._body(request)
         message_id = int(body["message_id"])
         data = str(body["callback_data"])
-        message = self.api.state.find_message(user.id, message_id)
+        chat_id = self._chat_of(user, body)
+        message = self.api.state.find_message(chat_id, message_id)
         if message is None or message.deleted:
-            raise ControlError(404, f"no message {message_id} in chat {user.id}")
+            raise ControlError(404, f"no message {message_id} in chat {chat_id}")
         if not message.from_bot:
             raise ControlError(400, f"message {message_id} was not sent by the bot")
         if user.blocked:
@@ -232,7 +258,8 @@ class ControlApi:
                 f"message {message_id} has no button with callback_data {data!r} "
                 f"(it has {message.callback_data()}); pass force=true to press a stale one",
             )
-        user.started = True
+        if chat_id == user.id:
+            user.started = True
         query = self.api.state.new_callback(user, message, data)
         payload = {
             "id": query.id,
@@ -247,6 +274,76 @@ class ControlApi:
                 "ok": True,
                 "callback_query_id": query.id,
                 "update": update,
+                "seq": self.api.state.seq,
+            }
+        )
+
+    # --- groups and channels ----------------------------------------------------------------
+
+    async def create_group(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        kind = str(body.get("type") or "group")
+        if kind not in ("group", "supergroup", "channel"):
+            raise ControlError(400, "type is one of group, supergroup, channel")
+        chat_id = int(body["id"])
+        if chat_id >= 0:
+            raise ControlError(400, "group and channel ids are negative")
+        group = Group(chat_id, kind, str(body.get("title") or "Group"))
+        # "member": the bot was in it before the test began (no my_chat_member update).
+        group.bot_status = str(body.get("bot_status") or "left")
+        if group.bot_status not in ("member", "administrator", "left", "kicked"):
+            raise ControlError(400, "bot_status is one of member, administrator, left, kicked")
+        group.members = {int(member) for member in body.get("members") or []}
+        self.api.state.groups[chat_id] = group
+        self.api.state.chats.setdefault(chat_id, [])
+        return web.json_response({"ok": True, "group": self._group_json(group)})
+
+    def _group_json(self, group: Group) -> dict[str, Any]:
+        return {
+            **group.chat_json(),
+            "members": sorted(group.members),
+            "bot_status": group.bot_status,
+        }
+
+    async def get_group(self, request: web.Request) -> web.Response:
+        group = self._group(int(request.match_info["chat_id"]))
+        return web.json_response({"ok": True, "group": self._group_json(group)})
+
+    async def set_bot_status(self, request: web.Request) -> web.Response:
+        """A member adds the bot to the group (or removes it): the bot gets `my_chat_member`."""
+        group = self._group(int(request.match_info["chat_id"]))
+        body = await self._body(request)
+        status = str(body.get("status") or "member")
+        if status not in ("member", "administrator", "left", "kicked"):
+            raise ControlError(400, "status is one of member, administrator, left, kicked")
+        by = self.api.state.users.get(int(body["by"])) if body.get("by") is not None else None
+        if by is None or by.id not in group.members:
+            raise ControlError(400, "`by` must name a member of the group")
+        old, group.bot_status = group.bot_status, status
+        self.api.state.chat_member_update(group, by, old, status)
+        return web.json_response({"ok": True, "seq": self.api.state.seq})
+
+    async def channel_post(self, request: web.Request) -> web.Response:
+        """A post in a channel the bot is in: the bot gets a `channel_post` update."""
+        group = self._group(int(request.match_info["chat_id"]))
+        if group.type != "channel":
+            raise ControlError(400, f"chat {group.id} is not a channel")
+        text = str((await self._body(request)).get("text") or "")
+        if not text.strip():
+            raise ControlError(400, "a post needs non-empty text")
+        message = self.api.state.new_message(
+            group.id, from_bot=False, kind="text", text=text, raw=text
+        )
+        update = None
+        if group.bot_inside:
+            update = self.api.state.queue_update(
+                "channel_post", self.api.state.message_json(message)
+            )
+        return web.json_response(
+            {
+                "ok": True,
+                "update": update,
+                "message": message.control_json(),
                 "seq": self.api.state.seq,
             }
         )

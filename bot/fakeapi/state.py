@@ -1,4 +1,7 @@
-"""In-memory world of the fake Telegram: users, private chats, messages, files, updates.
+"""In-memory world of the fake Telegram: users, chats, messages, files, updates.
+
+Private chats have the user's id; groups, supergroups and channels (negative ids) are
+:class:`Group` rows that remember whether the bot is in them.
 
 Everything here is plain data plus a :class:`Notifier` that long-polls (getUpdates, the
 control API's waits) sleep on. ``seq`` is a server-wide change counter: every message that
@@ -76,6 +79,24 @@ class User:
 
 
 @dataclass
+class Group:
+    """A group, supergroup or channel; `bot_status` is the bot's membership ("left" first)."""
+
+    id: int
+    type: str  # "group" | "supergroup" | "channel"
+    title: str
+    members: set[int] = field(default_factory=set)
+    bot_status: str = "left"  # "member" | "administrator" | "left" | "kicked"
+
+    @property
+    def bot_inside(self) -> bool:
+        return self.bot_status in ("member", "administrator")
+
+    def chat_json(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "title": self.title}
+
+
+@dataclass
 class StoredFile:
     """A file Telegram holds, uploaded by a user or by the bot."""
 
@@ -146,6 +167,7 @@ class Message:
     edit_date: int | None = None
     version: int = 0
     deleted: bool = False
+    sender_id: int | None = None  # the user who wrote in a group (private chats: the chat)
 
     @property
     def has_inline_keyboard(self) -> bool:
@@ -246,6 +268,7 @@ class FakeState:
 
     def _init_data(self) -> None:
         self.users: dict[int, User] = {}
+        self.groups: dict[int, Group] = {}
         self.chats: dict[int, list[Message]] = {}
         self._messages: dict[tuple[int, int], Message] = {}
         self.updates: list[dict[str, Any]] = []
@@ -323,15 +346,19 @@ class FakeState:
 
     def message_json(self, message: Message, *, with_reply: bool = True) -> dict[str, Any]:
         """The Bot API ``Message`` object for ``message``."""
-        user = self.users.get(message.chat_id)
-        chat = user.chat_json() if user else {"id": message.chat_id, "type": "private"}
+        group = self.groups.get(message.chat_id)
+        user = self.users.get(message.chat_id if group is None else message.sender_id or 0)
+        if group is not None:
+            chat = group.chat_json()
+        else:
+            chat = user.chat_json() if user else {"id": message.chat_id, "type": "private"}
         sender = self.bot_user_json() if message.from_bot else (user.user_json() if user else {})
-        data: dict[str, Any] = {
-            "message_id": message.message_id,
-            "from": sender,
-            "chat": chat,
-            "date": message.date,
-        }
+        data: dict[str, Any] = {"message_id": message.message_id}
+        if group is not None and group.type == "channel" and not message.from_bot:
+            data["sender_chat"] = chat  # a channel post is signed by the channel itself
+        else:
+            data["from"] = sender
+        data.update({"chat": chat, "date": message.date})
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
         if message.kind == "text":
@@ -401,6 +428,26 @@ class FakeState:
         self.notifier.notify()
         return update
 
+    def chat_member_update(self, group: Group, by: User | None, old: str, new: str) -> None:
+        """Queue the `my_chat_member` update Telegram sends when the bot's status changes."""
+
+        def member(status: str) -> dict[str, Any]:
+            data: dict[str, Any] = {"user": self.bot_user_json(), "status": status}
+            if status == "administrator":
+                data.update(_ADMIN_RIGHTS)
+            if status == "kicked":
+                data["until_date"] = 0
+            return data
+
+        payload: dict[str, Any] = {
+            "chat": group.chat_json(),
+            "from": by.user_json() if by else self.bot_user_json(),
+            "date": int(time.time()),
+            "old_chat_member": member(old),
+            "new_chat_member": member(new),
+        }
+        self.queue_update("my_chat_member", payload)
+
     def new_callback(self, user: User, message: Message, data: str) -> CallbackQuery:
         number = next(self._callback_counter)
         query = CallbackQuery(
@@ -413,6 +460,24 @@ class FakeState:
         )
         self.callbacks[query.id] = query
         return query
+
+
+# What a ChatMemberAdministrator must carry (PTB refuses the update without these fields).
+_ADMIN_RIGHTS: dict[str, Any] = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": False,
+    "can_manage_video_chats": False,
+    "can_restrict_members": False,
+    "can_promote_members": False,
+    "can_change_info": False,
+    "can_invite_users": False,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+    "can_post_messages": True,
+}
 
 
 def _extension(file_name: str | None, mime_type: str | None, kind: str) -> str:

@@ -7,9 +7,10 @@ held to the same rules: coordinators see every country, focal points only their 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from bot.models import Country, Person, Role
 from bot.services.errors import NotEnrolled, PermissionDenied
@@ -26,6 +27,7 @@ class Actor:
     country_code: str | None
     locale: str | None
     timezone: str | None
+    last_active_at: datetime | None = None
 
     @property
     def is_coordinator(self) -> bool:
@@ -70,6 +72,7 @@ def actor_from(person: Person, country: Country | None = None) -> Actor:
         country_code=person.country_code,
         locale=person.locale,
         timezone=person.timezone or (country.timezone if country else None),
+        last_active_at=person.last_active_at,
     )
 
 
@@ -108,3 +111,28 @@ def touch(session: Session, actor: Actor, now: datetime) -> Person:
         person.unreachable_at = None  # they wrote to us, so they have not blocked the bot
     session.add(person)
     return person
+
+
+ACTIVITY_GRANULARITY = timedelta(minutes=1)
+
+
+def seen(session: Session, *, person_id: int, now: datetime) -> bool:
+    """Note that an enrolled person used a command or a button ("last active" in /people).
+
+    One conditional UPDATE that writes only when the last note is older than a minute, so a
+    burst of taps costs one write; it also clears `unreachable_at` (they wrote to us, so they
+    have not blocked the bot). True when a row was written.
+    """
+    result = session.execute(
+        sa.update(Person)
+        .where(
+            col(Person.id) == person_id,
+            col(Person.active).is_(True),
+            sa.or_(
+                col(Person.last_active_at).is_(None),
+                col(Person.last_active_at) < now - ACTIVITY_GRANULARITY,
+            ),
+        )
+        .values(last_active_at=now, unreachable_at=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.models import Country, Invite, Person, Role
@@ -101,19 +102,33 @@ def redeem_invite(
     language_code: str | None,
     now: datetime,
 ) -> Actor:
-    """Bind the person to the invite's country and role; the invite is then used up."""
-    invite = session.exec(select(Invite).where(Invite.code_hash == hash_code(code))).first()
-    if invite is None:
-        raise InviteInvalid(reason="unknown")
-    if invite.used_at is not None:
-        raise InviteInvalid(reason="used")
-    if invite.cancelled_at is not None:
-        raise InviteInvalid(reason="cancelled")
-    assert invite.expires_at is not None
-    if invite.expires_at <= now:
-        raise InviteInvalid(reason="expired")
+    """Bind the person to the invite's country and role; the invite is then used up.
+
+    The invite is claimed first, by one conditional UPDATE: of two people sending the same
+    code at the same moment exactly one changes the row, and the other raises before any
+    person row is written (its transaction rolls back, leaving nobody half-enrolled).
+    A revoked person is refused whatever invite they hold: only a coordinator's /readmit
+    brings them back.
+    """
+    code_hash = hash_code(code)
+    claimed = session.execute(
+        sa.update(Invite)
+        .where(
+            col(Invite.code_hash) == code_hash,
+            col(Invite.used_at).is_(None),
+            col(Invite.cancelled_at).is_(None),
+            col(Invite.expires_at) > now,
+        )
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise InviteInvalid(reason=_why_unusable(session, code_hash))
+    invite = session.exec(select(Invite).where(Invite.code_hash == code_hash)).one()
 
     person = find_person(session, telegram_id)
+    if person is not None and not person.active:
+        # Raising rolls the claim back: the invite stays open, for a coordinator to cancel.
+        raise InviteInvalid(reason="revoked")
     if person is None:
         person = Person(telegram_id=telegram_id, created_at=now)
     person.display_name = display_name
@@ -128,7 +143,6 @@ def redeem_invite(
     session.add(person)
     session.flush()
     invite.used_by = person.id
-    invite.used_at = now
     session.add(invite)
     audit.record(
         session,
@@ -144,6 +158,18 @@ def redeem_invite(
         },
     )
     return actor_from(person)
+
+
+def _why_unusable(session: Session, code_hash: str) -> str:
+    """Why the claim of an invite changed no row: unknown, used, cancelled or expired."""
+    invite = session.exec(select(Invite).where(Invite.code_hash == code_hash)).first()
+    if invite is None:
+        return "unknown"
+    if invite.used_at is not None:
+        return "used"
+    if invite.cancelled_at is not None:
+        return "cancelled"
+    return "expired"
 
 
 def enrol_admin(
@@ -215,19 +241,29 @@ def list_open_invites(session: Session, *, actor: Actor, now: datetime) -> list[
 
 
 def cancel_invite(session: Session, *, actor: Actor, invite_id: int, now: datetime) -> bool:
-    """Cancel an unused invite; False when there is no such open invite."""
+    """Cancel an unused invite; False when there is no such open invite (or it just went).
+
+    One conditional UPDATE, so a cancel racing a redemption either wins or reports False.
+    """
     actor.require_coordinator()
-    invite = session.get(Invite, invite_id)
-    if invite is None or invite.used_at is not None or invite.cancelled_at is not None:
+    result = session.execute(
+        sa.update(Invite)
+        .where(
+            col(Invite.id) == invite_id,
+            col(Invite.used_at).is_(None),
+            col(Invite.cancelled_at).is_(None),
+        )
+        .values(cancelled_at=now)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    invite.cancelled_at = now
-    session.add(invite)
+    invite = session.get(Invite, invite_id)
     audit.record(
         session,
         actor_id=actor.person_id,
         action=audit.Action.INVITE_CANCELLED,
         now=now,
-        country_code=invite.country_code,
+        country_code=invite.country_code if invite else None,
         subject=f"invite:{invite_id}",
     )
     return True

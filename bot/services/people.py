@@ -2,34 +2,57 @@
 and who is told when something happens (coordinators, a country's national lead, focal points).
 
 The list is for coordinators (every country) and for focal points (their own country only).
-Revoking only sets `Person.active = False`: answers keep their authors, and a revoked person
-is a stranger to the bot from then on (until a new invite brings them back).
+Revoking sets `Person.active = False`, takes admin and national-lead rights and cancels the
+invites the person made: answers keep their authors, and a revoked person is a stranger to the
+bot from then on. No invite lets them back in; only a coordinator's /readmit does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.models import Country, Cycle, Person, Role
+from bot.models import Country, Cycle, Invite, Person, Role
 from bot.services import audit
 from bot.services.actors import Actor, actor_from, person_of
 from bot.services.errors import PermissionDenied, UnknownCountry, UnknownPerson
 
 
-def set_locale(session: Session, *, actor: Actor, locale: str, available: Sequence[str]) -> Actor:
-    """Store the person's explicit language choice (it always wins over Telegram's guess)."""
+@dataclass(frozen=True)
+class LocaleChoice:
+    """The actor after a language choice; `changed` False: it was their language already."""
+
+    actor: Actor
+    changed: bool
+
+
+def set_locale(
+    session: Session, *, actor: Actor, locale: str, available: Sequence[str]
+) -> LocaleChoice:
+    """Store the person's explicit language choice (it always wins over Telegram's guess).
+
+    One conditional UPDATE: a double tap (or a retried callback) finds the language already
+    set and changes nothing, so the caller greets once.
+    """
     if locale not in available:
         raise ValueError(f"unknown locale {locale!r}")
     person = person_of(session, actor)
-    person.locale = locale
-    session.add(person)
+    result = session.execute(
+        sa.update(Person)
+        .where(
+            col(Person.id) == actor.person_id,
+            sa.or_(col(Person.locale).is_(None), col(Person.locale) != locale),
+        )
+        .values(locale=locale)
+    )
+    changed = bool(result.rowcount)  # type: ignore[attr-defined]
+    session.refresh(person)
     country = session.get(Country, person.country_code) if person.country_code else None
-    return actor_from(person, country)
+    return LocaleChoice(actor_from(person, country), changed=changed)
 
 
 def offered_locales(
@@ -153,6 +176,7 @@ class PersonRow:
     last_active_at: datetime | None
     unreachable: bool
     muted: bool
+    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -171,7 +195,10 @@ class PeopleList:
     country_filter: str | None
 
 
-def _row(person: Person, open_cycle_id: int | None, now: datetime) -> PersonRow:
+def _row(
+    person: Person, open_cycle_id: int | None, now: datetime, *, with_username: bool = True
+) -> PersonRow:
+    """A person as listed; `with_username` False hides their @username (colleagues' view)."""
     assert person.id is not None
     muted = (open_cycle_id is not None and person.muted_cycle_id == open_cycle_id) or (
         person.snoozed_until is not None and person.snoozed_until > now
@@ -180,7 +207,7 @@ def _row(person: Person, open_cycle_id: int | None, now: datetime) -> PersonRow:
         person_id=person.id,
         telegram_id=person.telegram_id,
         display_name=person.display_name,
-        username=person.username,
+        username=person.username if with_username else None,
         role=Role(person.role),
         is_admin=person.is_admin,
         is_national_lead=person.is_national_lead,
@@ -188,6 +215,7 @@ def _row(person: Person, open_cycle_id: int | None, now: datetime) -> PersonRow:
         last_active_at=person.last_active_at,
         unreachable=person.unreachable_at is not None,
         muted=muted,
+        active=person.active,
     )
 
 
@@ -224,9 +252,8 @@ def list_people(
         group = groups.get(person.country_code)
         if group is None:  # a country removed from the table by hand: still show the person
             group = groups[person.country_code] = CountryPeople(person.country_code, [], [])
-        row = _row(person, cycle.id if cycle else None, now)
-        if not actor.is_coordinator:  # @usernames are for coordinators, not for colleagues
-            row = replace(row, username=None)
+        # @usernames are for coordinators only: a colleague sees names, not a handle to write to.
+        row = _row(person, cycle.id if cycle else None, now, with_username=actor.is_coordinator)
         (group.coordinators if row.role is Role.COORDINATOR else group.focal_points).append(row)
     kept = [
         group
@@ -239,23 +266,46 @@ def list_people(
 # --------------------------------------------------------------------------- revoking
 
 
-def _revocable(
-    session: Session, actor: Actor, person_id: int, config_admins: Collection[int]
-) -> Person:
-    """The person `actor` may revoke, or the reason why not (as a ServiceError)."""
+@dataclass(frozen=True)
+class AccessChange:
+    """The outcome of /revoke or /readmit: `changed` False when it was already so (a second
+    tap or a retried callback), in which case nothing was written and nobody is told."""
+
+    person: PersonRow
+    changed: bool
+    cancelled_invites: int = 0
+
+
+def _managed(session: Session, actor: Actor, person_id: int) -> Person:
+    """A person whose access `actor` may change (revoked or not), or why not."""
     actor.require_coordinator()
     person = session.get(Person, person_id)
-    if person is None or not person.active:
+    if person is None or person.telegram_id < 0:
+        # A negative Telegram id marks an erased person (services/erasure.py): nobody is
+        # left to re-admit, only a pseudonym in the history.
         raise UnknownPerson(person=person_id)
     if person.id == actor.person_id:
         raise PermissionDenied(needed="not_self")
     if person.role == Role.COORDINATOR.value:
-        # Only administrators invite coordinators; only they remove one.
+        # Only administrators invite coordinators; only they remove or re-admit one.
         actor.require_admin()
+    return person
+
+
+def _revocable(
+    session: Session, actor: Actor, person_id: int, config_admins: Collection[int]
+) -> Person:
+    """The person `actor` may revoke, or the reason why not (as a ServiceError)."""
+    person = _managed(session, actor, person_id)
     if person.is_admin and person.telegram_id in config_admins:
         # Listed in NORMSBOT_ADMINS: their next /start would make them an admin again.
         raise PermissionDenied(needed="configured_admin")
     return person
+
+
+def _current_row(session: Session, person: Person, now: datetime) -> PersonRow:
+    cycle = _open_cycle(session)
+    return _row(person, cycle.id if cycle else None, now)
 
 
 def revoke_preview(
@@ -263,26 +313,92 @@ def revoke_preview(
 ) -> PersonRow:
     """Who would lose access (for the confirm screen); raises if `actor` may not revoke them."""
     person = _revocable(session, actor, person_id, config_admins)
-    cycle = _open_cycle(session)
-    return _row(person, cycle.id if cycle else None, now)
+    if not person.active:
+        raise UnknownPerson(person=person_id)  # nobody with access has this number
+    return _current_row(session, person, now)
 
 
 def revoke(
     session: Session, *, actor: Actor, person_id: int, config_admins: Collection[int], now: datetime
-) -> PersonRow:
-    """Remove a person's access. Nothing else is deleted: their answers keep their name."""
+) -> AccessChange:
+    """Remove a person's access. Nothing else is deleted: their answers keep their name.
+
+    The person's state is the button's version: only an active person is revoked (one
+    conditional UPDATE), so a double tap changes nothing the second time. Their open invites
+    are cancelled and admin and national-lead rights cleared, so nothing they left behind
+    lets them back in.
+    """
     person = _revocable(session, actor, person_id, config_admins)
-    person.active = False
-    session.add(person)
-    session.flush()
+    result = session.execute(
+        sa.update(Person)
+        .where(col(Person.id) == person_id, col(Person.active).is_(True))
+        .values(active=False, is_admin=False, is_national_lead=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(person)
+        return AccessChange(_current_row(session, person, now), changed=False)
+    cancelled = session.execute(
+        sa.update(Invite)
+        .where(
+            col(Invite.created_by) == person_id,
+            col(Invite.used_at).is_(None),
+            col(Invite.cancelled_at).is_(None),
+        )
+        .values(cancelled_at=now)
+    )
     audit.record(
         session,
         actor_id=actor.person_id,
         action=audit.Action.PERSON_REVOKED,
         now=now,
         country_code=person.country_code,
-        subject=f"person:{person.id}",
+        subject=f"person:{person_id}",
+        details={
+            "role": person.role,
+            "cancelled_invites": int(cancelled.rowcount),  # type: ignore[attr-defined]
+        },
+    )
+    session.refresh(person)
+    return AccessChange(
+        _current_row(session, person, now),
+        changed=True,
+        cancelled_invites=int(cancelled.rowcount),  # type: ignore[attr-defined]
+    )
+
+
+def readmit_preview(session: Session, *, actor: Actor, person_id: int, now: datetime) -> PersonRow:
+    """Who would get access back (for the confirm screen); raises if `actor` may not.
+
+    `active` True in the row: they have access already (the screen says so).
+    """
+    person = _managed(session, actor, person_id)
+    return _current_row(session, person, now)
+
+
+def readmit(session: Session, *, actor: Actor, person_id: int, now: datetime) -> AccessChange:
+    """Give a revoked person their access back, with their old country and role.
+
+    Never as an administrator or national lead (revoking took those; NORMSBOT_ADMINS or a new
+    lead invite gives them again). Only a revoked person is re-admitted (one conditional
+    UPDATE), so a second tap changes nothing.
+    """
+    person = _managed(session, actor, person_id)
+    result = session.execute(
+        sa.update(Person)
+        .where(col(Person.id) == person_id, col(Person.active).is_(False))
+        .values(active=True, is_admin=False, unreachable_at=None)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(person)
+        return AccessChange(_current_row(session, person, now), changed=False)
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.PERSON_READMITTED,
+        now=now,
+        country_code=person.country_code,
+        subject=f"person:{person_id}",
         details={"role": person.role},
     )
-    cycle = _open_cycle(session)
-    return _row(person, cycle.id if cycle else None, now)
+    session.refresh(person)
+    return AccessChange(_current_row(session, person, now), changed=True)

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, TypeHandler
 
 from bot.telegram import jobs, menus, offload
 from bot.telegram.builder import application_builder
-from bot.telegram.common import identify
+from bot.telegram.common import identify, private_chats_only
 from bot.telegram.handlers import (
     answering,
     audit,
@@ -49,6 +49,9 @@ def build_application(rt: Runtime) -> App:
     )
     attach(application, rt)
     offload.attach(application, settings.report_workers)
+    # Before every other handler (group -1), for every kind of update: outside a private chat
+    # the bot says where it works and leaves, and no handler ever runs there.
+    application.add_handler(TypeHandler(Update, private_chats_only), group=-1)
     for module in HANDLER_MODULES:
         application.add_handlers(module.handlers())
     # Fallbacks go last in the same group: within a group only the first matching handler

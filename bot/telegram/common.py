@@ -13,17 +13,17 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import CallbackQuery, Message, Update
-from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram import CallbackQuery, Chat, ChatMember, Message, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.i18n import Translator
-from bot.services.actors import Actor, find_actor
+from bot.services.actors import ACTIVITY_GRANULARITY, Actor, find_actor, seen
 from bot.services.errors import NotEnrolled, ServiceError
 from bot.telegram.limiter import replying_to
 from bot.telegram.runtime import Runtime, runtime
 from bot.views.common import Rendered, split_text
-from bot.views.errors import error_text
+from bot.views.errors import error_text, private_only_text
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ def handler(*, enrolled: bool = True) -> Callable[[Body], Callback]:
                 try:
                     if enrolled and caller.actor is None:
                         raise NotEnrolled()
+                    await note_activity(caller)
                     await body(update, context, caller)
                 except ServiceError as error:
                     await explain(update, caller.t, error)
@@ -98,6 +99,21 @@ def handler(*, enrolled: bool = True) -> Callable[[Body], Callback]:
         return wrapper
 
     return decorate
+
+
+async def note_activity(caller: Caller) -> None:
+    """Keep "last active" true for every command and button, not only for answers.
+
+    The actor read by `identify` carries the last note, so the write happens at most once a
+    minute per person; most taps cost nothing extra.
+    """
+    actor = caller.actor
+    if actor is None:
+        return
+    now = caller.rt.clock.now()
+    last = actor.last_active_at
+    if last is None or last < now - ACTIVITY_GRANULARITY:
+        await caller.rt.db.run(seen, person_id=actor.person_id, now=now)
 
 
 async def explain(update: Update, t: Translator, error: ServiceError) -> None:
@@ -144,3 +160,55 @@ async def edit(query: CallbackQuery, rendered: Rendered) -> Message | None:
             return None
         raise
     return result if isinstance(result, Message) else None
+
+
+async def edit_once(query: CallbackQuery, rendered: Rendered) -> bool | None:
+    """Show a view in the pressed message: True when it changed, False when it showed that
+    already (Telegram refuses the same edit twice, even for two taps handled at once, so only
+    one of them sees True), None when the message is gone."""
+    try:
+        await query.edit_message_text(rendered.text, reply_markup=rendered.keyboard)
+    except BadRequest as error:
+        message = str(error).lower()
+        if "not modified" in message:
+            return False
+        if "not found" in message or "can't be edited" in message:
+            return None
+        raise
+    return True
+
+
+async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Run before every handler: the bot works in private chats only.
+
+    In a group, supergroup or channel nothing a handler would post (a country's status, the
+    people list, an invite code) may appear, so every update from there stops here: the bot
+    says once, briefly, where it works, and leaves the chat. Being removed (a `my_chat_member`
+    update saying the bot left or was kicked) needs no answer.
+    """
+    chat = update.effective_chat
+    if chat is None or chat.type == Chat.PRIVATE:
+        return
+    member = update.my_chat_member
+    if member is not None and member.new_chat_member.status in (
+        ChatMember.LEFT,
+        ChatMember.BANNED,
+    ):
+        raise ApplicationHandlerStop
+    rt = runtime(context)
+    caller = await identify(update, context)
+    t = caller.t if caller else rt.i18n.translator(None)
+    text = private_only_text(t, rt.bot_username or context.bot.username)
+    with replying_to(chat.id):
+        if update.callback_query is not None:
+            await answer_query(update.callback_query, text, alert=True)
+        else:
+            try:
+                await context.bot.send_message(chat.id, text)
+            except TelegramError as error:  # a channel the bot may not post in, for one
+                log.info("could not write to chat %s before leaving: %s", chat.id, error)
+        try:
+            await context.bot.leave_chat(chat.id)
+        except TelegramError as error:  # already gone
+            log.info("could not leave chat %s: %s", chat.id, error)
+    raise ApplicationHandlerStop

@@ -1,6 +1,8 @@
 """Texts of /people and /revoke: who is enrolled, per country, and removing someone's access.
 
-Buttons use the `pp` namespace: `pp:rv:<person id>` confirms a revocation, `pp:x` cancels.
+Buttons use the `pp` namespace: `pp:rv:<person id>` confirms a revocation, `pp:ra:<person id>`
+a re-admission, `pp:x` cancels. The person's state is the version: a revocation acts only on
+someone with access, a re-admission only on someone without, so a second tap changes nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bot.views.common import Rendered, country_name, esc, keyboard
 PEOPLE = "pp"
 REVOKE_YES = "rv"
 REVOKE_NO = "x"
+READMIT_YES = "ra"
 
 
 def role_text(t: Translator, row: PersonRow) -> str:
@@ -83,9 +86,9 @@ def render_revoke_confirm(t: Translator, row: PersonRow) -> Rendered:
         [
             "⚠️ " + t.gettext("Remove the access of {who}?").format(who=who),
             t.gettext(
-                "They can no longer use the bot. Their answers stay, with their name. A new "
-                "invite brings them back."
-            ),
+                "They can no longer use the bot, nor any invite. Their answers stay, with "
+                "their name. /readmit {number} brings them back."
+            ).format(number=row.person_id),
         ]
     )
     rows = [
@@ -98,7 +101,12 @@ def render_revoke_confirm(t: Translator, row: PersonRow) -> Rendered:
 
 
 def render_revoked(t: Translator, row: PersonRow) -> Rendered:
-    return Rendered("✔️ " + t.gettext("Access removed: {who}.").format(who=person_label(row)))
+    return Rendered(
+        "✔️ "
+        + t.gettext("Access removed: {who}.").format(who=person_label(row))
+        + "\n"
+        + t.gettext("To undo: /readmit {number}").format(number=row.person_id)
+    )
 
 
 def render_revoke_cancelled(t: Translator) -> Rendered:
@@ -108,4 +116,51 @@ def render_revoke_cancelled(t: Translator) -> Rendered:
 def revoke_usage(t: Translator) -> Rendered:
     return Rendered(
         "ℹ️ " + t.gettext("Usage: /revoke NUMBER, with the number shown in /people (e.g. #12).")
+    )
+
+
+def _plain_label(row: PersonRow) -> str:
+    """`person_label` for a button's alert, which Telegram shows as plain text (no HTML)."""
+    return f"#{row.person_id} {row.display_name or '?'}"
+
+
+def render_already_revoked(t: Translator, row: PersonRow) -> str:
+    """The alert after a second tap on a revoke button: nothing happened again."""
+    return t.gettext("Already done: {who} has no access.").format(who=_plain_label(row))
+
+
+def render_readmit_confirm(t: Translator, row: PersonRow) -> Rendered:
+    where = esc(country_name(t, row.country_code)) if row.country_code else ""
+    who = person_label(row) + f" ({esc(role_text(t, row))}{', ' + where if where else ''})"
+    text = "\n".join(
+        [
+            "❓ " + t.gettext("Give {who} access again?").format(who=who),
+            t.gettext("They get back their country and role, without administrator rights."),
+        ]
+    )
+    rows = [
+        [
+            (t.gettext("Yes, re-admit"), pack(PEOPLE, READMIT_YES, row.person_id)),
+            (t.gettext("✖️ Cancel"), pack(PEOPLE, REVOKE_NO)),
+        ]
+    ]
+    return Rendered(text, keyboard(rows))
+
+
+def render_readmitted(t: Translator, row: PersonRow) -> Rendered:
+    return Rendered(
+        "✔️ "
+        + t.gettext("Access restored: {who}. They can send /start.").format(who=person_label(row))
+    )
+
+
+def render_already_active(t: Translator, row: PersonRow, *, alert: bool = False) -> str:
+    """Said when someone to re-admit has access already; `alert`: as plain text."""
+    who = _plain_label(row) if alert else person_label(row)
+    return t.gettext("Already done: {who} has access.").format(who=who)
+
+
+def readmit_usage(t: Translator) -> Rendered:
+    return Rendered(
+        "ℹ️ " + t.gettext("Usage: /readmit NUMBER, with the number of a revoked person.")
     )

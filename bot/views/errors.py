@@ -14,7 +14,22 @@ def stranger_text(t: Translator) -> str:
     )
 
 
+def private_only_text(t: Translator, bot_username: str | None) -> str:
+    """Said once in a group or channel before the bot leaves it."""
+    text = "🔒 " + t.gettext("This bot works in private chats only, never in groups.")
+    if bot_username:
+        text += " " + t.gettext("Write to it directly: {link}").format(
+            link=f"https://t.me/{esc(bot_username)}"
+        )
+    return text
+
+
 def invite_text(t: Translator, reason: str) -> str:
+    if reason == "revoked":
+        return "🔒 " + t.gettext(
+            "Your access was removed, and an invite cannot restore it. Ask a coordinator to "
+            "re-admit you (/readmit)."
+        )
     reasons = {
         "unknown": t.gettext("This invite code is not valid."),
         "used": t.gettext("This invite has already been used."),
@@ -91,6 +106,10 @@ def error_text(t: Translator, error: ServiceError) -> str:
         )
     if code == "invalid_input":
         what = details.get("what")
+        if what == "role":
+            return "⚠️ " + t.gettext(
+                "Unknown role “{role}”: use coordinator or lead, for example /invite TH lead."
+            ).format(role=esc(details.get("value", "")))
         if what == "title":
             return "⚠️ " + t.gettext("Please give the cycle a title.")
         if what == "title_long":

@@ -13,14 +13,23 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.services import people, summaries
+from bot.services.actors import find_actor
 from bot.telegram.common import Caller, answer_query, handler, send
 from bot.telegram.handlers.cycles import show
+from bot.telegram.menus import set_chat_commands
 from bot.views.callbacks import parse_int, unpack
+from bot.views.common import Rendered
 from bot.views.coordinators import (
     PEOPLE,
+    READMIT_YES,
     REVOKE_NO,
     REVOKE_YES,
+    readmit_usage,
+    render_already_active,
+    render_already_revoked,
     render_people,
+    render_readmit_confirm,
+    render_readmitted,
     render_revoke_cancelled,
     render_revoke_confirm,
     render_revoked,
@@ -113,6 +122,24 @@ async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
 
 
 @handler()
+async def readmit(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    """/readmit NUMBER: give a revoked person their access back, with a confirm button."""
+    actor, rt = caller.enrolled(), caller.rt
+    actor.require_coordinator()
+    number = parse_int((context.args or [""])[0].lstrip("#"))
+    if number is None:
+        await send(update, readmit_usage(caller.t))
+        return
+    row = await rt.db.run_read(
+        people.readmit_preview, actor=actor, person_id=number, now=rt.clock.now()
+    )
+    if row.active:
+        await send(update, Rendered("ℹ️ " + render_already_active(caller.t, row)))
+        return
+    await send(update, render_readmit_confirm(caller.t, row))
+
+
+@handler()
 async def on_people_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller
 ) -> None:
@@ -120,19 +147,36 @@ async def on_people_button(
     assert query is not None
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
     actor.require_coordinator()
-    parts = unpack(query.data)  # pp:rv:<person> or pp:x
+    parts = unpack(query.data)  # pp:rv:<person>, pp:ra:<person> or pp:x
     if len(parts) == 3 and parts[1] == REVOKE_YES and (number := parse_int(parts[2])):
-        row = await rt.db.run(
+        change = await rt.db.run(
             people.revoke,
             actor=actor,
             person_id=number,
             config_admins=rt.settings.admins,
             now=rt.clock.now(),
         )
-        await show(update, render_revoked(t, row))
+        if not change.changed:  # a second tap, or a retried callback: nothing again
+            await answer_query(query, render_already_revoked(t, change.person), alert=True)
+            return
+        await show(update, render_revoked(t, change.person))
         # Their chat's command menu was made for their role: take it away too.
         with contextlib.suppress(TelegramError):
-            await context.bot.delete_my_commands(scope=BotCommandScopeChat(row.telegram_id))
+            await context.bot.delete_my_commands(
+                scope=BotCommandScopeChat(change.person.telegram_id)
+            )
+    elif len(parts) == 3 and parts[1] == READMIT_YES and (number := parse_int(parts[2])):
+        change = await rt.db.run(people.readmit, actor=actor, person_id=number, now=rt.clock.now())
+        if not change.changed:
+            await answer_query(
+                query, render_already_active(t, change.person, alert=True), alert=True
+            )
+            return
+        await show(update, render_readmitted(t, change.person))
+        # Revoking took their command menu away: give it back, in their language.
+        back = await rt.db.run_read(find_actor, change.person.telegram_id)
+        if back is not None:
+            await set_chat_commands(context.bot, rt.i18n.translator(back.locale), back)
     elif len(parts) == 2 and parts[1] == REVOKE_NO:
         await show(update, render_revoke_cancelled(t))
     else:
@@ -146,6 +190,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         CommandHandler("compare", compare),
         CommandHandler("people", people_list),
         CommandHandler("revoke", revoke),
+        CommandHandler("readmit", readmit),
         CallbackQueryHandler(status, pattern=rf"^{STATUS}:"),
         CallbackQueryHandler(on_people_button, pattern=rf"^{PEOPLE}:"),
     ]

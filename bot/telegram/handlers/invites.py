@@ -2,31 +2,65 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot.models import Role
 from bot.services import enrolment
+from bot.services.errors import InvalidInput
 from bot.telegram.common import Caller, handler, send
 from bot.views.common import Rendered
 from bot.views.general import render_invite, render_invites
+
+
+@dataclass(frozen=True)
+class InviteRequest:
+    """What `/invite` was asked for: a country (None for a regional coordinator), a role."""
+
+    country: str | None
+    role: Role
+    lead: bool
+
+
+ROLE_WORDS = {
+    "coordinator": Role.COORDINATOR,
+    "coord": Role.COORDINATOR,
+    "focal": Role.FOCAL_POINT,
+    "focal_point": Role.FOCAL_POINT,
+}
+LEAD_WORDS = ("lead", "national_lead")
+
+
+def parse_invite_args(args: Sequence[str]) -> InviteRequest:
+    """`/invite TH`, `/invite TH lead`, `/invite coordinator`… in any order and case.
+
+    A two-letter word is a country code (the service says whether it knows it); any other
+    word must be a role, so `/invite TH boss` names the role it does not know instead of
+    blaming the country.
+    """
+    role, lead, country = Role.FOCAL_POINT, False, None
+    for raw in args:
+        arg = raw.lower()
+        if arg in ROLE_WORDS:
+            role = ROLE_WORDS[arg]
+        elif arg in LEAD_WORDS:
+            lead = True
+        elif len(arg) == 2 and arg.isascii() and arg.isalpha():
+            country = arg.upper()
+        else:
+            raise InvalidInput(what="role", value=raw)
+    return InviteRequest(country, role, lead)
 
 
 @handler()
 async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
     actor.require_coordinator()
-    args = [arg.lower() for arg in context.args or []]
-    role, lead, country = Role.FOCAL_POINT, False, None
-    for arg in args:
-        if arg in ("coordinator", "coord"):
-            role = Role.COORDINATOR
-        elif arg in ("lead", "national_lead"):
-            lead = True
-        elif arg in ("focal", "focal_point"):
-            role = Role.FOCAL_POINT
-        else:
-            country = arg.upper()
+    request = parse_invite_args(context.args or [])
+    role, lead, country = request.role, request.lead, request.country
     if country is None and role is Role.FOCAL_POINT:
         await send(
             update,

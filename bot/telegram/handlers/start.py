@@ -9,7 +9,7 @@ from bot.i18n import Translator
 from bot.services import enrolment, evidence, people
 from bot.services.actors import Actor
 from bot.services.errors import InviteInvalid
-from bot.telegram.common import Caller, answer_query, edit, handler, send
+from bot.telegram.common import Caller, answer_query, edit_once, handler, send
 from bot.telegram.handlers.answering import show_current
 from bot.telegram.menus import set_chat_commands
 from bot.views.answering import render_evidence_caption
@@ -142,14 +142,18 @@ async def choose_language(
     if code not in rt.i18n.available:
         await answer_query(query, caller.t.gettext("This language is not available."), alert=True)
         return
-    actor = await rt.db.run(
+    choice = await rt.db.run(
         people.set_locale, actor=caller.enrolled(), locale=code, available=rt.i18n.available
     )
     t = rt.i18n.translator(code)
     await answer_query(query)
-    await edit(query, Rendered(language_set_text(t, code)))
-    await set_chat_commands(context.bot, t, actor)
-    await greet(update, context, t, actor)
+    # The edit decides who greets: of two taps on one keyboard (handled at once, or a retried
+    # callback) only one changes the message. A message gone: greet if the choice changed.
+    shown = await edit_once(query, Rendered(language_set_text(t, code)))
+    if shown is False or (shown is None and not choice.changed):
+        return
+    await set_chat_commands(context.bot, t, choice.actor)
+    await greet(update, context, t, choice.actor)
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
