@@ -4,6 +4,7 @@ one line for countries without changes in /compare and /digest."""
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -330,3 +331,15 @@ async def test_the_digest_names_the_countries_without_changes_on_one_line(harnes
     assert "Thailand: 1 item changed; 1 of 48 answered" in text
     others = [info.name for info in ASEAN_MEMBER_STATES if info.code != "TH"]
     assert "No changes: " + ", ".join(others) in text
+
+
+async def test_exports_list_countries_in_the_readers_name_order(harness: BotHarness):
+    admin = await harness.admin()
+    await admin.command("export")
+    csv_message = await admin.expect(
+        lambda m: (m.document or {}).get("file_name", "").endswith(".csv")
+    )
+    assert csv_message.document is not None
+    raw = await harness.tg.download(csv_message.document["file_id"])
+    codes = list(dict.fromkeys(row[0] for row in csv.reader(io.StringIO(raw.decode("utf-8-sig")))))
+    assert codes[1:] == ["BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "TL", "VN"]
