@@ -77,7 +77,7 @@ def _cycle_lines(t: Translator, info: CycleInfo, timezone: str | None) -> list[s
         ),
         t.gettext("Opened on {date}").format(date=t.date(info.opens_at, timezone)),
     ]
-    if info.baseline_title:
+    if info.baseline_title is not None:
         lines.append(
             "↩️ "
             + t.gettext("Started from the answers of “{title}”.").format(
@@ -194,7 +194,7 @@ def render_draft(t: Translator, draft: DraftView, *, timezone: str | None) -> Re
             version=esc(draft.checklist_version), count=t.number(draft.item_count)
         ),
     ]
-    if draft.baseline and draft.baseline_from:
+    if draft.baseline and draft.baseline_from is not None:
         lines.append(
             "↩️ "
             + t.gettext(
@@ -219,7 +219,7 @@ def render_draft(t: Translator, draft: DraftView, *, timezone: str | None) -> Re
     lines.append(t.gettext("Focal points are told when the cycle opens."))
     d = draft.draft_id
     rows: list[list[tuple[str, str]]] = []
-    if draft.baseline_from:
+    if draft.baseline_from is not None:
         label = (
             t.gettext("☑️ Start from the last answers")
             if draft.baseline
@@ -285,7 +285,7 @@ def cycle_opened_notice(t: Translator, opened: OpenedCycle, *, timezone: str | N
         ),
         deadline_line(t, info.deadline, None, timezone),
     ]
-    if info.baseline_title:
+    if info.baseline_title is not None:
         lines.append(
             t.gettext(
                 "Your answers from “{title}” are filled in: please confirm or change each one."
