@@ -206,8 +206,9 @@ class Demo:
         try:
             return await self._handle(line)
         except (AssertionError, FakeTelegramError) as error:
-            # A message that is gone, a refused upload: say so and carry on.
-            self.terminal.say(f"(that did not work: {error})")
+            # A message that is gone, a refused upload: say so in one line and carry on.
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            self.terminal.say(f"(that did not work: {first_line})")
             return True
 
     async def _handle(self, line: str) -> bool:

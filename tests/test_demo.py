@@ -9,7 +9,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_demo(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_demo(script: str, *args: str, output: Path) -> subprocess.CompletedProcess[str]:
+    # Not the default folder for the bot's files: a new temporary one that outlives the demo.
+    args = (*args, "--output", str(output))
     return subprocess.run(
         [sys.executable, "-m", "bot", "demo", *args],
         input=script,
@@ -41,7 +43,7 @@ def test_a_focal_point_answers_comments_attaches_and_looks_at_the_coordinators_v
             ":quit",
         ]
     )
-    result = run_demo(script + "\n")
+    result = run_demo(script + "\n", output=tmp_path / "files")
     out = result.stdout
     assert result.returncode == 0, result.stderr
     # Welcomed through the invite flow, the person chooses the language.
@@ -69,8 +71,8 @@ def test_a_focal_point_answers_comments_attaches_and_looks_at_the_coordinators_v
     assert out.rstrip().endswith("Bye. The demo's database is deleted now.")
 
 
-def test_an_unknown_language_is_refused_with_the_choices():
-    result = run_demo(":quit\n", "--language", "xx")
+def test_an_unknown_language_is_refused_with_the_choices(tmp_path: Path):
+    result = run_demo(":quit\n", "--language", "xx", output=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("normsbot: no language xx; choose one of: en, ")
     assert len(result.stderr.strip().splitlines()) == 1
@@ -78,14 +80,14 @@ def test_an_unknown_language_is_refused_with_the_choices():
 
 def test_every_shipped_language_can_be_the_demos(tmp_path: Path):
     """A Khmer app: the focal point of Thailand is offered Khmer first, then Thai and English."""
-    result = run_demo("1\n:quit\n", "--language", "km", "--output", str(tmp_path))
+    result = run_demo("1\n:quit\n", "--language", "km", output=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "[1] ខ្មែរ  [2] ไทย\n│ [3] English" in result.stdout
 
 
 def test_charts_and_exports_are_saved_and_their_paths_printed(tmp_path: Path):
     script = ":coord\n1\n/chart\n/export\n:quit\n"
-    result = run_demo(script, "--output", str(tmp_path / "files"))
+    result = run_demo(script, output=tmp_path / "files")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert f"Charts and exports the bot sends are saved in {tmp_path / 'files'}" in out
@@ -97,8 +99,8 @@ def test_charts_and_exports_are_saved_and_their_paths_printed(tmp_path: Path):
     assert any(name.endswith(".csv") for name in saved)
 
 
-def test_the_end_of_input_ends_the_demo_as_the_coordinator():
-    result = run_demo("", "--role", "coordinator")
+def test_the_end_of_input_ends_the_demo_as_the_coordinator(tmp_path: Path):
+    result = run_demo("", "--role", "coordinator", output=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "── you are now Cora (coordinator) ──" in result.stdout
     assert "Bye." in result.stdout
