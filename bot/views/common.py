@@ -112,7 +112,9 @@ def country_name(t: Translator, code: str | None) -> str:
     if not code:
         return ""
     asean = _asean_names(t).get(code)
-    if asean is not None and (t.locale == "en" or asean != _ENGLISH_ASEAN[code]):
+    if asean is not None and (
+        t.locale == "en" or t.has_translation("country", _ENGLISH_ASEAN[code])
+    ):
         return asean
     cldr: str | None = t.babel_locale.territories.get(code)
     if cldr:
