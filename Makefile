@@ -41,10 +41,11 @@ test: install compile lint typecheck  ## Everything CI runs: lint, types, catalo
 	$(PYTHON) -m bot.i18n_check
 	$(PYTHON) -m pytest -q
 
+# The same three commands as README's Benchmarks section, each as a module (python -m).
 bench: install compile  ## The benchmarks, each printing its figures (see benchmarks/README.md)
-	$(PYTHON) benchmarks/answer_path.py
-	$(PYTHON) benchmarks/summaries.py
-	$(PYTHON) benchmarks/reminders.py
+	$(PYTHON) -m benchmarks.answer_path
+	$(PYTHON) -m benchmarks.summaries
+	$(PYTHON) -m benchmarks.reminders
 
 help:  ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -82,10 +83,17 @@ update: install  ## Merge the templates into every catalog (locales/*/LC_MESSAGE
 	done
 	@echo "updated the catalogs in $(LOCALES_DIR)/; translate the new entries, then: make check-catalogs"
 
-compile: install  ## Build the .mo files (not committed; the bot also reads .po directly)
-	@for domain in $(DOMAINS); do \
-		$(PYBABEL) compile --directory=$(LOCALES_DIR) --domain=$$domain --statistics || exit 1; \
-	done
+# Each .mo is rebuilt only when its .po is newer, quietly: `make run` and `make demo` start
+# without a wall of "compiling catalog" lines. (Babel picks the plural rule from each .po's
+# header, so this works for a language CLDR does not know, such as Tetum.)
+PO_FILES := $(wildcard $(LOCALES_DIR)/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+compile: $(MO_FILES)  ## Build the .mo files whose .po changed (not committed; the bot also reads .po)
+	@:
+
+$(LOCALES_DIR)/%.mo: $(LOCALES_DIR)/%.po | $(VENV)/.installed
+	@$(PYBABEL) --quiet compile --input-file=$< --output-file=$@
 
 add-language: install  ## Start catalogs for a new language: make add-language LANG=km
 	@if [ -z "$(LANGUAGE_CODE)" ]; then \

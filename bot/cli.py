@@ -150,7 +150,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    result: int = run_demo(role=args.role, language=args.language)
+    result: int = run_demo(role=args.role, language=args.language, output=args.output)
     return result
 
 
@@ -173,7 +173,17 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(func=cmd_audit_verify)
     demo = sub.add_parser("demo", help="try the bot in the terminal, no token needed")
     demo.add_argument("--role", choices=["focal_point", "coordinator"], default="focal_point")
-    demo.add_argument("--language", default="en")
+    demo.add_argument(
+        "--language",
+        default="en",
+        help="the Telegram app's language of the people in the demo (offered first)",
+    )
+    demo.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="folder for the files the bot sends (default: a new temporary folder)",
+    )
     demo.set_defaults(func=cmd_demo)
     return parser
 

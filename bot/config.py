@@ -62,7 +62,10 @@ class Settings(BaseSettings):
 
     invite_ttl_days: int = Field(default=14, ge=1, le=365)
     comment_max_chars: int = Field(default=2000, ge=50, le=3500)
-    first_cycle_title: str = "First reporting cycle"
+    # Empty: the first cycle has no title of its own and every reader sees the default name
+    # ("First reporting cycle") in their language. A title set here is taken as a coordinator's
+    # own: shown as written, in every language.
+    first_cycle_title: str = ""
     first_cycle_deadline_days: int = Field(default=90, ge=1)
     # The zone of coordinators who belong to no country (the ASEAN Secretariat is in Jakarta):
     # deadlines they type are the end of that day there, and their dates are shown in it.

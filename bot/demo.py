@@ -2,10 +2,12 @@
 
 One process runs everything: the built-in fake Bot API on loopback, the real application
 (built exactly as `normsbot run` builds it) on a throwaway SQLite database, and a small chat
-client. A simulated admin enrols you through the real invite flow, as a focal point of
-Thailand, and a second person as a coordinator; then you chat: the bot's messages are printed
-as plain text with their buttons numbered, and what you type is sent as a message, or presses
-a button when it is a number. Demo commands start with a colon (`:help` lists them).
+client. A simulated admin invites you through the real invite flow, as a focal point of
+Thailand, and a second person as a coordinator; each opens the invite and the bot welcomes
+them and asks for their language, which you choose. Then you chat: the bot's messages are
+printed as plain text with their buttons numbered, and what you type is sent as a message, or
+presses a button when it is a number. Demo commands start with a colon (`:help` lists them).
+Files the bot sends (/chart, /export) are saved in a folder whose path is printed.
 
 Nothing here is used by the bot itself; stdin may be a pipe (the tests feed it a script).
 """
@@ -110,9 +112,10 @@ class Terminal:
 class Demo:
     """The running demo: the server, the bot, the two people and the terminal."""
 
-    def __init__(self, tg: FakeTelegram, terminal: Terminal, *, echo: bool) -> None:
+    def __init__(self, tg: FakeTelegram, terminal: Terminal, *, echo: bool, output: Path) -> None:
         self.tg = tg
         self.terminal = terminal
+        self.output = output  # where files the bot sends are saved
         self.echo = echo  # input from a pipe is not on the screen: repeat what was sent
         self.chats: dict[str, Chat] = {}
         self.current: Chat | None = None
@@ -128,8 +131,23 @@ class Demo:
                 return
             for message in changed:
                 self.terminal.message(chat, message, edited=message.edited)
+                if message.from_bot and not message.edited and not message.deleted:
+                    await self.save_file(message)
             chat.shown_seq = max(chat.shown_seq, newest)
             timeout = QUIET_SECONDS
+
+    async def save_file(self, message: Msg) -> None:
+        """A document or photo the bot sent (a chart, an export) is saved in `output`."""
+        media = message.document or message.photo
+        if not media or not media.get("file_id"):
+            return
+        content = await self.tg.download(str(media["file_id"]))
+        name = Path(str(media.get("file_name") or "")).name
+        if not name:
+            extension = ".png" if content.startswith(b"\x89PNG") else ".jpg"
+            name = f"photo-{message.message_id}{extension}"
+        path = await asyncio.to_thread(_write_new, self.output, name, content)
+        self.terminal.say(f"(saved {path})")
 
     async def after_action(self, chat: Chat) -> None:
         # Whatever was already there when the person acted is old news.
@@ -188,8 +206,9 @@ class Demo:
         try:
             return await self._handle(line)
         except (AssertionError, FakeTelegramError) as error:
-            # A message that is gone, a refused upload: say so and carry on.
-            self.terminal.say(f"(that did not work: {error})")
+            # A message that is gone, a refused upload: say so in one line and carry on.
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            self.terminal.say(f"(that did not work: {first_line})")
             return True
 
     async def _handle(self, line: str) -> bool:
@@ -221,6 +240,18 @@ class Demo:
         return True
 
 
+def _write_new(folder: Path, name: str, content: bytes) -> Path:
+    """Write `content` as `folder/name`, numbering the name if such a file exists already."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    number = 1
+    while path.exists():
+        number += 1
+        path = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
+    path.write_bytes(content)
+    return path.resolve()
+
+
 def _read_file(argument: str) -> tuple[bytes, str] | None:
     path = Path(argument).expanduser()
     return (path.read_bytes(), path.name) if path.is_file() else None
@@ -232,8 +263,9 @@ def _read_file(argument: str) -> tuple[bytes, str] | None:
 async def _expect(user: FakeUser, predicate: Callable[[Msg], bool], what: str) -> Msg:
     try:
         return await user.expect(predicate, timeout=FIRST_REPLY_SECONDS)
-    except AssertionError as error:
-        raise SetupError(f"the demo could not {what}: {error}") from None
+    except AssertionError:
+        # The assertion lists the chat's messages for a test's reader; one line is enough here.
+        raise SetupError(f"the demo could not {what} within {FIRST_REPLY_SECONDS:g} s") from None
 
 
 def _language_button(code: str) -> Callable[[Msg], bool]:
@@ -251,15 +283,15 @@ async def _invite_code(admin: FakeUser, *arguments: str) -> str:
     return match.group(1)
 
 
-async def _enrol(
+async def _invited(
     tg: FakeTelegram, admin: FakeUser, user_id: int, name: str, language: str, *invite: str
 ) -> FakeUser:
-    """Invite, `/start CODE`, choose the language: as a real person would."""
+    """Invite, `/start CODE`: the bot welcomes the person and asks for their language, which
+    is left for the person at the terminal to choose. `language` is their Telegram app's."""
     code = await _invite_code(admin, *invite)
     user = await tg.user(user_id, name, language_code=language)
     await user.command("start", code)
     await _expect(user, _language_button(language), f"offer {language} to {name}")
-    await user.press(pack(LANGUAGE, language), timeout=FIRST_REPLY_SECONDS)
     return user
 
 
@@ -304,13 +336,14 @@ async def demo(
     source: TextIO,
     out: TextIO,
     workdir: Path,
+    output: Path,
 ) -> int:
     terminal = Terminal(out)
     # Everything but the addresses; NORMSBOT_* variables still apply (a checklist folder...).
     settings = Settings(_env_file=None, telegram_bot_token=TOKEN, admins=[ADMIN_ID], poll_timeout=1)
     available = I18n(settings.locales_dir, default=settings.default_locale).available
     if language not in available:
-        raise SetupError(f"no language {language!r}; choose one of: {', '.join(available)}")
+        raise SetupError(f"no language {language}; choose one of: {', '.join(available)}")
     db = Database(f"sqlite:///{workdir / 'demo.db'}")
     async with AsyncExitStack() as stack:
         api = await stack.enter_async_context(FakeBotAPI(token=TOKEN, bot_username=BOT_USERNAME))
@@ -323,18 +356,17 @@ async def demo(
         tg = await stack.enter_async_context(FakeTelegram(api.base_url))
 
         terminal.say("normsbot demo: the real bot, a built-in fake Telegram, a throwaway database.")
-        terminal.say("Enrolling you through an invite, as a focal point of Thailand…")
+        terminal.say("Inviting you as a focal point of Thailand, and a coordinator…")
+        terminal.say(f"Charts and exports the bot sends are saved in {output}")
         admin = await _admin(tg)
-        focal = await _enrol(tg, admin, FOCAL_POINT_ID, "Fon", language, COUNTRY)
-        coordinator = await _enrol(tg, admin, COORDINATOR_ID, "Cora", language, "coordinator")
-        app = Demo(tg, terminal, echo=not source.isatty())
+        focal = await _invited(tg, admin, FOCAL_POINT_ID, "Fon", language, COUNTRY)
+        coordinator = await _invited(tg, admin, COORDINATOR_ID, "Cora", language, "coordinator")
+        app = Demo(tg, terminal, echo=not source.isatty(), output=output)
         app.chats["focal_point"] = Chat(focal, "Fon (focal point, Thailand)")
         app.chats["coordinator"] = Chat(coordinator, "Cora (coordinator)")
-        # Each chat is shown from the moment its language was chosen, once the bot's answer
-        # (the first item, the coordinator's commands) has arrived: the welcome was set-up.
+        # Each chat is shown from the invite link on: the welcome and the language choice.
         for chat in app.chats.values():
             chat.shown_seq = chat.user.action_seq
-            await _expect(chat.user, lambda m: not m.edited, f"greet {chat.label}")
         terminal.say(HELP)
         await app.switch("coordinator" if role == "coordinator" else "focal_point")
 
@@ -348,14 +380,26 @@ async def demo(
     return 0
 
 
-def run_demo(role: str, language: str) -> int:
-    """Entry point of `normsbot demo`: 0 on a normal end, 2 on a set-up problem."""
+def run_demo(role: str, language: str, output: Path | None = None) -> int:
+    """Entry point of `normsbot demo`: 0 on a normal end, 2 on a set-up problem.
+
+    Files the bot sends go to `output`, by default a new temporary folder that outlives the
+    demo (its database does not).
+    """
     # The bot's own INFO logs would interleave with the chat; keep warnings and errors.
     logging.getLogger().setLevel(logging.WARNING)
+    output = (output or Path(tempfile.mkdtemp(prefix="normsbot-demo-files-"))).resolve()
     with tempfile.TemporaryDirectory(prefix="normsbot-demo-") as folder:
         try:
             return asyncio.run(
-                demo(role, language, source=sys.stdin, out=sys.stdout, workdir=Path(folder))
+                demo(
+                    role,
+                    language,
+                    source=sys.stdin,
+                    out=sys.stdout,
+                    workdir=Path(folder),
+                    output=output,
+                )
             )
         except KeyboardInterrupt:
             print("\nBye.", flush=True)

@@ -125,6 +125,12 @@ class Translator:
     def pgettext(self, context: str, message: str) -> str:
         return self._t.upgettext(context, message)
 
+    def has_translation(self, context: str, message: str) -> bool:
+        """Whether the interface catalog translates `message` in `context` (a translation may
+        read like the English, as "Malaysia" in Malay: only the catalog can tell)."""
+        catalog = getattr(self._t, "_catalog", None)
+        return isinstance(catalog, dict) and f"{context}\x04{message}" in catalog
+
     def checklist_text(self, context: str, default: str) -> str:
         """A checklist text (label, item text, explanation) by its message context."""
         return self._t.dupgettext("checklist", context, default)

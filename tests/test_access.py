@@ -75,8 +75,8 @@ class Case:
 CASES: dict[str, Case] = {
     "summary": Case(
         ("summary",),
-        has("Thailand", without=("Vietnam", "Reports submitted")),
-        has("Thailand", "Vietnam", "Reports submitted"),
+        has("Thailand", without=("Viet Nam", "Reports submitted")),
+        has("Thailand", "Viet Nam", "Reports submitted"),
     ),
     "status": Case(
         ("status",),
@@ -85,13 +85,13 @@ CASES: dict[str, Case] = {
     ),
     "status_other": Case(
         ("status", "VN"),
-        has(OWN_COUNTRY_ONLY, without=("Vietnam",)),
-        has("📋 Vietnam", "Recent changes"),
+        has(OWN_COUNTRY_ONLY, without=("Viet Nam",)),
+        has("📋 Viet Nam", "Recent changes"),
     ),
     "compare": Case(
         ("compare",),
-        has("compared with", "Thailand", without=("Vietnam",)),
-        has("compared with", "Thailand", "Vietnam"),
+        has("compared with", "Thailand", without=("Viet Nam",)),
+        has("compared with", "Thailand", "Viet Nam"),
     ),
     "cycle": Case(
         ("cycle",),
@@ -115,7 +115,7 @@ CASES: dict[str, Case] = {
     ),
     "people": Case(
         ("people",),
-        has("Alice", without=("Vu", "Bob", "Vietnam", "/revoke")),
+        has("Alice", without=("Vu", "Bob", "Viet Nam", "/revoke")),
         has("Alice", "Vu", "Bob", "/revoke"),
     ),
     "people_other": Case(

@@ -185,14 +185,14 @@ async def test_audit_command_for_coordinators_only(harness: BotHarness):
     # Newest first, the time in the reader's zone (the admin's: Jakarta, UTC+07:00).
     assert (
         lines[3]
-        == "Mar 2, 2026 10:00\u202fAM (UTC+07:00) · #4 Vu · Invite used · Vietnam · invite #3"
+        == "Mar 2, 2026 10:00\u202fAM (UTC+07:00) · #4 Vu · Invite used · Viet Nam · invite #3"
     )
     assert "#1 Ada Admin · Invite created · Thailand · invite #1" in shown.plain
     assert lines[-1].endswith("the bot · Role changed · #1 Ada Admin")
 
     await admin.command("audit", "th")
     only_th = await admin.expect(lambda m: "Audit log · Thailand" in m.plain)
-    assert "Vietnam" not in only_th.plain
+    assert "Viet Nam" not in only_th.plain
     assert "The newest 4 of 4 entries" in only_th.plain
     await admin.command("audit", "XX")
     await admin.expect("Unknown country code")

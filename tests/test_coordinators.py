@@ -226,7 +226,7 @@ async def test_people_lists_each_country_with_activity_reachability_and_mutes(
     await admin.command("people")
     listing = await admin.expect("People")
     text = listing.plain
-    assert text.index("Regional coordinators") < text.index("Thailand") < text.index("Vietnam")
+    assert text.index("Regional coordinators") < text.index("Thailand") < text.index("Viet Nam")
     lines = text.splitlines()
     alice = next(line for line in lines if "Alice" in line)
     assert alice.startswith(f"  #{_person(harness, 3040).id} Alice")
@@ -244,7 +244,7 @@ async def test_people_lists_each_country_with_activity_reachability_and_mutes(
 
     await admin.command("people", "vn")
     only = await admin.expect("People")
-    assert "Vietnam" in only.plain and "Thailand" not in only.plain
+    assert "Viet Nam" in only.plain and "Thailand" not in only.plain
     await admin.command("people", "XX")
     await admin.expect("Unknown country code “XX”")
 
@@ -255,7 +255,7 @@ async def test_focal_points_see_only_their_own_countrys_people(harness: BotHarne
     await alice.command("people")
     listing = await alice.expect("People")
     assert "Alice" in listing.plain
-    assert "Vu" not in listing.plain and "Vietnam" not in listing.plain
+    assert "Vu" not in listing.plain and "Viet Nam" not in listing.plain
     assert "Ada Admin" not in listing.plain
     assert "/revoke" not in listing.plain
     await alice.command("people", "VN")

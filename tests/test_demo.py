@@ -9,7 +9,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_demo(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_demo(script: str, *args: str, output: Path) -> subprocess.CompletedProcess[str]:
+    # Not the default folder for the bot's files: a new temporary one that outlives the demo.
+    args = (*args, "--output", str(output))
     return subprocess.run(
         [sys.executable, "-m", "bot", "demo", *args],
         input=script,
@@ -28,21 +30,26 @@ def test_a_focal_point_answers_comments_attaches_and_looks_at_the_coordinators_v
     paper.write_bytes(b"%PDF-1.4 a list of contact points")
     script = "\n".join(
         [
+            "1",  # English, the first language offered (the Telegram app's)
             "1",  # ✅ Implemented on item a.1
             "6",  # 💬 Comment on item a.2
             "Named in the UN directory <since 2024> & the ASEAN list.",
             "7",  # 📎 Evidence on item a.2
             f":doc {paper}",
             ":coord",
+            "1",  # English
             "/invites",
             ":fp",
             ":quit",
         ]
     )
-    result = run_demo(script + "\n")
+    result = run_demo(script + "\n", output=tmp_path / "files")
     out = result.stdout
     assert result.returncode == 0, result.stderr
-    # Enrolled through the invite flow, the first item shows with numbered buttons.
+    # Welcomed through the invite flow, the person chooses the language.
+    assert "👋 Welcome, Fon! You report for Thailand as a national focal point." in out
+    assert "🌐 Choose your language:\n│ [1] English  [2] ไทย" in out
+    # Then the first item shows with numbered buttons.
     assert "Item 1 / 48" in out
     assert "a.1 The government has published its national position" in out
     assert "[1] ✅ Implemented  [2] 🔄 In progress" in out
@@ -64,14 +71,36 @@ def test_a_focal_point_answers_comments_attaches_and_looks_at_the_coordinators_v
     assert out.rstrip().endswith("Bye. The demo's database is deleted now.")
 
 
-def test_an_unknown_language_is_refused_with_the_choices():
-    result = run_demo(":quit\n", "--language", "xx")
+def test_an_unknown_language_is_refused_with_the_choices(tmp_path: Path):
+    result = run_demo(":quit\n", "--language", "xx", output=tmp_path)
     assert result.returncode == 2
-    assert "no language 'xx'; choose one of: en" in result.stderr
+    assert result.stderr.strip().startswith("normsbot: no language xx; choose one of: en, ")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_the_end_of_input_ends_the_demo_as_the_coordinator():
-    result = run_demo("", "--role", "coordinator")
+def test_every_shipped_language_can_be_the_demos(tmp_path: Path):
+    """A Khmer app: the focal point of Thailand is offered Khmer first, then Thai and English."""
+    result = run_demo("1\n:quit\n", "--language", "km", output=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "[1] ខ្មែរ  [2] ไทย\n│ [3] English" in result.stdout
+
+
+def test_charts_and_exports_are_saved_and_their_paths_printed(tmp_path: Path):
+    script = ":coord\n1\n/chart\n/export\n:quit\n"
+    result = run_demo(script, output=tmp_path / "files")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"Charts and exports the bot sends are saved in {tmp_path / 'files'}" in out
+    saved = sorted(path.name for path in (tmp_path / "files").iterdir())
+    assert len(saved) == 3, saved  # the chart, the workbook and the CSV
+    for name in saved:
+        assert f"(saved {tmp_path / 'files' / name})" in out
+    assert any(name.endswith(".xlsx") for name in saved)
+    assert any(name.endswith(".csv") for name in saved)
+
+
+def test_the_end_of_input_ends_the_demo_as_the_coordinator(tmp_path: Path):
+    result = run_demo("", "--role", "coordinator", output=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "── you are now Cora (coordinator) ──" in result.stdout
     assert "Bye." in result.stdout

@@ -82,12 +82,12 @@ async def test_weekly_digest_tells_changes_submissions_who_is_behind_and_unreach
     assert "From Mar 2, 2026 10:00 AM (UTC+07:00) to Mar 9, 2026 9:00 AM (UTC+07:00)" in text
     assert "First reporting cycle: deadline Mar 16, 2026 10:00 AM (UTC+07:00)" in text
     assert "Thailand: 3 items changed; 3 of 48 answered" in text
-    assert "Vietnam, Mar 3, 2026 10:00 AM (UTC+07:00)" in text
+    assert "Viet Nam, Mar 3, 2026 10:00 AM (UTC+07:00)" in text
     assert "By now about 50% of the items should be answered." in text
     assert "Thailand: 3 of 48 (6%)" in text
-    assert "Brunei: 0 of 48 (0%) · no focal point yet" in text
-    assert "Vietnam: 0 of 48" not in text  # submitted: not behind
-    assert "Bob <Nguyen> (Vietnam), since Mar 4, 2026" in text
+    assert "Brunei Darussalam: 0 of 48 (0%) · no focal point yet" in text
+    assert "Viet Nam: 0 of 48" not in text  # submitted: not behind
+    assert "Bob <Nguyen> (Viet Nam), since Mar 4, 2026" in text
     assert "<b>" not in text and "&lt;" not in text
     assert digest_rows(harness) == [("digest:2026-W11", "sent")]
 

@@ -338,9 +338,9 @@ def screens(t: Translator, checklist: Checklist) -> Iterator[tuple[str, Rendered
     yield "review section", answering.render_review_section(t, review_section(checklist))
     yield "progress", answering.render_progress(t, progress(checklist), timezone=zone)
     focal_point, coordinator = actor(Role.FOCAL_POINT), actor(Role.COORDINATOR, admin=True)
-    yield "help, focal point", general.render_help(t, focal_point, general.FOCAL_POINT_COMMANDS)
-    yield "help, coordinator", general.render_help(t, coordinator, general.COORDINATOR_COMMANDS)
-    yield "help, stranger", general.render_help(t, None, general.FOCAL_POINT_COMMANDS)
+    yield "help, focal point", general.render_help(t, focal_point)
+    yield "help, coordinator", general.render_help(t, coordinator)
+    yield "help, stranger", general.render_help(t, None)
     for who in (focal_point, coordinator):
         yield (
             f"language choice, welcome {who.role.value}",
@@ -507,7 +507,9 @@ def test_every_error_has_its_own_text_and_fits_an_alert(subject: Subject):
 
 def test_every_command_description_fits_the_menu(subject: Subject):
     names = tuple(dict.fromkeys(general.FOCAL_POINT_COMMANDS + general.COORDINATOR_COMMANDS))
-    for command in commands_for(subject.t, names):
+    for command in commands_for(subject.t, names) + commands_for(
+        subject.t, names, own_country=True
+    ):
         # Telegram refuses a description outside 1-256 characters, and with it the whole menu;
         # commands_for would cut a long one, so require it to fit uncut.
         assert 1 <= len(command.description) < 256, command
@@ -524,7 +526,11 @@ def render_everything(subject: Subject, checklist: Checklist) -> list[tuple[str,
         shown += [(name, text) for _, text, _ in buttons(rendered.keyboard)]
     shown += [(name, parse_html(text).text) for name, text in alerts(subject.t)]
     names = tuple(dict.fromkeys(general.FOCAL_POINT_COMMANDS + general.COORDINATOR_COMMANDS))
-    shown += [("commands", c.description) for c in commands_for(subject.t, names)]
+    shown += [
+        ("commands", c.description)
+        for own_country in (False, True)
+        for c in commands_for(subject.t, names, own_country=own_country)
+    ]
     return shown
 
 

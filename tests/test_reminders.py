@@ -575,9 +575,9 @@ async def test_reminders_overview_per_country(harness: BotHarness):
     await admin.command("reminders")
     overview = (await admin.expect("Reminders")).plain.replace("\u202f", " ")
     assert "Thailand: next Mar 5, 2026 10:00 AM (UTC+07:00)" in overview
-    assert "Myanmar (Burma): next Mar 5, 2026 9:30 AM (UTC+06:30)" in overview
-    assert "Vietnam: ✅ complete" in overview
-    assert "Laos: no focal point yet" in overview
+    assert "Myanmar: next Mar 5, 2026 9:30 AM (UTC+06:30)" in overview
+    assert "Viet Nam: ✅ complete" in overview
+    assert "Lao PDR: no focal point yet" in overview
 
 
 # --------------------------------------------------------------------------- two senders

@@ -70,12 +70,12 @@ async def test_summary_puts_countries_behind_first(harness: BotHarness):
     assert "4% implemented" in thailand  # 2 of the 47 items that apply
     assert "not submitted" in thailand
     assert "active 2 hours ago" in thailand
-    vietnam = _line(text, "Vietnam")
+    vietnam = _line(text, "Viet Nam")
     assert vietnam.startswith("📨")
     assert "48/48 answered · 100% implemented · submitted" in vietnam
     brunei = _line(text, "Brunei")
     assert brunei.startswith("⚪") and "no focal point" in brunei
-    assert text.index("Brunei") < text.index("Thailand") < text.index("Vietnam")
+    assert text.index("Brunei") < text.index("Thailand") < text.index("Viet Nam")
 
 
 async def test_focal_points_get_a_summary_of_their_own_country_only(harness: BotHarness):
@@ -84,7 +84,7 @@ async def test_focal_points_get_a_summary_of_their_own_country_only(harness: Bot
     await alice.command("summary")
     shown = await alice.expect("First reporting cycle")
     assert "Thailand" in shown.plain and "3/48 answered" in shown.plain
-    for other in ("Vietnam", "Brunei", "Reports submitted", "across the region"):
+    for other in ("Viet Nam", "Brunei", "Reports submitted", "across the region"):
         assert other not in shown.plain
 
 
@@ -158,7 +158,7 @@ async def test_focal_points_see_the_status_of_their_own_country_only(harness: Bo
 async def test_compare_needs_a_previous_cycle(harness: BotHarness):
     admin = await harness.admin()
     await admin.command("compare")
-    await admin.expect("is the first reporting cycle: there is nothing to compare")
+    await admin.expect("There is no earlier cycle to compare this one with yet.")
 
 
 async def test_compare_shows_changes_per_country_and_norm(harness: BotHarness):
@@ -175,20 +175,20 @@ async def test_compare_shows_changes_per_country_and_norm(harness: BotHarness):
     shown = await admin.expect("compared with")
     text = shown.plain
     assert "Second cycle compared with First reporting cycle" in text
-    thailand = text[text.index("Thailand") : text.index("Vietnam")]
+    thailand = text[text.index("Thailand") : text.index("Viet Nam")]
     assert thailand.splitlines()[0] == "Thailand: ✅ 2 → 1 · answered 3 → 3"
     assert "1 answer from the last cycle not yet confirmed" in thailand  # a.3
     assert "a Cooperate for stability: ✅ 2 → 1" in thailand
     assert "a.2: ✅ Implemented → 🗓 Planned" in thailand
     assert "a.1:" not in thailand  # confirmed unchanged: not a change
-    vietnam = text[text.index("Vietnam") :].split("\n\n")[0]
+    vietnam = text[text.index("Viet Nam") :].split("\n\n")[0]
     assert "48 answers from the last cycle not yet confirmed" in vietnam
     assert "No changes." in vietnam
     assert "Brunei" in text
 
     await alice.command("compare")
     own = await alice.expect("compared with")
-    assert "Thailand" in own.plain and "Vietnam" not in own.plain
+    assert "Thailand" in own.plain and "Viet Nam" not in own.plain
 
 
 # --------------------------------------------------------------------------- the services

@@ -186,6 +186,7 @@ class Digest:
     submissions: list[Submission]
     behind: list[Behind]
     unreachable: list[UnreachablePerson]
+    unchanged: tuple[str, ...] = ()  # countries with no change in the window
 
 
 def build_digest(
@@ -266,6 +267,7 @@ def build_digest(
         submissions=submissions,
         behind=behind,
         unreachable=unreachable,
+        unchanged=tuple(code for code in states if code not in {c.country_code for c in changes}),
     )
 
 

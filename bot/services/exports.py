@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -397,7 +397,7 @@ class ExportLabels:
     history_headers: tuple[str, ...]  # as many as `HISTORY_COLUMNS`
     about: tuple[tuple[str, str], ...]  # label and value rows of the About sheet
     about_headers: tuple[str, str]
-    countries: dict[str, str]  # code -> name
+    countries: dict[str, str]  # code -> name, in the reader's order (rows follow it)
     sections: dict[str, str]  # id -> label
     norm_heads: dict[str, str]  # id -> the matrix sheet's column head, "(a) Cooperate ..."
     items: dict[str, str]  # id -> text
@@ -409,6 +409,7 @@ class ExportLabels:
     evidence_kinds: dict[str, str]
     fields: dict[str, str]  # revision field -> label
     audit: AuditSheetLabels | None = None  # the audit sheet's texts (coordinators' exports)
+    cycle_title: str = ""  # the cycle's title for the reader (the bot's default translated)
 
 
 @dataclass(frozen=True)
@@ -539,7 +540,7 @@ def write_xlsx(data: ExportData, labels: ExportLabels) -> bytes:
             Column(header, width, fmt)
             for header, (width, fmt) in zip(labels.answer_headers, ANSWER_COLUMNS, strict=True)
         ],
-        (answer_values(row, labels) for row in data.answers),
+        (answer_values(row, labels) for row in _in_reader_order(data.answers, labels)),
     )
     matrix = Sheet(
         labels.sheet_matrix,
@@ -553,7 +554,7 @@ def write_xlsx(data: ExportData, labels: ExportLabels) -> bytes:
             Column(labels.matrix_count_headers[0], 11, Format.PERCENT),
             *(Column(header, 11, Format.INTEGER) for header in labels.matrix_count_headers[1:]),
         ],
-        (_matrix_values(row, labels) for row in data.matrix),
+        (_matrix_values(row, labels) for row in _in_reader_order(data.matrix, labels)),
     )
     history = Sheet(
         labels.sheet_history,
@@ -572,7 +573,9 @@ def write_xlsx(data: ExportData, labels: ExportLabels) -> bytes:
     sheets = [answers, matrix, history]
     if data.audit is not None and labels.audit is not None:
         sheets.append(_audit_sheet(data.audit, labels.audit))
-    return write_workbook([*sheets, about], title=data.cycle.title, created=data.generated_at)
+    return write_workbook(
+        [*sheets, about], title=labels.cycle_title or data.cycle.title, created=data.generated_at
+    )
 
 
 def _audit_sheet(rows: Sequence[AuditRow], labels: AuditSheetLabels) -> Sheet:
@@ -599,13 +602,28 @@ def _audit_sheet(rows: Sequence[AuditRow], labels: AuditSheetLabels) -> Sheet:
     )
 
 
+class _OfCountry(Protocol):
+    @property
+    def country_code(self) -> str: ...
+
+
+C = TypeVar("C", bound=_OfCountry)
+
+
+def _in_reader_order(rows: Iterable[C], labels: ExportLabels) -> list[C]:
+    """Rows country by country in the order of `labels.countries` (the reader's name order,
+    decided by the view); within a country, as they came (items in checklist order)."""
+    rank = {code: index for index, code in enumerate(labels.countries)}
+    return sorted(rows, key=lambda row: rank.get(row.country_code, len(rank)))
+
+
 def write_csv(data: ExportData, labels: ExportLabels) -> bytes:
     """The answers sheet as CSV: UTF-8 with a byte order mark, so that Excel shows Thai,
     Khmer or Burmese text correctly when the file is opened with a double click."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([neutralise(header) for header in labels.answer_headers])
-    for row in data.answers:
+    for row in _in_reader_order(data.answers, labels):
         values = answer_values(row, labels)
         writer.writerow(
             ["" if v is None else _csv_time(v) if isinstance(v, datetime) else v for v in values]
@@ -634,13 +652,19 @@ def slug(text: str, limit: int = 40) -> str:
 
 
 def export_file_name(
-    cycle: ReportCycle, country_code: str | None, day: date, extension: str
+    cycle: ReportCycle,
+    country_code: str | None,
+    day: date,
+    extension: str,
+    *,
+    title: str | None = None,
 ) -> str:
     """`normsbot-<cycle title>-[<country>-]<YYYY-MM-DD>.<extension>`, in plain ASCII.
 
-    A title with no Latin letters (a Thai one, say) becomes `cycle-<number>`.
+    `title` is the title as the reader sees it (default: the stored one). A title with no
+    Latin letters (a Thai one, say) becomes `cycle-<number>`.
     """
-    parts = ["normsbot", slug(cycle.title) or f"cycle-{cycle.cycle_id}"]
+    parts = ["normsbot", slug(cycle.title if title is None else title) or f"cycle-{cycle.cycle_id}"]
     if country_code:
         parts.append(slug(country_code) or "country")
     parts.append(day.isoformat())

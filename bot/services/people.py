@@ -63,15 +63,21 @@ def offered_locales(
     guess: str | None,
     everything: bool = False,
 ) -> list[str]:
-    """Languages to offer: the country's plus English (all for coordinators), guess first."""
+    """Languages to offer: the country's plus English (all for coordinators), guess first.
+
+    `guess` is the shipped locale negotiated from the person's Telegram language: it is
+    offered first even when their country does not list it (a Khmer speaker reporting for
+    Thailand reads the welcome in Khmer, and may keep Khmer).
+    """
     if actor is not None and actor.country_code and not everything:
         country = session.get(Country, actor.country_code)
         wanted = [*country.locale_list(), "en"] if country else list(available)
         codes = [code for code in dict.fromkeys(wanted) if code in available]
     else:
         codes = list(available)
-    if guess in codes:
-        codes.remove(guess)
+    if guess is not None and guess in available:
+        if guess in codes:
+            codes.remove(guess)
         codes.insert(0, guess)
     return codes
 

@@ -89,7 +89,8 @@ def prepare(
     ensure_first_cycle(
         session,
         checklist=checklist,
-        title=first_cycle_title,
+        # "" (no title of its own): the views show the default name in each reader's language.
+        title=" ".join(first_cycle_title.split()),
         deadline_days=deadline_days,
         now=now,
         timezone=timezone,

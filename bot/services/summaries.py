@@ -133,9 +133,13 @@ class RegionalSummary:
         )
 
 
-def _behind_first(row: CountryRow) -> tuple[bool, bool, float, float, str]:
-    """Not submitted before submitted before final; then the least answered first."""
-    return (row.final, row.submitted, row.answered_share, row.implemented_share, row.country_code)
+def behind_first(row: CountryRow) -> tuple[bool, bool, float, float]:
+    """Not submitted before submitted before final; then the least answered first.
+
+    Countries equal in all of this come in the reader's name order: the view breaks the tie
+    (`bot.views.common.countries_sorted`), as only it knows the reader's language.
+    """
+    return (row.final, row.submitted, row.answered_share, row.implemented_share)
 
 
 def regional_summary(
@@ -225,7 +229,7 @@ def regional_summary(
                 else None,
             )
         )
-    rows.sort(key=_behind_first)
+    rows.sort(key=behind_first)
     zone = timezone or actor.timezone
     return RegionalSummary(
         cycle_id=cycle.id,

@@ -10,13 +10,15 @@ from telegram.error import TelegramError
 from bot.i18n import LOCALES, I18n, Translator
 from bot.services.actors import Actor
 from bot.views.common import shorten
-from bot.views.general import COORDINATOR_COMMANDS, FOCAL_POINT_COMMANDS, command_descriptions
+from bot.views.general import FOCAL_POINT_COMMANDS, command_descriptions, commands_of
 
 log = logging.getLogger(__name__)
 
 
-def commands_for(t: Translator, names: tuple[str, ...]) -> list[BotCommand]:
-    descriptions = command_descriptions(t)
+def commands_for(
+    t: Translator, names: tuple[str, ...], *, own_country: bool = False
+) -> list[BotCommand]:
+    descriptions = command_descriptions(t, own_country=own_country)
     # Telegram allows 3-256 characters per description; ours are short, the cut is a guard.
     return [BotCommand(name, shorten(descriptions[name], 256)) for name in names]
 
@@ -24,26 +26,24 @@ def commands_for(t: Translator, names: tuple[str, ...]) -> list[BotCommand]:
 async def register_commands(bot: Bot, i18n: I18n) -> None:
     """The default menu (focal points' commands) in every shipped language."""
     english = i18n.translator("en")
-    await bot.set_my_commands(commands_for(english, FOCAL_POINT_COMMANDS))
+    await bot.set_my_commands(commands_for(english, FOCAL_POINT_COMMANDS, own_country=True))
     for code in i18n.available:
         language_code = LOCALES[code].command_code
         if language_code is None or code == "en":
             continue
         await bot.set_my_commands(
-            commands_for(i18n.translator(code), FOCAL_POINT_COMMANDS),
+            commands_for(i18n.translator(code), FOCAL_POINT_COMMANDS, own_country=True),
             scope=BotCommandScopeDefault(),
             language_code=language_code,
         )
 
 
 async def set_chat_commands(bot: Bot, t: Translator, actor: Actor) -> None:
-    """The person's own menu in their chosen language (and coordinators' commands)."""
-    names = COORDINATOR_COMMANDS if actor.is_coordinator else FOCAL_POINT_COMMANDS
-    if actor.is_national_lead and "signoff" not in names:
-        names = (*names[:-2], "signoff", *names[-2:])
+    """The person's own menu in their chosen language: the commands /help lists to them."""
     try:
         await bot.set_my_commands(
-            commands_for(t, names), scope=BotCommandScopeChat(actor.telegram_id)
+            commands_for(t, commands_of(actor), own_country=not actor.is_coordinator),
+            scope=BotCommandScopeChat(actor.telegram_id),
         )
     except TelegramError as error:  # a menu is a convenience: never fail the flow for it
         log.warning("could not set the command menu for a chat: %s", error)

@@ -19,6 +19,7 @@ from bot.views.common import (
     Rendered,
     chunks,
     country_name,
+    cycle_title,
     emoji_of,
     esc,
     item_explanation,
@@ -332,7 +333,7 @@ def render_review_section(t: Translator, review: ReviewSection) -> Rendered:
 def render_progress(t: Translator, progress: Progress, *, timezone: str | None) -> Rendered:
     checklist = progress.checklist
     lines = [
-        "📊 <b>" + esc(progress.cycle_title) + "</b>",
+        "📊 <b>" + esc(cycle_title(t, progress.cycle_title)) + "</b>",
         t.gettext("{answered} of {total} items answered.").format(
             answered=t.number(progress.answered), total=t.number(progress.total)
         ),

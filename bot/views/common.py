@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.checklist import Checklist, checklist_msgctxt
+from bot.countries import ASEAN_MEMBER_STATES
 from bot.i18n import Translator
 
 MAX_MESSAGE = 4096
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,11 +79,93 @@ def emoji_of(status: str | None, skipped: bool = False) -> str:
     return STATUS_EMOJI.get(status, "•")
 
 
+def _asean_names(t: Translator) -> dict[str, str]:
+    """The member states as ASEAN writes them, through the catalogs (CLDR says "Laos",
+    "Myanmar (Burma)", "Vietnam", "Brunei": not the names a ministry expects to read)."""
+    # TRANSLATORS: country names as ASEAN documents write them in your language.
+    return {
+        "BN": t.pgettext("country", "Brunei Darussalam"),
+        "KH": t.pgettext("country", "Cambodia"),
+        "ID": t.pgettext("country", "Indonesia"),
+        "LA": t.pgettext("country", "Lao PDR"),
+        "MY": t.pgettext("country", "Malaysia"),
+        "MM": t.pgettext("country", "Myanmar"),
+        "PH": t.pgettext("country", "Philippines"),
+        "SG": t.pgettext("country", "Singapore"),
+        "TH": t.pgettext("country", "Thailand"),
+        "TL": t.pgettext("country", "Timor-Leste"),
+        "VN": t.pgettext("country", "Viet Nam"),
+    }
+
+
+_ENGLISH_ASEAN = {info.code: info.name for info in ASEAN_MEMBER_STATES}
+
+
 def country_name(t: Translator, code: str | None) -> str:
-    """The country's name in the reader's language (CLDR), or its code."""
+    """The country's name in the reader's language, or its code: the one place for it.
+
+    A member state's name comes from the catalogs (ASEAN's usage); while a catalog has no
+    translation for it yet, CLDR's name in the reader's language stands in (without CLDR's
+    bracketed alternative, "Myanmar (Burma)"). Any other country (a test region, a benchmark)
+    has CLDR's name.
+    """
     if not code:
         return ""
-    return t.babel_locale.territories.get(code) or code
+    asean = _asean_names(t).get(code)
+    if asean is not None and (
+        t.locale == "en" or t.has_translation("country", _ENGLISH_ASEAN[code])
+    ):
+        return asean
+    cldr: str | None = t.babel_locale.territories.get(code)
+    if cldr:
+        return cldr.split(" (")[0] if asean is not None else cldr
+    return asean or code
+
+
+# Thai and Lao write some vowels before the consonant they follow in speech; dictionaries sort
+# by the consonant, so the key swaps such a vowel behind its consonant.
+_LEADING_VOWELS = re.compile("([\u0e40-\u0e44\u0ec0-\u0ec4])(.)")
+
+
+def name_sort_key(text: str) -> tuple[str, str]:
+    """A language-neutral sort key for a name: letters first, then accents and tone marks.
+
+    No collation library ships with Babel (and ICU is a heavy system dependency), so this is
+    an approximation of Unicode collation's first two levels: the text decomposed, casefolded,
+    combining marks dropped ("Việt Nam" sorts as "viet nam"), Thai and Lao leading vowels put
+    behind their consonant; the marks decide only between otherwise equal names.
+    """
+    folded = unicodedata.normalize("NFKD", text).casefold()
+    folded = _LEADING_VOWELS.sub(r"\2\1", folded)
+    base = "".join(c for c in folded if not unicodedata.combining(c))
+    return base, folded
+
+
+def countries_sorted(
+    t: Translator,
+    items: Iterable[T],
+    code: Callable[[T], str | None],
+    *,
+    first: Callable[[T], Any] | None = None,
+) -> list[T]:
+    """`items` (rows, people, codes…) in the one country order of every list: by the country's
+    name in the reader's language. `first` is a primary order that the name only breaks ties
+    in, as /summary's "countries behind first"."""
+
+    def key(item: T) -> tuple[Any, ...]:
+        by_name = name_sort_key(country_name(t, code(item)))
+        return (first(item), by_name) if first is not None else (by_name,)
+
+    return sorted(items, key=key)
+
+
+def cycle_title(t: Translator, title: str) -> str:
+    """A cycle's title for a reader: a coordinator's own as typed, the bot's default translated.
+
+    The cycle the bot opens on its first start has no title of its own (an empty one, which a
+    coordinator cannot type): every reader sees the default name in their language.
+    """
+    return title or t.gettext("First reporting cycle")
 
 
 def section_label(t: Translator, checklist: Checklist, section_id: str) -> str:

@@ -13,7 +13,7 @@ from bot.i18n import Translator
 from bot.models import Role
 from bot.services.people import PeopleList, PersonRow
 from bot.views.callbacks import pack
-from bot.views.common import Rendered, country_name, esc, keyboard
+from bot.views.common import Rendered, countries_sorted, country_name, esc, keyboard
 
 PEOPLE = "pp"
 REVOKE_YES = "rv"
@@ -57,7 +57,8 @@ def render_people(
     t: Translator, people: PeopleList, *, timezone: str | None, now: datetime
 ) -> Rendered:
     lines = ["👥 <b>" + t.gettext("People") + "</b>"]
-    for group in people.groups:
+    # Regional coordinators (no country: an empty name) first, then the countries by name.
+    for group in countries_sorted(t, people.groups, lambda group: group.country_code):
         lines.append("")
         if group.country_code is None:
             lines.append("<b>" + t.gettext("Regional coordinators") + "</b>")

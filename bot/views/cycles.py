@@ -20,7 +20,7 @@ from bot.services.cycles import (
 )
 from bot.services.submission import Outcome, ReportResult
 from bot.views.callbacks import pack
-from bot.views.common import Rendered, country_name, esc, keyboard
+from bot.views.common import Rendered, country_name, cycle_title, esc, keyboard
 
 CYCLE = "cy"
 EXTEND = "dl"  # cy:dl:<cycle>:<days>:<version>
@@ -72,17 +72,17 @@ def _reports_line(t: Translator, info: CycleInfo) -> str:
 
 def _cycle_lines(t: Translator, info: CycleInfo, timezone: str | None) -> list[str]:
     lines = [
-        "🗓 <b>" + esc(info.title) + "</b>",
+        "🗓 <b>" + esc(cycle_title(t, info.title)) + "</b>",
         t.gettext("Checklist version {version} · {count} items").format(
             version=esc(info.checklist_version), count=t.number(info.item_count)
         ),
         t.gettext("Opened on {date}").format(date=t.date(info.opens_at, timezone)),
     ]
-    if info.baseline_title:
+    if info.baseline_title is not None:
         lines.append(
             "↩️ "
             + t.gettext("Started from the answers of “{title}”.").format(
-                title=esc(info.baseline_title)
+                title=esc(cycle_title(t, info.baseline_title))
             )
         )
     return lines
@@ -99,7 +99,7 @@ def render_cycle(
         if last is not None and last.closed_at is not None:
             lines.append(
                 t.gettext("The last one, “{title}”, closed on {date}.").format(
-                    title=esc(last.title), date=t.date(last.closed_at, timezone)
+                    title=esc(cycle_title(t, last.title)), date=t.date(last.closed_at, timezone)
                 )
             )
         if not overview.can_manage:
@@ -185,7 +185,7 @@ def new_cycle_usage(t: Translator, *, today: date) -> str:
 
 def render_deadline_moved(t: Translator, moved: DeadlineMoved, *, timezone: str | None) -> Rendered:
     text = "✔️ " + t.gettext("The deadline of “{title}” is now {deadline}.").format(
-        title=esc(moved.cycle.title), deadline=t.datetime(moved.new, timezone)
+        title=esc(cycle_title(t, moved.cycle.title)), deadline=t.datetime(moved.new, timezone)
     )
     text += "\n" + t.gettext("Focal points have been told.")
     return Rendered(text)
@@ -195,7 +195,7 @@ def deadline_moved_notice(t: Translator, moved: DeadlineMoved, *, timezone: str 
     """To focal points: the deadline changed."""
     return "⏰ " + t.gettext(
         "The deadline of the reporting cycle “{title}” has changed: it is now {deadline}."
-    ).format(title=esc(moved.cycle.title), deadline=t.datetime(moved.new, timezone))
+    ).format(title=esc(cycle_title(t, moved.cycle.title)), deadline=t.datetime(moved.new, timezone))
 
 
 # --------------------------------------------------------------------------- new cycle
@@ -205,18 +205,18 @@ def render_draft(t: Translator, draft: DraftView, *, timezone: str | None) -> Re
     lines = [
         "🆕 <b>" + t.gettext("New reporting cycle") + "</b>",
         "",
-        t.gettext("Title: {title}").format(title=esc(draft.title)),
+        t.gettext("Title: {title}").format(title=esc(cycle_title(t, draft.title))),
         t.gettext("Deadline: {deadline}").format(deadline=t.datetime(draft.deadline, timezone)),
         t.gettext("Checklist version {version} · {count} items").format(
             version=esc(draft.checklist_version), count=t.number(draft.item_count)
         ),
     ]
-    if draft.baseline and draft.baseline_from:
+    if draft.baseline and draft.baseline_from is not None:
         lines.append(
             "↩️ "
             + t.gettext(
                 "Starts from the answers of “{title}”: focal points confirm or change each one."
-            ).format(title=esc(draft.baseline_from))
+            ).format(title=esc(cycle_title(t, draft.baseline_from)))
         )
     else:
         lines.append("▫️ " + t.gettext("Starts with an empty checklist."))
@@ -228,7 +228,7 @@ def render_draft(t: Translator, draft: DraftView, *, timezone: str | None) -> Re
                 "Opening it closes “{title}”: its answers become read-only ({submitted} of "
                 "{countries} reports submitted)."
             ).format(
-                title=esc(draft.closes.title),
+                title=esc(cycle_title(t, draft.closes.title)),
                 submitted=t.number(draft.closes.submitted),
                 countries=t.number(draft.closes.countries),
             ),
@@ -236,7 +236,7 @@ def render_draft(t: Translator, draft: DraftView, *, timezone: str | None) -> Re
     lines.append(t.gettext("Focal points are told when the cycle opens."))
     d = draft.draft_id
     rows: list[list[tuple[str, str]]] = []
-    if draft.baseline_from:
+    if draft.baseline_from is not None:
         label = (
             t.gettext("☑️ Start from the last answers")
             if draft.baseline
@@ -279,7 +279,7 @@ def render_opened(t: Translator, opened: OpenedCycle, *, timezone: str | None) -
         lines.append(
             "🔒 "
             + t.gettext("“{title}” is closed; its answers are read-only.").format(
-                title=esc(opened.closed.title)
+                title=esc(cycle_title(t, opened.closed.title))
             )
         )
     lines.append(
@@ -297,14 +297,16 @@ def cycle_opened_notice(t: Translator, opened: OpenedCycle, *, timezone: str | N
     info = opened.cycle
     lines = [
         "🆕 "
-        + t.gettext("A new reporting cycle is open: “{title}”.").format(title=esc(info.title)),
+        + t.gettext("A new reporting cycle is open: “{title}”.").format(
+            title=esc(cycle_title(t, info.title))
+        ),
         deadline_line(t, info.deadline, None, timezone),
     ]
-    if info.baseline_title:
+    if info.baseline_title is not None:
         lines.append(
             t.gettext(
                 "Your answers from “{title}” are filled in: please confirm or change each one."
-            ).format(title=esc(info.baseline_title))
+            ).format(title=esc(cycle_title(t, info.baseline_title)))
         )
     lines.append(t.gettext("Send /continue to start."))
     return "\n".join(lines)
@@ -320,7 +322,9 @@ def render_draft_cancelled(t: Translator) -> Rendered:
 def render_close_confirm(t: Translator, info: CycleInfo, *, timezone: str | None) -> Rendered:
     lines = [
         "🔒 "
-        + t.gettext("Close “{title}”? Its answers become read-only.").format(title=esc(info.title)),
+        + t.gettext("Close “{title}”? Its answers become read-only.").format(
+            title=esc(cycle_title(t, info.title))
+        ),
         _reports_line(t, info),
         deadline_line(t, info.deadline, None, timezone),
     ]
@@ -338,7 +342,7 @@ def render_close_confirm(t: Translator, info: CycleInfo, *, timezone: str | None
 
 def render_closed(t: Translator, info: CycleInfo, *, timezone: str | None, today: date) -> Rendered:
     lines = [
-        "🔒 " + t.gettext("“{title}” is closed.").format(title=esc(info.title)),
+        "🔒 " + t.gettext("“{title}” is closed.").format(title=esc(cycle_title(t, info.title))),
         _reports_line(t, info),
         "",
         new_cycle_usage(t, today=today),
@@ -398,7 +402,7 @@ def render_submit(t: Translator, result: ReportResult, *, timezone: str | None) 
     lines = [
         "📨 "
         + t.gettext("{country}'s report for “{title}” is submitted. Thank you!").format(
-            country=country, title=esc(result.cycle_title)
+            country=country, title=esc(cycle_title(t, result.cycle_title))
         ),
         _counts_line(t, result),
         t.gettext("The coordinators have been told."),
@@ -423,7 +427,7 @@ def submitted_notice(t: Translator, result: ReportResult, *, national_lead: bool
         "📨 "
         + t.gettext("{country}'s report for “{title}” was submitted by {name}.").format(
             country=esc(country_name(t, result.country_code)),
-            title=esc(result.cycle_title),
+            title=esc(cycle_title(t, result.cycle_title)),
             name=esc(result.by_name),
         ),
         _counts_line(t, result),
@@ -459,7 +463,7 @@ def render_signoff(t: Translator, result: ReportResult, *, timezone: str | None)
     return Rendered(
         "🏁 "
         + t.gettext("You signed off {country}'s report for “{title}”. It is final.").format(
-            country=country, title=esc(result.cycle_title)
+            country=country, title=esc(cycle_title(t, result.cycle_title))
         )
         + "\n"
         + t.gettext("If an answer changes, the report is reopened and the sign-off removed.")
@@ -472,6 +476,6 @@ def signed_off_notice(t: Translator, result: ReportResult) -> str:
         "{country}'s report for “{title}” is final: signed off by {name}, the national lead."
     ).format(
         country=esc(country_name(t, result.country_code)),
-        title=esc(result.cycle_title),
+        title=esc(cycle_title(t, result.cycle_title)),
         name=esc(result.by_name),
     )

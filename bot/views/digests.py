@@ -5,10 +5,18 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from bot.services.digests import Digest, DigestPreview
+from bot.services.digests import Behind, CountryChange, Digest, DigestPreview
 from bot.services.schedule import DigestFrequency
 from bot.views.callbacks import pack
-from bot.views.common import Rendered, country_name, esc, keyboard
+from bot.views.common import (
+    Rendered,
+    countries_sorted,
+    country_name,
+    cycle_title,
+    esc,
+    keyboard,
+)
+from bot.views.summaries import no_changes_line
 
 DIGEST = "dg"  # dg:on | dg:off
 ON = "on"
@@ -36,7 +44,7 @@ def digest_lines(
     if digest.cycle_title is None:
         lines += ["", t.gettext("There is no open reporting cycle at the moment.")]
     else:
-        cycle = f"<b>{esc(digest.cycle_title)}</b>"
+        cycle = f"<b>{esc(cycle_title(t, digest.cycle_title))}</b>"
         if digest.deadline is None:
             lines.append(cycle)
         elif digest.deadline_passed:
@@ -54,7 +62,10 @@ def digest_lines(
         lines += ["", "✏️ <b>" + t.gettext("Changes") + "</b>"]
         if not digest.changes:
             lines.append(t.gettext("No answers changed."))
-        for change in digest.changes:
+        # Most changes first; equals, and the countries without any, by name.
+        for change in countries_sorted(
+            t, digest.changes, _code, first=lambda change: -change.items_changed
+        ):
             lines.append(
                 t.ngettext(
                     "{country}: {count} item changed; {answered} of {total} answered",
@@ -67,6 +78,8 @@ def digest_lines(
                     total=t.number(change.total),
                 )
             )
+        if digest.changes and digest.unchanged:
+            lines.append(no_changes_line(t, list(digest.unchanged)))
         lines += ["", "📬 <b>" + t.gettext("New submissions") + "</b>"]
         if not digest.submissions:
             lines.append(t.gettext("None."))
@@ -86,7 +99,10 @@ def digest_lines(
             )
         else:
             lines.append(t.gettext("Nobody is behind."))
-        for behind in digest.behind:
+        # The furthest behind first (the service's order); equals by name.
+        for behind in countries_sorted(
+            t, digest.behind, _code, first=lambda b: b.answered / b.total if b.total else 0
+        ):
             line = t.gettext("{country}: {answered} of {total} ({share})").format(
                 country=esc(country_name(t, behind.country_code)),
                 answered=t.number(behind.answered),
@@ -98,7 +114,7 @@ def digest_lines(
             lines.append(line)
     if digest.unreachable:
         lines += ["", "⛔ <b>" + t.gettext("Unreachable (blocked the bot)") + "</b>"]
-        for person in digest.unreachable:
+        for person in countries_sorted(t, digest.unreachable, lambda p: p.country_code):
             where = country_name(t, person.country_code) if person.country_code else ""
             lines.append(
                 t.gettext("{name} ({country}), since {date}").format(
@@ -108,6 +124,10 @@ def digest_lines(
                 )
             )
     return lines
+
+
+def _code(row: CountryChange | Behind) -> str:
+    return row.country_code
 
 
 def render_digest(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import Translator
 from bot.services.errors import ServiceError
-from bot.views.common import esc
+from bot.views.common import cycle_title, esc
 
 
 def stranger_text(t: Translator) -> str:
@@ -71,11 +71,11 @@ def error_text(t: Translator, error: ServiceError) -> str:
             )
         return "🔒 " + t.gettext("Only coordinators can do this.")
     if code == "no_open_cycle":
-        if details.get("closed_title"):
+        if details.get("closed_title") is not None:  # "" is the bot's default title
             return "ℹ️ " + t.gettext(
                 "The reporting cycle “{title}” is closed and its answers can no longer change. "
                 "You will hear from the bot when the next cycle opens."
-            ).format(title=esc(details["closed_title"]))
+            ).format(title=esc(cycle_title(t, str(details["closed_title"]))))
         return "ℹ️ " + t.gettext("There is no open reporting cycle at the moment.")
     if code == "cycle_closed":
         return "🔒 " + t.gettext(

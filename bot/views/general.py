@@ -35,17 +35,26 @@ def language_set_text(t: Translator, code: str) -> str:
     return "🌐 " + t.gettext("Language: {language}").format(language=LOCALES[code].native_name)
 
 
+# Every command a role may use, and no other (`tests/test_access.py` tries each as each role);
+# /help and the chat's command menu both list `commands_of(actor)`.
 FOCAL_POINT_COMMANDS = (
+    "start",
     "continue",
     "review",
     "progress",
     "submit",
     "cycle",
+    "summary",
+    "status",
+    "compare",
+    "people",
     "export",
     "language",
+    "cancel",
     "help",
 )
 COORDINATOR_COMMANDS = (
+    "start",
     "summary",
     "status",
     "compare",
@@ -70,9 +79,18 @@ COORDINATOR_COMMANDS = (
 )
 
 
-def command_descriptions(t: Translator) -> dict[str, str]:
+def commands_of(actor: Actor) -> tuple[str, ...]:
+    """The commands this person may use: their role's, and /signoff for a national lead."""
+    names: tuple[str, ...] = COORDINATOR_COMMANDS if actor.is_coordinator else FOCAL_POINT_COMMANDS
+    if actor.is_national_lead and "signoff" not in names:
+        at = names.index("submit") + 1 if "submit" in names else len(names) - 2
+        names = (*names[:at], "signoff", *names[at:])
+    return names
+
+
+def command_descriptions(t: Translator, *, own_country: bool = False) -> dict[str, str]:
     """One short line per command, for /help and for Telegram's command menu."""
-    return {
+    descriptions = {
         "start": t.gettext("Start or resume"),
         "continue": t.gettext("Continue with the checklist"),
         "review": t.gettext("Review and change your answers"),
@@ -103,16 +121,26 @@ def command_descriptions(t: Translator) -> dict[str, str]:
         "audit": t.gettext("Recent administrative acts: /audit [TH]"),
         "erase": t.gettext("Erase a removed person's data (admins)"),
     }
+    if own_country:
+        # The same commands show a focal point their own country only: say so.
+        descriptions |= {
+            "summary": t.gettext("Your country in the regional summary"),
+            "status": t.gettext("Your country's status per norm"),
+            "compare": t.gettext("Your country's changes since the last cycle"),
+            "people": t.gettext("Your country's focal points"),
+            "export": t.gettext("Your country's answers as a spreadsheet"),
+        }
+    return descriptions
 
 
-def render_help(t: Translator, actor: Actor | None, commands: tuple[str, ...]) -> Rendered:
-    descriptions = command_descriptions(t)
+def render_help(t: Translator, actor: Actor | None) -> Rendered:
     if actor is None:
         from bot.views.errors import stranger_text
 
         return Rendered(stranger_text(t))
+    descriptions = command_descriptions(t, own_country=not actor.is_coordinator)
     lines = ["ℹ️ <b>" + t.gettext("Commands") + "</b>", ""]
-    for name in commands:
+    for name in commands_of(actor):
         lines.append(f"/{name} — {esc(descriptions.get(name, ''))}")
     if not actor.is_coordinator:
         lines += [

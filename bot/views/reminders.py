@@ -14,7 +14,14 @@ from bot.services.reminders import (
     Waiting,
 )
 from bot.views.callbacks import pack
-from bot.views.common import Rendered, country_name, esc, keyboard
+from bot.views.common import (
+    Rendered,
+    countries_sorted,
+    country_name,
+    cycle_title,
+    esc,
+    keyboard,
+)
 
 REMIND = "rm"  # rm:go | rm:s1:<delivery> | rm:s7:<delivery> | rm:mute:<cycle> | rm:um:<cycle>
 GO = "go"
@@ -30,7 +37,7 @@ def _open_per_norm(t: Translator, open_by_section: tuple[tuple[str, int], ...]) 
 
 def render_reminder(t: Translator, message: ReminderMessage) -> Rendered:
     """The reminder itself: how much is open, per norm, and the deadline in local time."""
-    cycle = f"<b>{esc(message.cycle_title)}</b>"
+    cycle = f"<b>{esc(cycle_title(t, message.cycle_title))}</b>"
     if message.kind is DeliveryKind.NUDGE:
         lines = [
             "📣 " + t.gettext("A coordinator asks you to continue {cycle}.").format(cycle=cycle)
@@ -151,14 +158,14 @@ def render_overview(t: Translator, overview: ReminderOverview) -> Rendered:
     if overview.cycle_title is None:
         return Rendered("ℹ️ " + t.gettext("There is no open reporting cycle at the moment."))
     lines = [
-        "🔔 <b>" + t.gettext("Reminders") + "</b> · " + esc(overview.cycle_title),
+        "🔔 <b>" + t.gettext("Reminders") + "</b> · " + esc(cycle_title(t, overview.cycle_title)),
     ]
     if not overview.enabled:
         lines.append(
             t.gettext("Automatic reminders are switched off; /remind still reaches a country.")
         )
     lines.append("")
-    for country in sorted(overview.countries, key=lambda c: country_name(t, c.country_code)):
+    for country in countries_sorted(t, overview.countries, lambda c: c.country_code):
         name = f"<b>{esc(country_name(t, country.country_code))}</b>"
         if country.complete:
             status = "✅ " + t.gettext("complete")

@@ -18,7 +18,9 @@ from bot.services.matrix import NormMatrix, ReportCycle
 from bot.views.audit import audit_sheet_labels
 from bot.views.common import (
     Rendered,
+    countries_sorted,
     country_name,
+    cycle_title,
     esc,
     item_text,
     section_label,
@@ -44,18 +46,19 @@ def _title(t: Translator) -> str:
 
 
 def _cycle_line(t: Translator, cycle: ReportCycle, now: datetime, tz: str | None) -> str:
+    title = cycle_title(t, cycle.title)
     if cycle.closed_at is not None:
         return t.gettext("{cycle} (closed) · as of {date}").format(
-            cycle=cycle.title, date=t.date(now, tz)
+            cycle=title, date=t.date(now, tz)
         )
-    return t.gettext("{cycle} · as of {date}").format(cycle=cycle.title, date=t.date(now, tz))
+    return t.gettext("{cycle} · as of {date}").format(cycle=title, date=t.date(now, tz))
 
 
 def heatmap(
     t: Translator, en: Translator, matrix: NormMatrix, *, now: datetime, tz: str | None
 ) -> tuple[HeatmapData, HeatmapLabels]:
     """The chart's numbers and labels: countries in the reader's alphabetical order."""
-    rows = sorted(matrix.rows, key=lambda row: country_name(t, row.country_code).casefold())
+    rows = countries_sorted(t, matrix.rows, lambda row: row.country_code)
     data = HeatmapData(
         shares=tuple(tuple(cell.share for cell in (*row.cells, row.total)) for row in rows),
         norm_columns=len(matrix.section_ids),
@@ -140,7 +143,7 @@ def export_labels(t: Translator, data: ExportData, *, tz: str | None) -> ExportL
         )
     )
     about: list[tuple[str, str]] = [
-        (t.gettext("Reporting cycle"), cycle.title),
+        (t.gettext("Reporting cycle"), cycle_title(t, cycle.title)),
         (
             t.gettext("Checklist"),
             f"{_checklist_title(t, checklist)} ({checklist.id} {checklist.version})",
@@ -215,7 +218,10 @@ def export_labels(t: Translator, data: ExportData, *, tz: str | None) -> ExportL
         ),
         about=tuple(about),
         about_headers=(t.gettext("About this export"), ""),
-        countries={code: country_name(t, code) for code in data.countries},
+        countries={
+            code: country_name(t, code)
+            for code in countries_sorted(t, data.countries, lambda code: code)
+        },
         sections=sections,
         items={item.id: item_text(t, checklist, item.id) for item in checklist.items},
         statuses=statuses,
@@ -236,6 +242,7 @@ def export_labels(t: Translator, data: ExportData, *, tz: str | None) -> ExportL
             "baseline": t.gettext("Carried over"),
         },
         audit=audit_sheet_labels(t),
+        cycle_title=cycle_title(t, cycle.title),
     )
 
 
@@ -244,7 +251,7 @@ def export_caption(t: Translator, data: ExportData, *, now: datetime, tz: str | 
         esc(country_name(t, data.country_code)) if data.country_code else t.gettext("all countries")
     )
     lines = [
-        "📄 <b>" + esc(shorten(data.cycle.title, 200)) + "</b> · " + scope,
+        "📄 <b>" + esc(shorten(cycle_title(t, data.cycle.title), 200)) + "</b> · " + scope,
         t.gettext(
             "Answers, the countries x norms matrix and the history of changes, as of {date}."
         ).format(date=esc(t.datetime(now, tz))),
@@ -285,5 +292,6 @@ def usage(
                 state = t.gettext("open since {date}").format(date=t.date(cycle.opens_at, tz))
             else:
                 state = t.gettext("closed on {date}").format(date=t.date(cycle.closed_at, tz))
-            lines.append(f"#{cycle.cycle_id} {esc(shorten(cycle.title, 80))} · {state}")
+            title = shorten(cycle_title(t, cycle.title), 80)
+            lines.append(f"#{cycle.cycle_id} {esc(title)} · {state}")
     return Rendered("\n".join(lines))

@@ -15,9 +15,11 @@ from bot.services.cycles import DaysLeft
 from bot.services.summaries import (
     Change,
     Comparison,
+    CountryComparison,
     CountryRow,
     CountryStatus,
     RegionalSummary,
+    behind_first,
 )
 from bot.views.callbacks import pack
 from bot.views.common import (
@@ -25,7 +27,9 @@ from bot.views.common import (
     SKIPPED_EMOJI,
     Rendered,
     chunks,
+    countries_sorted,
     country_name,
+    cycle_title,
     emoji_of,
     esc,
     item_text,
@@ -100,7 +104,7 @@ def render_summary(
     t: Translator, summary: RegionalSummary, *, timezone: str | None, now: datetime
 ) -> Rendered:
     lines = [
-        "📊 <b>" + esc(summary.cycle_title) + "</b>",
+        "📊 <b>" + esc(cycle_title(t, summary.cycle_title)) + "</b>",
         _cycle_header(t, summary.deadline, summary.closed_at, summary.days_left, timezone),
     ]
     if summary.scope is None:
@@ -120,15 +124,23 @@ def render_summary(
             )
         )
     lines.append("")
-    for row in summary.countries:
+    # Countries behind first (the service's order), equals by name in the reader's language.
+    for row in countries_sorted(t, summary.countries, _code, first=behind_first):
         lines.append(_country_line(t, row, now))
-    lines += [
-        "",
-        t.gettext(
-            "⚪ nothing yet · ✏️ in progress · 📨 submitted · 🏁 signed off. Countries behind "
-            "come first. Details: /status COUNTRY"
-        ),
-    ]
+    lines.append("")
+    if summary.scope is None:
+        lines.append(
+            t.gettext(
+                "⚪ nothing yet · ✏️ in progress · 📨 submitted · 🏁 signed off. Countries behind "
+                "come first. Details: /status COUNTRY"
+            )
+        )
+    else:  # a focal point sees their own country only: /status needs no country
+        lines.append(
+            t.gettext(
+                "⚪ nothing yet · ✏️ in progress · 📨 submitted · 🏁 signed off. Details: /status"
+            )
+        )
     return Rendered("\n".join(lines))
 
 
@@ -160,7 +172,10 @@ def render_status(
 ) -> Rendered:
     checklist = status.checklist
     lines = [
-        "📋 <b>" + esc(country_name(t, status.country_code)) + "</b> · " + esc(status.cycle_title),
+        "📋 <b>"
+        + esc(country_name(t, status.country_code))
+        + "</b> · "
+        + esc(cycle_title(t, status.cycle_title)),
         _cycle_header(t, status.deadline, status.closed_at, status.days_left, timezone),
         t.gettext("{answered} of {total} items answered.").format(
             answered=t.number(status.answered), total=t.number(status.total)
@@ -271,18 +286,18 @@ def _arrow(before: int, after: int) -> str:
 def render_compare(t: Translator, comparison: Comparison) -> Rendered:
     if comparison.previous_title is None:
         return Rendered(
-            "ℹ️ "
-            + t.gettext(
-                "“{title}” is the first reporting cycle: there is nothing to compare."
-            ).format(title=esc(comparison.cycle_title))
+            "🔁 <b>"
+            + esc(cycle_title(t, comparison.cycle_title))
+            + "</b>\n"
+            + t.gettext("There is no earlier cycle to compare this one with yet.")
         )
     checklist = comparison.checklist
     top = comparison.top_status
     lines = [
         "🔁 "
         + t.gettext("{current} compared with {previous}").format(
-            current="<b>" + esc(comparison.cycle_title) + "</b>",
-            previous="<b>" + esc(comparison.previous_title) + "</b>",
+            current="<b>" + esc(cycle_title(t, comparison.cycle_title)) + "</b>",
+            previous="<b>" + esc(cycle_title(t, comparison.previous_title)) + "</b>",
         ),
         t.gettext("{emoji} = {status}").format(emoji=emoji_of(top), status=status_label(t, top)),
     ]
@@ -292,7 +307,13 @@ def render_compare(t: Translator, comparison: Comparison) -> Rendered:
                 items=esc(", ".join(comparison.new_items))
             )
         )
-    for country in comparison.countries:
+    # Countries with nothing to tell share one line at the end: ten "No changes." lines would
+    # fill a phone's screen and hide the countries that changed.
+    unchanged = []
+    for country in countries_sorted(t, comparison.countries, _code):
+        if _unchanged(country):
+            unchanged.append(country)
+            continue
         lines += [
             "",
             f"<b>{esc(country_name(t, country.country_code))}</b>: "
@@ -331,7 +352,28 @@ def render_compare(t: Translator, comparison: Comparison) -> Rendered:
                     status_label(t, change.new_status) if change.new_status else ""
                 )
                 lines.append(f"    {esc(change.item_id)}: {esc(old)} → {esc(new)}")
+    if unchanged:
+        lines += ["", no_changes_line(t, [c.country_code for c in unchanged])]
     return Rendered("\n".join(lines))
+
+
+def no_changes_line(t: Translator, codes: list[str]) -> str:
+    """ "No changes: Brunei Darussalam, Cambodia, …": the countries in the reader's order."""
+    names = ", ".join(esc(country_name(t, code)) for code in countries_sorted(t, codes, str))
+    return t.gettext("No changes: {countries}").format(countries=names)
+
+
+def _unchanged(country: CountryComparison) -> bool:
+    return (
+        not country.norms
+        and not country.unconfirmed
+        and country.answered_before == country.answered_now
+        and country.implemented_before == country.implemented_now
+    )
+
+
+def _code(row: CountryRow | CountryComparison) -> str:
+    return row.country_code
 
 
 # --------------------------------------------------------------------------- choosing a country
@@ -341,7 +383,7 @@ CHOICE_MAX = 48  # more countries than this: type the code instead of a wall of 
 
 
 def render_status_choice(t: Translator, summary: RegionalSummary) -> Rendered:
-    """/status without a country (coordinators): a button per country, behind first."""
+    """/status without a country (coordinators): a button per country, by name."""
     text = "📋 " + t.gettext("Which country? Choose one, or send /status COUNTRY, e.g. /status TH.")
     if len(summary.countries) > CHOICE_MAX:
         return Rendered(text)
@@ -350,6 +392,6 @@ def render_status_choice(t: Translator, summary: RegionalSummary) -> Rendered:
             f"{_report_mark(row)} {country_name(t, row.country_code)}",
             pack(STATUS, row.country_code),
         )
-        for row in summary.countries
+        for row in countries_sorted(t, summary.countries, _code)
     ]
     return Rendered(text, keyboard(chunks(buttons, 2)))

@@ -14,7 +14,7 @@ from telegram.ext import (
 
 from bot.telegram.common import Caller, answer_query, handler, send
 from bot.views.errors import stranger_text
-from bot.views.general import COORDINATOR_COMMANDS, FOCAL_POINT_COMMANDS, render_help
+from bot.views.general import render_help
 
 
 @handler(enrolled=False)
@@ -23,8 +23,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE, calle
     if actor is None:
         await send_plain(update, stranger_text(caller.t))
         return
-    commands = COORDINATOR_COMMANDS if actor.is_coordinator else FOCAL_POINT_COMMANDS
-    await send(update, render_help(caller.t, actor, commands))
+    await send(update, render_help(caller.t, actor))
 
 
 @handler(enrolled=False)
@@ -35,8 +34,7 @@ async def unknown_command(
         await send_plain(update, stranger_text(caller.t))
         return
     await send_plain(update, "❔ " + caller.t.gettext("I do not know that command."))
-    commands = COORDINATOR_COMMANDS if caller.actor.is_coordinator else FOCAL_POINT_COMMANDS
-    await send(update, render_help(caller.t, caller.actor, commands))
+    await send(update, render_help(caller.t, caller.actor))
 
 
 @handler(enrolled=False)

@@ -26,7 +26,7 @@ from bot.services.errors import UnknownCycle
 from bot.telegram.common import Caller, handler, send
 from bot.telegram.offload import offloader
 from bot.views import reports
-from bot.views.common import Rendered
+from bot.views.common import Rendered, cycle_title
 from bot.views.errors import error_text
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,13 @@ async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Call
     chat = update.effective_chat
     assert chat is not None
     caption = reports.chart_caption(t, norm_matrix, now=now, tz=caller.timezone)
-    name = exports.export_file_name(norm_matrix.cycle, None, _today(now, caller.timezone), "png")
+    name = exports.export_file_name(
+        norm_matrix.cycle,
+        None,
+        _today(now, caller.timezone),
+        "png",
+        title=cycle_title(t, norm_matrix.cycle.title),
+    )
     if sends_as_photo(data):
         await chat.send_photo(png, caption=caption, filename=name)
     else:
@@ -157,14 +163,15 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
     chat = update.effective_chat
     assert chat is not None
     day = _today(now, caller.timezone)
+    title = cycle_title(t, data.cycle.title)
     await chat.send_document(
         xlsx,
-        filename=exports.export_file_name(data.cycle, data.country_code, day, "xlsx"),
+        filename=exports.export_file_name(data.cycle, data.country_code, day, "xlsx", title=title),
         caption=reports.export_caption(t, data, now=now, tz=caller.timezone),
     )
     await chat.send_document(
         csv,
-        filename=exports.export_file_name(data.cycle, data.country_code, day, "csv"),
+        filename=exports.export_file_name(data.cycle, data.country_code, day, "csv", title=title),
         caption=reports.csv_caption(t),
     )
 

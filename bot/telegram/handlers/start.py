@@ -17,7 +17,6 @@ from bot.views.callbacks import unpack
 from bot.views.common import Rendered
 from bot.views.errors import stranger_text
 from bot.views.general import (
-    COORDINATOR_COMMANDS,
     LANGUAGE,
     language_set_text,
     render_help,
@@ -117,7 +116,7 @@ async def greet(
 ) -> None:
     """After enrolment or a language choice: focal points get their item, coordinators help."""
     if actor.is_coordinator:
-        await send(update, render_help(t, actor, COORDINATOR_COMMANDS))
+        await send(update, render_help(t, actor))
     else:
         await show_current(update, context, t, actor)
 
