@@ -159,7 +159,7 @@ async def test_open_cycle_confirmed_twice_opens_one_and_tells_once(harness: BotH
     texts = [answer.text or "" for answer in [*answers, replay] if answer is not None]
     assert sum("no longer current" in text for text in texts) == 2
     assert [(c.title, c.closed_at is None) for c in _cycles(harness)] == [
-        ("First reporting cycle", False),
+        ("", False),  # the bot's own first cycle: titled per reader
         ("Second", True),
     ]
     assert await _told(alice, "A new reporting cycle is open") == 1
@@ -241,7 +241,7 @@ async def test_two_confirms_of_one_draft_at_once_open_one_cycle(harness: BotHarn
     results = await asyncio.to_thread(_race, 2, confirm)
     assert sum(isinstance(result, cycles.OpenedCycle) for result in results) == 1
     assert sum(isinstance(result, StaleAction) for result in results) == 1
-    assert [c.title for c in _cycles(harness)] == ["First reporting cycle", "Second"]
+    assert [c.title for c in _cycles(harness)] == ["", "Second"]
 
 
 async def test_two_drafts_confirmed_at_once_leave_one_open_cycle(harness: BotHarness):
