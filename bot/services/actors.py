@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from bot.models import Country, Person, Role
 from bot.services.errors import NotEnrolled, PermissionDenied
+from bot.services.reads import person_zone
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def actor_from(person: Person, country: Country | None = None) -> Actor:
         is_national_lead=person.is_national_lead,
         country_code=person.country_code,
         locale=person.locale,
-        timezone=person.timezone or (country.timezone if country else None),
+        timezone=person_zone(person, country),
     )
 
 

@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.checklist import Checklist, checklist_msgctxt
 from bot.i18n import Translator
+from bot.services.reads import ItemState
 
 MAX_MESSAGE = 4096
 
@@ -58,6 +59,24 @@ def status_label(t: Translator, status: str) -> str:
         "not_applicable": t.pgettext("status", "Not applicable"),
     }
     return labels.get(status, status.replace("_", " ").capitalize())
+
+
+STATE_EMOJI = {
+    ItemState.SKIPPED: SKIPPED_EMOJI,
+    ItemState.TO_CONFIRM: "↩️",
+    ItemState.OPEN: OPEN_EMOJI,
+}
+
+
+def state_label(t: Translator, state: ItemState) -> str:
+    """The one label of an item state, used by every screen, file and chart."""
+    labels = {
+        ItemState.ANSWERED: t.pgettext("item state", "Answered"),
+        ItemState.SKIPPED: t.pgettext("status", "Skipped"),
+        ItemState.TO_CONFIRM: t.pgettext("item state", "To confirm"),
+        ItemState.OPEN: t.pgettext("status", "Open"),
+    }
+    return labels[state]
 
 
 def status_with_emoji(t: Translator, status: str | None, skipped: bool = False) -> str:

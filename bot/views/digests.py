@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from bot.services.digests import Digest, DigestPreview
+from bot.services.digests import CountryChange, Digest, DigestPreview
 from bot.services.schedule import DigestFrequency
 from bot.views.callbacks import pack
 from bot.views.common import Rendered, country_name, esc, keyboard
@@ -17,6 +17,22 @@ OFF = "off"
 
 def _share(t: Translator, part: int, whole: int) -> str:
     return t.percent(part / whole if whole else 0.0)
+
+
+def _change_lines(t: Translator, changes: list[CountryChange]) -> list[str]:
+    return [
+        t.ngettext(
+            "{country}: {count} item changed; {answered} of {total} answered",
+            "{country}: {count} items changed; {answered} of {total} answered",
+            change.items_changed,
+        ).format(
+            country=esc(country_name(t, change.country_code)),
+            count=t.number(change.items_changed),
+            answered=t.number(change.answered),
+            total=t.number(change.total),
+        )
+        for change in changes
+    ]
 
 
 def digest_lines(
@@ -52,21 +68,12 @@ def digest_lines(
                 )
             )
         lines += ["", "✏️ <b>" + t.gettext("Changes") + "</b>"]
-        if not digest.changes:
+        if not digest.changes and not digest.earlier:
             lines.append(t.gettext("No answers changed."))
-        for change in digest.changes:
-            lines.append(
-                t.ngettext(
-                    "{country}: {count} item changed; {answered} of {total} answered",
-                    "{country}: {count} items changed; {answered} of {total} answered",
-                    change.items_changed,
-                ).format(
-                    country=esc(country_name(t, change.country_code)),
-                    count=t.number(change.items_changed),
-                    answered=t.number(change.answered),
-                    total=t.number(change.total),
-                )
-            )
+        lines += _change_lines(t, digest.changes)
+        # A new cycle opened within the window: what changed in the one before, under its title.
+        for earlier in digest.earlier:
+            lines += ["", f"<i>{esc(earlier.cycle_title)}</i>", *_change_lines(t, earlier.changes)]
         lines += ["", "📬 <b>" + t.gettext("New submissions") + "</b>"]
         if not digest.submissions:
             lines.append(t.gettext("None."))
