@@ -16,7 +16,8 @@ from tests.harness import BotHarness, is_prompt
 from tests.test_coordinators import fill_answers
 
 STATE_LINE = re.compile(
-    r"^\S+ (Open|Skipped|To confirm|From the last cycle, to confirm): (\d+)$", re.MULTILINE
+    r"^\S+ (Open|Skipped|Carried over, not confirmed|From the last cycle, to confirm): (\d+)$",
+    re.MULTILINE,
 )
 
 
@@ -94,7 +95,7 @@ async def test_submit_counts_copies_to_confirm_as_open_like_status_does(harness:
     assert "Still open (48)" in status.plain
     _, states = await _progress(alice)
     assert states["Open"] == 1
-    assert states.get("To confirm", states.get("From the last cycle, to confirm")) == 47
+    assert states["Carried over, not confirmed"] == 47
 
 
 async def test_nobody_is_behind_while_nothing_is_expected_yet(harness: BotHarness):

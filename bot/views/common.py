@@ -70,13 +70,14 @@ STATE_EMOJI = {
 
 def state_label(t: Translator, state: ItemState) -> str:
     """The one label of an item state, used by every screen, file and chart."""
-    labels = {
-        ItemState.ANSWERED: t.pgettext("item state", "Answered"),
-        ItemState.SKIPPED: t.pgettext("status", "Skipped"),
-        ItemState.TO_CONFIRM: t.pgettext("item state", "To confirm"),
-        ItemState.OPEN: t.pgettext("status", "Open"),
-    }
-    return labels[state]
+    # Messages the catalogs already have, so every language says the same for one state.
+    if state is ItemState.ANSWERED:
+        return t.gettext("Answered")
+    if state is ItemState.SKIPPED:
+        return t.pgettext("status", "Skipped")
+    if state is ItemState.TO_CONFIRM:
+        return t.gettext("Carried over, not confirmed")
+    return t.pgettext("status", "Open")
 
 
 def status_with_emoji(t: Translator, status: str | None, skipped: bool = False) -> str:
