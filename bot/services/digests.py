@@ -87,10 +87,6 @@ class DigestPolicy:
         return digest_slot(now, tz, frequency=self.frequency, weekday=self.weekday, at=self.at)
 
 
-def _timezone(person: Person, country: Country | None, policy: DigestPolicy) -> tzinfo:
-    return person_tz(person, country, policy.default_timezone)
-
-
 def _coordinators(session: Session) -> list[tuple[Person, Country | None]]:
     return people_with_country(session, col(Person.role) == Role.COORDINATOR.value)
 
@@ -123,7 +119,7 @@ def plan_digests(session: Session, *, policy: DigestPolicy, now: datetime) -> in
             for row in rows:
                 deliveries.cancel(session, row, "digest switched off")
             continue
-        slot = policy.slot(now, _timezone(person, country, policy))
+        slot = policy.slot(now, person_tz(person, country, policy.default_timezone))
         for row in rows:
             if row.slot != slot.key:
                 deliveries.cancel(session, row, "superseded by a newer digest")
@@ -361,7 +357,7 @@ def claim_digests(
             deliveries.cancel(session, row, "digest no longer wanted")
             continue
         country = session.get(Country, person.country_code) if person.country_code else None
-        tz = _timezone(person, country, policy)
+        tz = person_tz(person, country, policy.default_timezone)
         slot = policy.slot(now, tz)
         if slot.key != row.slot:
             deliveries.cancel(session, row, "superseded by a newer digest")
@@ -416,7 +412,7 @@ def digest_preview(
     actor.require_coordinator()
     person = person_of(session, actor)
     country = session.get(Country, person.country_code) if person.country_code else None
-    tz = _timezone(person, country, policy)
+    tz = person_tz(person, country, policy.default_timezone)
     slot = policy.slot(now, tz)
     digest = build_digest(
         session, checklists=checklists, since=_since(session, person, slot, now), now=now
@@ -457,7 +453,7 @@ def set_digest(
             reason="digest switched off",
         )
     country = session.get(Country, person.country_code) if person.country_code else None
-    tz = _timezone(person, country, policy)
+    tz = person_tz(person, country, policy.default_timezone)
     slot = policy.slot(now, tz)
     digest = build_digest(
         session, checklists=checklists, since=_since(session, person, slot, now), now=now

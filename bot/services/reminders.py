@@ -264,10 +264,6 @@ def next_reminder(
     return min(candidates, key=lambda slot: slot.due)
 
 
-def _timezone(person: Person, country: Country | None, policy: ReminderPolicy) -> tzinfo:
-    return person_tz(person, country, policy.default_timezone)
-
-
 def due_time(
     slot: Slot,
     *,
@@ -379,7 +375,7 @@ def plan_reminders(
             rows = existing.pop(person.id, [])
             wanted: tuple[Slot, datetime] | None = None
             if _may_remind(person, cycle, states.get(person.country_code)):
-                tz = _timezone(person, country, policy)
+                tz = person_tz(person, country, policy.default_timezone)
                 history = histories.get(person.id, ReminderHistory())
                 slot = next_reminder(
                     policy=policy,
@@ -483,7 +479,7 @@ def _verdict(
         wait = max(wait, person.last_active_at + policy.quiet)  # they are answering right now
     if row.kind == DeliveryKind.REMINDER.value and history.last_sent_at is not None:
         wait = max(wait, history.last_sent_at + policy.min_gap)
-    opening = policy.hours.next_opening(wait, _timezone(person, country, policy))
+    opening = policy.hours.next_opening(wait, person_tz(person, country, policy.default_timezone))
     return _Defer(opening) if opening > now else None
 
 
@@ -564,7 +560,7 @@ def claim_reminders(
         assert person is not None and state is not None and batch.cycle is not None
         assert row.id is not None and batch.cycle.id is not None
         reminded.add(row.recipient_id)
-        tz = _timezone(person, country, policy)
+        tz = person_tz(person, country, policy.default_timezone)
         deadline = batch.cycle.deadline
         ready.append(
             ReminderMessage(
@@ -654,7 +650,7 @@ def remind_country(
         if person.country_code != code:
             continue
         assert person.id is not None
-        tz = _timezone(person, country, policy)
+        tz = person_tz(person, country, policy.default_timezone)
         name = person.display_name
         if person.unreachable_at is not None:
             targets.append(NudgeTarget(name, NudgeOutcome.UNREACHABLE, None, zone_name(tz)))
@@ -820,7 +816,7 @@ def snooze(
     person.snoozed_until = until
     session.add(person)
     country = session.get(Country, person.country_code) if person.country_code else None
-    tz = _timezone(person, country, policy)
+    tz = person_tz(person, country, policy.default_timezone)
     opening = policy.hours.next_opening(until, tz)
     session.execute(
         sa.update(Delivery)
