@@ -11,7 +11,7 @@ A digest tells: answers changed since the last digest (per country; when a new c
 within the window, the closed cycle's changes too, under its title), new submissions, who is
 behind relative to the deadline (fewer items answered than the whole items the cycle's time
 gone by asks for: nobody is behind while that is none), and who is unreachable (blocked the
-bot). Counts come from `reads.report_states`, as on every other screen.
+bot). Counts come from `reads.report_counts`, as on every other screen.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from bot.services.reads import (
     UnreachablePerson,
     people_with_country,
     person_tz,
-    report_states,
+    report_counts,
     unreachable_people,
 )
 from bot.services.reminders import country_states, cycle_checklist
@@ -227,7 +227,7 @@ def build_digest(
         old_checklist = cycle_checklist(old, checklists)
         if old_checklist is None or old.id is None:
             continue
-        reports = report_states(session, old, old_checklist, list(changed[old.id]))
+        reports = report_counts(session, old, old_checklist, list(changed[old.id]))
         counts = {code: (r.counts.answered, r.counts.total) for code, r in reports.items()}
         earlier.append(CycleChanges(old.id, old.title, _changes(changed[old.id], counts)))
     submissions = [

@@ -1,9 +1,9 @@
 """The country x norm matrix: how far each country has implemented each norm, in one cycle.
 
 It feeds /chart (the heatmap), the matrix sheet of /export, and anyone else who needs the
-regional picture per norm. The counts are those of `reads.report_states` (one query of this
+regional picture per norm. The counts are those of `reads.report_counts` (one `GROUP BY` of this
 cycle's answers), so the chart and the export count exactly what every screen counts; the cost
-does not grow with the history, only with countries x items.
+does not grow with the history, only with countries x norms x statuses.
 
 What a cell means (see docs/exports.md):
 - `items`: the items of the norm (section) in the cycle's checklist version.
@@ -30,7 +30,7 @@ from bot.models import Country, Cycle
 from bot.services.actors import Actor
 from bot.services.cycles import checklist_of, latest_cycle
 from bot.services.errors import NoOpenCycle, UnknownCountry, UnknownCycle
-from bot.services.reads import StateCounts, report_states
+from bot.services.reads import StateCounts, report_counts
 
 NOT_APPLICABLE = "not_applicable"
 
@@ -144,8 +144,10 @@ def country_codes(session: Session, country_code: str | None = None) -> list[str
 def matrix_rows(
     session: Session, *, cycle: Cycle, checklist: Checklist, countries: list[str]
 ) -> tuple[MatrixRow, ...]:
-    """Each country's counts per norm and overall, from `reads.report_states`."""
-    reports = report_states(session, cycle, checklist, countries)
+    """Each country's counts per norm and overall, from `reads.report_counts`."""
+    # All countries: no list of every code to bind (the same countries, from one table).
+    wanted = countries if len(countries) == 1 else None
+    reports = report_counts(session, cycle, checklist, wanted)
     implemented = checklist.statuses[0]
     rows = []
     for country in countries:

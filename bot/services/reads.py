@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -55,6 +55,21 @@ def item_state(status: str | None, skipped: bool, baseline: bool) -> ItemState:
     if status is not None:
         return ItemState.TO_CONFIRM if baseline else ItemState.ANSWERED
     return ItemState.SKIPPED if skipped else ItemState.OPEN
+
+
+def state_expression() -> sa.ColumnElement[str]:
+    """`item_state` in SQL, for counting a whole region in the database (`report_counts`).
+
+    The property test (tests/test_counts_property.py) holds the two to the same answers:
+    /progress and /submit count with `item_state`, /summary and the chart with this.
+    """
+    has_status = col(Answer.status).is_not(None)
+    return sa.case(
+        (sa.and_(has_status, col(Answer.baseline).is_(True)), ItemState.TO_CONFIRM.value),
+        (has_status, ItemState.ANSWERED.value),
+        (col(Answer.skipped).is_(True), ItemState.SKIPPED.value),
+        else_=ItemState.OPEN.value,
+    )
 
 
 def answer_state(answer: Answer | None) -> ItemState:
@@ -116,14 +131,22 @@ class ItemReport:
 
 
 @dataclass(frozen=True)
-class ReportStates:
-    """One country's report in one cycle: every item's state, the counts overall and per norm."""
+class ReportCounts:
+    """One country's report in one cycle: the counts per state, overall and per norm."""
 
     country_code: str
-    items: tuple[ItemReport, ...]  # in checklist order
     counts: StateCounts
     sections: dict[str, StateCounts]  # by section id, in checklist order
-    last_change: datetime | None  # the latest answer changed in this cycle (copies excluded)
+    # The latest answer changed in this cycle (copies excluded); `report_counts` reads it only
+    # without `per_section`.
+    last_change: datetime | None
+
+
+@dataclass(frozen=True)
+class ReportStates(ReportCounts):
+    """The counts, and every item's state."""
+
+    items: tuple[ItemReport, ...]  # in checklist order
 
     def item_ids(self, state: ItemState) -> list[str]:
         return [item.item_id for item in self.items if item.state is state]
@@ -198,6 +221,117 @@ def report_states(
         if code not in last or updated_at > last[code]:
             last[code] = updated_at
     return {code: _report(code, checklist, found.get(code, {}), last.get(code)) for code in wanted}
+
+
+def report_counts(
+    session: Session,
+    cycle: Cycle,
+    checklist: Checklist,
+    codes: Iterable[str] | None = None,
+    *,
+    per_section: bool = True,
+) -> dict[str, ReportCounts]:
+    """The counts of `report_states` for every country (or `codes`), counted in the database.
+
+    One GROUP BY (country, norm, state, answered status): a region of 193 countries x 150
+    items comes back as a few thousand rows instead of every answer. Items without an answer
+    row are open. Without `per_section` (the regional summary needs only the totals) the norm
+    is left out of the grouping and `sections` is empty; only then is `last_change` read.
+    """
+    wanted = (
+        list(codes)
+        if codes is not None
+        else list(session.exec(select(Country.code).order_by(col(Country.code))).all())
+    )
+    item_ids = [item.id for item in checklist.items]
+    section_of: sa.ColumnElement[str | None] = (
+        sa.case(
+            {item.id: item.section_id for item in checklist.items},
+            value=col(Answer.item_id),
+            else_=None,
+        )
+        if per_section
+        else sa.literal("", sa.String)
+    )
+    state = state_expression()
+    answered_status = sa.case((state == ItemState.ANSWERED.value, col(Answer.status)), else_=None)
+    # Copies from the last cycle keep their old time: only this cycle's changes count.
+    changed_at = sa.case(
+        (
+            sa.and_(col(Answer.baseline).is_(False), col(Answer.updated_at) >= cycle.opens_at),
+            col(Answer.updated_at),
+        ),
+        else_=None,
+    )
+    query = (
+        sa.select(
+            col(Answer.country_code),
+            section_of,
+            state,
+            answered_status,
+            sa.func.count(),
+            # Per norm, the times would come back once per group (thousands of them): the
+            # summary, which shows the last change, counts without norms.
+            sa.null() if per_section else sa.func.max(changed_at),
+        )
+        .where(col(Answer.cycle_id) == cycle.id, col(Answer.item_id).in_(item_ids))
+        .group_by(col(Answer.country_code), section_of, state, answered_status)
+    )
+    if codes is not None:
+        query = query.where(col(Answer.country_code).in_(wanted))
+    found: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    by_status: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    last: dict[str, datetime] = {}
+    for code, section_id, item_state_value, status, count, latest in session.execute(query):
+        found[(code, section_id)][item_state_value] += count
+        if status is not None:
+            by_status[(code, section_id)][status] += count
+        if latest is not None and (code not in last or latest > last[code]):
+            last[code] = latest
+    groups = (
+        [(section.id, len(section.items)) for section in checklist.sections]
+        if per_section
+        else [("", len(checklist.items))]
+    )
+    result = {}
+    for code in wanted:
+        parts = {
+            key: _counts(found.get((code, key)), by_status.get((code, key)), size)
+            for key, size in groups
+        }
+        latest = last.get(code)
+        if latest is not None and latest.tzinfo is None:  # SQLite: aggregates come back naive
+            latest = latest.replace(tzinfo=UTC)
+        total = _sum(parts.values())
+        result[code] = ReportCounts(code, total, parts if per_section else {}, latest)
+    return result
+
+
+def _counts(states: Counter[str] | None, statuses: Counter[str] | None, items: int) -> StateCounts:
+    states = states or Counter()
+    answered = states[ItemState.ANSWERED.value]
+    skipped = states[ItemState.SKIPPED.value]
+    to_confirm = states[ItemState.TO_CONFIRM.value]
+    return StateCounts(
+        answered=answered,
+        skipped=skipped,
+        to_confirm=to_confirm,
+        # No answer row, or a row with nothing in it: open either way.
+        open=items - answered - skipped - to_confirm,
+        by_status=dict(statuses or {}),
+    )
+
+
+def _sum(parts: Iterable[StateCounts]) -> StateCounts:
+    answered = skipped = to_confirm = open_ = 0
+    by_status: Counter[str] = Counter()
+    for part in parts:
+        answered += part.answered
+        skipped += part.skipped
+        to_confirm += part.to_confirm
+        open_ += part.open
+        by_status.update(part.by_status)
+    return StateCounts(answered, skipped, to_confirm, open_, dict(by_status))
 
 
 def country_report(

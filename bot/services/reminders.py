@@ -43,7 +43,7 @@ from bot.services.reads import (
     UnreachablePerson,
     people_with_country,
     person_tz,
-    report_states,
+    report_counts,
 )
 from bot.services.schedule import OFFICE_HOURS, WorkingHours, at_local, zone, zone_name
 
@@ -112,10 +112,10 @@ def country_states(
 ) -> dict[str, CountryState]:
     """The state of each country's report in the cycle (of every country by default).
 
-    Counted by `reads.report_states`: an answer copied from the previous cycle stays open
+    Counted by `reads.report_counts`: an answer copied from the previous cycle stays open
     until a focal point confirms it; a knowingly skipped item is not open.
     """
-    reports = report_states(session, cycle, checklist, codes)
+    reports = report_counts(session, cycle, checklist, codes)
     submitted = {
         report.country_code
         for report in session.exec(

@@ -5,7 +5,7 @@ country (nothing about another country, not even in a total). `regional_summary`
 a handful of aggregate queries (GROUP BY country), never row by row in Python, so it stays
 fast for a region of any size with a long history.
 
-Every count comes from `reads.report_states` (one query for the whole region): an item is
+Every count comes from `reads` (`report_counts`, one query for the whole region): an item is
 answered, skipped, to confirm (copied from the previous cycle, not yet confirmed) or open, and
 nothing else. The share implemented is taken over the items that apply (all items minus those
 answered "not applicable"); the first status of a checklist is its "implemented".
@@ -29,7 +29,13 @@ from bot.services.cycles import (
     previous_cycle,
 )
 from bot.services.errors import NoOpenCycle, UnknownCountry
-from bot.services.reads import ItemState, ReportStates, country_report, report_states
+from bot.services.reads import (
+    ItemState,
+    ReportStates,
+    country_report,
+    report_counts,
+    report_states,
+)
 from bot.services.submission import ReportState, report_state
 
 NOT_APPLICABLE = "not_applicable"
@@ -147,8 +153,8 @@ def regional_summary(
 ) -> RegionalSummary:
     """Per country: answered / total, share implemented, submitted, last activity, days left.
 
-    Four queries whatever the region's size: countries, the answers' states
-    (`reads.report_states`), reports, focal points grouped by country. `timezone` is the
+    Four queries whatever the region's size: countries, the answers counted per state
+    (`reads.report_counts`), reports, focal points grouped by country. `timezone` is the
     reader's (default: the actor's).
     """
     scope = _scope(session, actor)
@@ -169,8 +175,10 @@ def regional_summary(
         people = people.where(col(Person.country_code) == scope)
 
     country_rows = session.exec(countries).all()
-    # Every country's states in one query (no list of 193 codes to bind for coordinators).
-    states = report_states(session, cycle, checklist, None if scope is None else [scope])
+    # Every country's counts in one query (no list of 193 codes to bind for coordinators).
+    states = report_counts(
+        session, cycle, checklist, None if scope is None else [scope], per_section=False
+    )
     report_of = {report.country_code: report for report in session.exec(reports).all()}
     focal_points = {code: int(count) for code, count in session.execute(people).all()}
     total = len(checklist.items)
