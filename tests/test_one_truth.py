@@ -129,3 +129,17 @@ async def test_a_digest_over_a_new_cycle_tells_the_changes_of_both(harness: BotH
     assert "Thailand: 1 item changed; 1 of 48 answered" in changes  # the open cycle
     assert "First reporting cycle" in changes  # the cycle closed within the window
     assert "Thailand: 3 items changed; 3 of 48 answered" in changes
+
+
+async def test_the_end_of_the_checklist_counts_a_skipped_item_as_done(harness: BotHarness):
+    registry = harness.runtime.checklists
+    last = registry.latest(registry.DEFAULT_ID).items[-1].id
+    fill_answers(harness, "TH", leave=(last,))
+    alice = await harness.enrol(5007, "TH", name="Alice")  # starts at the one open item
+    item = await alice.expect(is_prompt)
+    assert last in item.plain
+    await alice.press_and_wait("Skip")
+    done = await alice.expect("end of the checklist")
+    assert "47 of 48 items answered." in done.plain
+    assert "still open" not in done.plain  # as /submit and /progress: nothing is open
+    assert "send /submit" in done.plain

@@ -205,7 +205,7 @@ def render_done(t: Translator, screen: DoneScreen) -> Rendered:
                 "{count} item is still open.", "{count} items are still open.", open_count
             ).format(count=t.number(open_count))
         )
-    else:
+    elif not screen.skipped:
         lines.append(t.gettext("Every item has an answer. Thank you!"))
     if not screen.submitted and not screen.outstanding:
         lines.append(t.gettext("When you are ready, send /submit to submit your country's report."))
