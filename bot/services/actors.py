@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.models import Country, Person, Role
 from bot.services.errors import NotEnrolled, PermissionDenied
+from bot.services.reads import person_zone
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def actor_from(person: Person, country: Country | None = None) -> Actor:
         is_national_lead=person.is_national_lead,
         country_code=person.country_code,
         locale=person.locale,
-        timezone=person.timezone or (country.timezone if country else None),
+        timezone=person_zone(person, country),
         last_active_at=person.last_active_at,
     )
 

@@ -46,6 +46,7 @@ from bot.services.actors import Actor
 from bot.services.errors import InvalidInput, NoOpenCycle, StaleAction
 from bot.services.evidence import copy_evidence
 from bot.services.people import Recipient, focal_point_recipients
+from bot.services.reads import open_cycle as open_cycle  # moved to reads; importable here
 
 TITLE_MAX = 120
 END_OF_DAY = time(23, 59, 59)
@@ -100,15 +101,6 @@ def parse_day(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(what="no_such_day", value=text) from None
-
-
-def open_cycle(session: Session) -> Cycle | None:
-    """The newest cycle that is not closed (one open cycle at a time)."""
-    return session.exec(
-        select(Cycle)
-        .where(col(Cycle.closed_at).is_(None))
-        .order_by(col(Cycle.opens_at).desc(), col(Cycle.id).desc())
-    ).first()
 
 
 def latest_cycle(session: Session) -> Cycle | None:

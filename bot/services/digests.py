@@ -7,15 +7,17 @@ processes or a restart never send a slot twice, and a bot that was down sends on
 it is back, never one per missed slot (only the latest slot is planned; older plans are
 cancelled as superseded).
 
-A digest tells: answers changed since the last digest (per country), new submissions, who is
-behind relative to the deadline (their share of answered items below the share of the cycle's
-time gone), and who is unreachable (blocked the bot).
+A digest tells: answers changed since the last digest (per country; when a new cycle opened
+within the window, the closed cycle's changes too, under its title), new submissions, who is
+behind relative to the deadline (fewer items answered than the whole items the cycle's time
+gone by asks for: nobody is behind while that is none), and who is unreachable (blocked the
+bot). Counts come from `reads.report_counts`, as on every other screen.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
@@ -26,6 +28,7 @@ from bot.models import (
     AnswerRevision,
     Country,
     CountryReport,
+    Cycle,
     Delivery,
     DeliveryStatus,
     Person,
@@ -35,6 +38,13 @@ from bot.services import deliveries
 from bot.services.actors import Actor, person_of
 from bot.services.cycles import open_cycle
 from bot.services.deliveries import Claimed, DeliveryKind, DeliveryPolicy
+from bot.services.reads import (
+    UnreachablePerson,
+    people_with_country,
+    person_tz,
+    report_counts,
+    unreachable_people,
+)
 from bot.services.reminders import country_states, cycle_checklist
 from bot.services.schedule import (
     OFFICE_HOURS,
@@ -42,7 +52,6 @@ from bot.services.schedule import (
     DigestSlot,
     WorkingHours,
     digest_slot,
-    zone,
     zone_name,
 )
 
@@ -78,18 +87,8 @@ class DigestPolicy:
         return digest_slot(now, tz, frequency=self.frequency, weekday=self.weekday, at=self.at)
 
 
-def _timezone(person: Person, country: Country | None, policy: DigestPolicy) -> tzinfo:
-    return zone(person.timezone or (country.timezone if country else None), policy.default_timezone)
-
-
 def _coordinators(session: Session) -> list[tuple[Person, Country | None]]:
-    rows = session.exec(
-        select(Person, Country)
-        .join(Country, col(Country.code) == col(Person.country_code), isouter=True)
-        .where(col(Person.active).is_(True), col(Person.role) == Role.COORDINATOR.value)
-        .order_by(col(Person.id))
-    ).all()
-    return [(person, country) for person, country in rows]
+    return people_with_country(session, col(Person.role) == Role.COORDINATOR.value)
 
 
 def _wants_digest(person: Person, policy: DigestPolicy) -> bool:
@@ -120,7 +119,7 @@ def plan_digests(session: Session, *, policy: DigestPolicy, now: datetime) -> in
             for row in rows:
                 deliveries.cancel(session, row, "digest switched off")
             continue
-        slot = policy.slot(now, _timezone(person, country, policy))
+        slot = policy.slot(now, person_tz(person, country, policy.default_timezone))
         for row in rows:
             if row.slot != slot.key:
                 deliveries.cancel(session, row, "superseded by a newer digest")
@@ -169,10 +168,12 @@ class Behind:
 
 
 @dataclass(frozen=True)
-class UnreachablePerson:
-    name: str
-    country_code: str | None
-    since: datetime
+class CycleChanges:
+    """Changes within the window to a cycle that is no longer the open one."""
+
+    cycle_id: int
+    cycle_title: str
+    changes: list[CountryChange]
 
 
 @dataclass(frozen=True)
@@ -187,44 +188,49 @@ class Digest:
     behind: list[Behind]
     unreachable: list[UnreachablePerson]
     unchanged: tuple[str, ...] = ()  # countries with no change in the window
+    earlier: list[CycleChanges] = field(default_factory=list)  # closed within the window
 
 
 def build_digest(
     session: Session, *, checklists: ChecklistRegistry, since: datetime, now: datetime
 ) -> Digest:
     """The digest's content for the window (since, now]."""
-    unreachable = [
-        UnreachablePerson(person.display_name, person.country_code, person.unreachable_at)
-        for person in session.exec(
-            select(Person)
-            .where(col(Person.active).is_(True), col(Person.unreachable_at).is_not(None))
-            .order_by(col(Person.country_code), col(Person.display_name))
-        ).all()
-        if person.unreachable_at is not None
-    ]
+    unreachable = unreachable_people(session)
     cycle = open_cycle(session)
     checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
     if cycle is None or checklist is None or cycle.id is None or cycle.opens_at is None:
         return Digest(since, now, None, None, False, [], [], [], unreachable)
     states = country_states(session, cycle, checklist)
-    changed = session.exec(
-        select(AnswerRevision.country_code, func.count(func.distinct(AnswerRevision.item_id)))
+    changed: dict[int, dict[str, int]] = defaultdict(dict)
+    for cycle_id, country_code, count in session.exec(
+        select(
+            AnswerRevision.cycle_id,
+            AnswerRevision.country_code,
+            func.count(func.distinct(AnswerRevision.item_id)),
+        )
         .where(
-            AnswerRevision.cycle_id == cycle.id,
             col(AnswerRevision.changed_at) > since,
             col(AnswerRevision.changed_at) <= now,
             AnswerRevision.field != "copied",  # a baseline copied when the cycle opened
         )
-        .group_by(col(AnswerRevision.country_code))
-    ).all()
-    changes = sorted(
-        (
-            CountryChange(code, int(count), states[code].answered, states[code].total)
-            for code, count in changed
-            if code in states
-        ),
-        key=lambda change: (-change.items_changed, change.country_code),
+        .group_by(col(AnswerRevision.cycle_id), col(AnswerRevision.country_code))
+    ).all():
+        changed[cycle_id][country_code] = int(count)
+    changes = _changes(
+        changed.pop(cycle.id, {}),
+        {code: (state.answered, state.total) for code, state in states.items()},
     )
+    earlier = []
+    # A window that spans a new cycle: the changes made before it opened are news too.
+    for old in session.exec(
+        select(Cycle).where(col(Cycle.id).in_(list(changed))).order_by(col(Cycle.opens_at))
+    ).all():
+        old_checklist = cycle_checklist(old, checklists)
+        if old_checklist is None or old.id is None:
+            continue
+        reports = report_counts(session, old, old_checklist, list(changed[old.id]))
+        counts = {code: (r.counts.answered, r.counts.total) for code, r in reports.items()}
+        earlier.append(CycleChanges(old.id, old.title, _changes(changed[old.id], counts)))
     submissions = [
         Submission(report.country_code, report.submitted_at)
         for report in session.exec(
@@ -252,7 +258,8 @@ def build_digest(
     if deadline is not None and deadline > cycle.opens_at:
         expected = min(1.0, max(0.0, (now - cycle.opens_at) / (deadline - cycle.opens_at)))
         for code, state in states.items():
-            if not state.complete and state.answered < expected * state.total:
+            # Whole items only: while the time gone asks for none, nobody is behind.
+            if not state.complete and state.answered < int(expected * state.total):
                 behind.append(
                     Behind(code, state.answered, state.total, expected, focal_points[code])
                 )
@@ -268,6 +275,19 @@ def build_digest(
         behind=behind,
         unreachable=unreachable,
         unchanged=tuple(code for code in states if code not in {c.country_code for c in changes}),
+        earlier=earlier,
+    )
+
+
+def _changes(changed: dict[str, int], counts: dict[str, tuple[int, int]]) -> list[CountryChange]:
+    """Countries with changes, most changed first, with their answered / total."""
+    return sorted(
+        (
+            CountryChange(code, count, *counts[code])
+            for code, count in changed.items()
+            if code in counts
+        ),
+        key=lambda change: (-change.items_changed, change.country_code),
     )
 
 
@@ -339,7 +359,7 @@ def claim_digests(
             deliveries.cancel(session, row, "digest no longer wanted")
             continue
         country = session.get(Country, person.country_code) if person.country_code else None
-        tz = _timezone(person, country, policy)
+        tz = person_tz(person, country, policy.default_timezone)
         slot = policy.slot(now, tz)
         if slot.key != row.slot:
             deliveries.cancel(session, row, "superseded by a newer digest")
@@ -394,7 +414,7 @@ def digest_preview(
     actor.require_coordinator()
     person = person_of(session, actor)
     country = session.get(Country, person.country_code) if person.country_code else None
-    tz = _timezone(person, country, policy)
+    tz = person_tz(person, country, policy.default_timezone)
     slot = policy.slot(now, tz)
     digest = build_digest(
         session, checklists=checklists, since=_since(session, person, slot, now), now=now
@@ -435,7 +455,7 @@ def set_digest(
             reason="digest switched off",
         )
     country = session.get(Country, person.country_code) if person.country_code else None
-    tz = _timezone(person, country, policy)
+    tz = person_tz(person, country, policy.default_timezone)
     slot = policy.slot(now, tz)
     digest = build_digest(
         session, checklists=checklists, since=_since(session, person, slot, now), now=now

@@ -44,6 +44,7 @@ from bot.services.matrix import (
     matrix_rows,
     report_cycle,
 )
+from bot.services.reads import ItemState, item_state
 from bot.services.xlsx import Column, Format, Sheet, write_workbook
 
 # Characters that make a spreadsheet read a cell as a formula (or, for tab and carriage return,
@@ -78,6 +79,7 @@ class AnswerRow(NamedTuple):
     evidence: tuple[str, ...]
     answered_by: str | None
     answered_at: datetime | None
+    state: ItemState = ItemState.OPEN  # `reads.item_state`: the one definition, for the label
 
 
 class HistoryRow(NamedTuple):
@@ -223,7 +225,7 @@ def build_export(
         answers=tuple(
             _answers(session, cycle.id, checklist, countries, country_code, bot_username)
         ),
-        matrix=matrix_rows(session, cycle_id=cycle.id, checklist=checklist, countries=countries),
+        matrix=matrix_rows(session, cycle=cycle, checklist=checklist, countries=countries),
         history=tuple(_history(session, cycle.id, country_code)),
         generated_at=now,
         generated_by=actor.display_name,
@@ -325,7 +327,7 @@ def _answers(
             if row is None:
                 yield AnswerRow(
                     country, item.section_id, item.id, None, False, False, None, (), (),
-                    None, None,
+                    None, None, ItemState.OPEN,
                 )  # fmt: skip
                 continue
             (_, _, status, skipped, baseline, comment, answer_id, name, by, at) = row
@@ -342,6 +344,7 @@ def _answers(
                 evidence=texts,
                 answered_by=_person_name(name, by),
                 answered_at=at,
+                state=item_state(status, bool(skipped), bool(baseline)),
             )
 
 
@@ -402,8 +405,8 @@ class ExportLabels:
     norm_heads: dict[str, str]  # id -> the matrix sheet's column head, "(a) Cooperate ..."
     items: dict[str, str]  # id -> text
     statuses: dict[str, str]  # status -> label
-    open: str
-    skipped: str
+    open: str  # the label of ItemState.OPEN
+    skipped: str  # the label of ItemState.SKIPPED
     yes: str
     no: str
     evidence_kinds: dict[str, str]
@@ -437,7 +440,8 @@ ANSWER_COLUMNS: tuple[tuple[float, Format], ...] = (
     (20, Format.GENERAL),  # answered by
     (17, Format.DATETIME),  # answered at (UTC)
 )
-MATRIX_COUNT_COLUMNS = 6  # all norms (share), items, answered, implemented, n/a, open
+# all norms (share), items, answered, implemented, n/a, skipped, to confirm, open
+MATRIX_COUNT_COLUMNS = 8
 HISTORY_COLUMNS: tuple[tuple[float, Format], ...] = (
     (17, Format.DATETIME),  # changed at (UTC)
     (8, Format.GENERAL),  # country code
@@ -466,8 +470,11 @@ def _text(value: str | None) -> str | None:
 
 
 def _status_label(row: AnswerRow, labels: ExportLabels) -> str:
-    if row.status is None:
-        return labels.skipped if row.skipped else labels.open
+    if row.state is ItemState.OPEN:
+        return labels.open
+    if row.state is ItemState.SKIPPED:
+        return labels.skipped
+    assert row.status is not None  # answered, or a copy to confirm: "carried over" says which
     return labels.statuses.get(row.status, row.status)
 
 
@@ -527,6 +534,8 @@ def _matrix_values(row: MatrixRow, labels: ExportLabels) -> list[str | float | i
         total.answered,
         total.implemented,
         total.not_applicable,
+        total.skipped,
+        total.to_confirm,
         total.open,
     ]
 

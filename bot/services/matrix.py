@@ -1,13 +1,15 @@
 """The country x norm matrix: how far each country has implemented each norm, in one cycle.
 
 It feeds /chart (the heatmap), the matrix sheet of /export, and anyone else who needs the
-regional picture per norm. The counting happens in the database (one `GROUP BY`), so the cost
+regional picture per norm. The counts are those of `reads.report_counts` (one `GROUP BY` of this
+cycle's answers), so the chart and the export count exactly what every screen counts; the cost
 does not grow with the history, only with countries x norms x statuses.
 
 What a cell means (see docs/exports.md):
 - `items`: the items of the norm (section) in the cycle's checklist version.
 - `counts`: confirmed answers per status. An answer carried over from the previous cycle
-  (`Answer.baseline`) and not yet confirmed counts as open, as it does for the focal points.
+  (`Answer.baseline`) and not yet confirmed is not among them: it is `to_confirm`, as it is
+  for the focal points; `skipped` items were knowingly skipped; `open` is the rest.
 - `implemented`: answers with the checklist's first status (`implemented` in the ASEAN
   checklist; another instrument's first, best status in its own file).
 - `not_applicable`: answers with the status `not_applicable`, when the checklist has it.
@@ -18,18 +20,17 @@ What a cell means (see docs/exports.md):
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from bot.checklist import Checklist, ChecklistRegistry
-from bot.models import Answer, Country, Cycle
+from bot.models import Country, Cycle
 from bot.services.actors import Actor
 from bot.services.cycles import checklist_of, latest_cycle
 from bot.services.errors import NoOpenCycle, UnknownCountry, UnknownCycle
+from bot.services.reads import StateCounts, report_counts
 
 NOT_APPLICABLE = "not_applicable"
 
@@ -42,6 +43,8 @@ class MatrixCell:
     counts: dict[str, int] = field(default_factory=dict)
     implemented: int = 0
     not_applicable: int = 0
+    skipped: int = 0
+    to_confirm: int = 0
 
     @property
     def answered(self) -> int:
@@ -49,7 +52,8 @@ class MatrixCell:
 
     @property
     def open(self) -> int:
-        return self.items - self.answered
+        """Items with nothing yet: the four states add up to `items`."""
+        return self.items - self.answered - self.skipped - self.to_confirm
 
     @property
     def applicable(self) -> int:
@@ -138,53 +142,34 @@ def country_codes(session: Session, country_code: str | None = None) -> list[str
 
 
 def matrix_rows(
-    session: Session, *, cycle_id: int, checklist: Checklist, countries: list[str]
+    session: Session, *, cycle: Cycle, checklist: Checklist, countries: list[str]
 ) -> tuple[MatrixRow, ...]:
-    """Count answers per country, section and status with one aggregate query."""
-    section_of = sa.case(
-        {item.id: item.section_id for item in checklist.items},
-        value=col(Answer.item_id),
-        else_=None,
-    )
-    query = (
-        select(Answer.country_code, section_of, Answer.status, func.count())
-        .where(
-            Answer.cycle_id == cycle_id,
-            col(Answer.status).is_not(None),
-            col(Answer.baseline).is_(False),
-        )
-        .group_by(col(Answer.country_code), section_of, col(Answer.status))
-    )
-    if len(countries) == 1:
-        query = query.where(Answer.country_code == countries[0])
-    found: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
-    for country, section, status, count in session.execute(query).all():
-        if section is not None and status in checklist.statuses:
-            found[(country, section)][status] = int(count)
-
+    """Each country's counts per norm and overall, from `reads.report_counts`."""
+    # All countries: no list of every code to bind (the same countries, from one table).
+    wanted = countries if len(countries) == 1 else None
+    reports = report_counts(session, cycle, checklist, wanted)
     implemented = checklist.statuses[0]
     rows = []
     for country in countries:
+        report = reports[country]
         cells = tuple(
-            _cell(len(section.items), found.get((country, section.id), {}), implemented)
+            _cell(len(section.items), report.sections[section.id], implemented)
             for section in checklist.sections
         )
-        total_counts: dict[str, int] = defaultdict(int)
-        for section in checklist.sections:
-            for status, count in found.get((country, section.id), {}).items():
-                total_counts[status] += count
         rows.append(
-            MatrixRow(country, cells, _cell(len(checklist.items), dict(total_counts), implemented))
+            MatrixRow(country, cells, _cell(len(checklist.items), report.counts, implemented))
         )
     return tuple(rows)
 
 
-def _cell(items: int, counts: dict[str, int], implemented: str) -> MatrixCell:
+def _cell(items: int, counts: StateCounts, implemented: str) -> MatrixCell:
     return MatrixCell(
         items=items,
-        counts=dict(counts),
-        implemented=counts.get(implemented, 0),
-        not_applicable=counts.get(NOT_APPLICABLE, 0),
+        counts=dict(counts.by_status),
+        implemented=counts.by_status.get(implemented, 0),
+        not_applicable=counts.by_status.get(NOT_APPLICABLE, 0),
+        skipped=counts.skipped,
+        to_confirm=counts.to_confirm,
     )
 
 
@@ -200,9 +185,7 @@ def norm_matrix(
     cycle = report_cycle(session, cycle_id)
     checklist = checklist_of(cycle, checklists)
     assert cycle.id is not None
-    rows = matrix_rows(
-        session, cycle_id=cycle.id, checklist=checklist, countries=country_codes(session)
-    )
+    rows = matrix_rows(session, cycle=cycle, checklist=checklist, countries=country_codes(session))
     return NormMatrix(
         cycle=cycle_values(cycle),
         checklist=checklist,

@@ -16,10 +16,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.models import Country, Cycle, Invite, Person, Role
+from bot.models import Country, Invite, Person, Role
 from bot.services import audit
 from bot.services.actors import Actor, actor_from, person_of
 from bot.services.errors import PermissionDenied, UnknownCountry, UnknownPerson
+from bot.services.reads import open_cycle as _open_cycle
+from bot.services.reads import people_with_country, person_zone
 
 
 @dataclass(frozen=True)
@@ -97,14 +99,8 @@ class Recipient:
 
 
 def _recipients(session: Session, *conditions: sa.ColumnElement[bool]) -> list[Recipient]:
-    rows = session.exec(
-        select(Person, Country)
-        .join(Country, col(Country.code) == col(Person.country_code), isouter=True)
-        .where(col(Person.active).is_(True), *conditions)
-        .order_by(col(Person.id))
-    ).all()
     result = []
-    for person, country in rows:
+    for person, country in people_with_country(session, *conditions):
         assert person.id is not None
         result.append(
             Recipient(
@@ -112,7 +108,7 @@ def _recipients(session: Session, *conditions: sa.ColumnElement[bool]) -> list[R
                 telegram_id=person.telegram_id,
                 locale=person.locale,
                 telegram_language=person.telegram_language,
-                timezone=person.timezone or (country.timezone if country else None),
+                timezone=person_zone(person, country),
             )
         )
     return result
@@ -161,12 +157,6 @@ def mark_unreachable(session: Session, *, telegram_ids: Collection[int], now: da
 
 
 # --------------------------------------------------------------------------- the people list
-
-
-def _open_cycle(session: Session) -> Cycle | None:
-    from bot.services.cycles import open_cycle  # cycles tells people; imported here, not above
-
-    return open_cycle(session)
 
 
 @dataclass(frozen=True)

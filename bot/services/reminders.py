@@ -3,7 +3,8 @@
 The policy, in the words of the README ("Reminders and digests"):
 
 - Only active, reachable focal points of countries whose report for the open cycle is neither
-  complete (every item has a status) nor submitted, and who have not muted this cycle.
+  complete (`reads.StateCounts.complete`: nothing open, nothing to confirm) nor submitted, and
+  who have not muted this cycle.
 - A first nudge `first_nudge` after enrolment or the person's last activity, repeated every
   `idle` while they stay away; then the deadline's cadence (`days_before`, e.g. 14, 7, 3, 1
   and 0 days before). Nudges for inactivity stop when a deadline reminder is due within
@@ -31,12 +32,19 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.checklist import Checklist, ChecklistRegistry
-from bot.models import Answer, Country, CountryReport, Cycle, Delivery, DeliveryStatus, Person, Role
+from bot.models import Country, CountryReport, Cycle, Delivery, DeliveryStatus, Person, Role
 from bot.services import deliveries
 from bot.services.actors import Actor, person_of
 from bot.services.cycles import checklist_of, open_cycle, require_open_cycle
 from bot.services.deliveries import REMINDER_KINDS, Claimed, DeliveryKind, DeliveryPolicy
 from bot.services.errors import InvalidInput, OldReminder, StaleAction, UnknownCountry
+from bot.services.reads import (
+    StateCounts,
+    UnreachablePerson,
+    people_with_country,
+    person_tz,
+    report_counts,
+)
 from bot.services.schedule import OFFICE_HOURS, WorkingHours, at_local, zone, zone_name
 
 if TYPE_CHECKING:
@@ -77,11 +85,14 @@ class ReminderPolicy:
 
 @dataclass(frozen=True)
 class CountryState:
-    """How far one country's report is: open items per norm, and whether it was submitted."""
+    """How far one country's report is: what is still open per norm, and whether it was
+    submitted. "Open" here is what keeps the report from /submit: items not answered and
+    copies to confirm (`StateCounts.outstanding`), as /submit lists them."""
 
     total: int
     open_by_section: tuple[tuple[str, int], ...]  # sections with open items, checklist order
     submitted: bool
+    counts: StateCounts = field(default_factory=StateCounts)
 
     @property
     def open_items(self) -> int:
@@ -89,7 +100,7 @@ class CountryState:
 
     @property
     def answered(self) -> int:
-        return self.total - self.open_items
+        return self.counts.answered
 
     @property
     def complete(self) -> bool:
@@ -101,24 +112,10 @@ def country_states(
 ) -> dict[str, CountryState]:
     """The state of each country's report in the cycle (of every country by default).
 
-    An item is open until it has a status; an answer copied from the previous cycle
-    (`Answer.baseline`) stays open until a focal point confirms it.
+    Counted by `reads.report_counts`: an answer copied from the previous cycle stays open
+    until a focal point confirms it; a knowingly skipped item is not open.
     """
-    wanted = (
-        list(codes)
-        if codes is not None
-        else list(session.exec(select(Country.code).order_by(col(Country.code))).all())
-    )
-    answered: dict[str, set[str]] = defaultdict(set)
-    query = select(Answer.country_code, Answer.item_id).where(
-        Answer.cycle_id == cycle.id,
-        col(Answer.status).is_not(None),
-        col(Answer.baseline).is_(False),
-    )
-    if codes is not None:
-        query = query.where(col(Answer.country_code).in_(wanted))
-    for code, item_id in session.exec(query).all():
-        answered[code].add(item_id)
+    reports = report_counts(session, cycle, checklist, codes)
     submitted = {
         report.country_code
         for report in session.exec(
@@ -130,14 +127,15 @@ def country_states(
         or (report.submitted_at is not None and report.reopened_at <= report.submitted_at)
     }
     states = {}
-    for code in wanted:
-        done = answered.get(code, set())
+    for code, report in reports.items():
         open_by_section = tuple(
-            (section.id, count)
-            for section in checklist.sections
-            if (count := sum(1 for item in section.items if item.id not in done))
+            (section_id, counts.outstanding)
+            for section_id, counts in report.sections.items()
+            if counts.outstanding
         )
-        states[code] = CountryState(len(checklist.items), open_by_section, code in submitted)
+        states[code] = CountryState(
+            report.counts.total, open_by_section, code in submitted, report.counts
+        )
     return states
 
 
@@ -266,10 +264,6 @@ def next_reminder(
     return min(candidates, key=lambda slot: slot.due)
 
 
-def _timezone(person: Person, country: Country | None, policy: ReminderPolicy) -> tzinfo:
-    return zone(person.timezone or (country.timezone if country else None), policy.default_timezone)
-
-
 def due_time(
     slot: Slot,
     *,
@@ -292,17 +286,11 @@ def due_time(
 
 
 def _focal_points(session: Session) -> list[tuple[Person, Country | None]]:
-    rows = session.exec(
-        select(Person, Country)
-        .join(Country, col(Country.code) == col(Person.country_code), isouter=True)
-        .where(
-            col(Person.active).is_(True),
-            col(Person.role) == Role.FOCAL_POINT.value,
-            col(Person.country_code).is_not(None),
-        )
-        .order_by(col(Person.id))
-    ).all()
-    return [(person, country) for person, country in rows]
+    return people_with_country(
+        session,
+        col(Person.role) == Role.FOCAL_POINT.value,
+        col(Person.country_code).is_not(None),
+    )
 
 
 def _histories(
@@ -387,7 +375,7 @@ def plan_reminders(
             rows = existing.pop(person.id, [])
             wanted: tuple[Slot, datetime] | None = None
             if _may_remind(person, cycle, states.get(person.country_code)):
-                tz = _timezone(person, country, policy)
+                tz = person_tz(person, country, policy.default_timezone)
                 history = histories.get(person.id, ReminderHistory())
                 slot = next_reminder(
                     policy=policy,
@@ -491,7 +479,7 @@ def _verdict(
         wait = max(wait, person.last_active_at + policy.quiet)  # they are answering right now
     if row.kind == DeliveryKind.REMINDER.value and history.last_sent_at is not None:
         wait = max(wait, history.last_sent_at + policy.min_gap)
-    opening = policy.hours.next_opening(wait, _timezone(person, country, policy))
+    opening = policy.hours.next_opening(wait, person_tz(person, country, policy.default_timezone))
     return _Defer(opening) if opening > now else None
 
 
@@ -572,7 +560,7 @@ def claim_reminders(
         assert person is not None and state is not None and batch.cycle is not None
         assert row.id is not None and batch.cycle.id is not None
         reminded.add(row.recipient_id)
-        tz = _timezone(person, country, policy)
+        tz = person_tz(person, country, policy.default_timezone)
         deadline = batch.cycle.deadline
         ready.append(
             ReminderMessage(
@@ -662,7 +650,7 @@ def remind_country(
         if person.country_code != code:
             continue
         assert person.id is not None
-        tz = _timezone(person, country, policy)
+        tz = person_tz(person, country, policy.default_timezone)
         name = person.display_name
         if person.unreachable_at is not None:
             targets.append(NudgeTarget(name, NudgeOutcome.UNREACHABLE, None, zone_name(tz)))
@@ -706,12 +694,6 @@ def remind_country(
             else:
                 targets.append(NudgeTarget(name, NudgeOutcome.ALREADY, None, zone_name(tz)))
     return NudgeResult(code, False, targets)
-
-
-@dataclass(frozen=True)
-class UnreachablePerson:
-    name: str
-    since: datetime
 
 
 @dataclass(frozen=True)
@@ -794,7 +776,7 @@ def reminder_overview(
                 sent=sent.get(country.code, 0),
                 muted=sum(1 for p in members if p.muted_cycle_id == cycle.id),
                 unreachable=[
-                    UnreachablePerson(p.display_name, p.unreachable_at)
+                    UnreachablePerson(p.display_name, p.country_code, p.unreachable_at)
                     for p in members
                     if p.unreachable_at is not None
                 ],
@@ -849,7 +831,7 @@ def snooze(
     if not snoozed.rowcount:  # type: ignore[attr-defined]
         raise StaleAction(cycle_id=row.cycle_id or 0, muted=person.muted_cycle_id == row.cycle_id)
     country = session.get(Country, person.country_code) if person.country_code else None
-    tz = _timezone(person, country, policy)
+    tz = person_tz(person, country, policy.default_timezone)
     opening = policy.hours.next_opening(until, tz)
     session.execute(
         sa.update(Delivery)

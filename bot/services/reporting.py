@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -35,6 +34,7 @@ from bot.services.errors import (
     UnknownItem,
 )
 from bot.services.evidence import EvidenceEntry
+from bot.services.reads import answer_state, count_states, country_answers, country_report
 from bot.services.submission import is_submitted, reopen_after_change
 
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
@@ -123,6 +123,7 @@ class DoneScreen:
     notice_status: str | None = None
     reopened: bool = False  # this action reopened the submitted report
     submitted: bool = False  # the country's report is submitted
+    outstanding: int = 0  # open items and copies to confirm: what keeps /submit from working
 
 
 Screen = ItemScreen | DoneScreen
@@ -134,6 +135,7 @@ class SectionProgress:
     total: int
     answered: int
     by_status: dict[str, int]
+    open: int = 0  # neither answered, skipped nor to confirm
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ class Progress:
     sections: list[SectionProgress]
     version: int
     to_confirm: int = 0  # copied from the last cycle, not yet confirmed
+    open: int = 0  # nothing yet; answered + skipped + to_confirm + open == total
 
 
 @dataclass(frozen=True)
@@ -205,12 +208,7 @@ def _load(
     cursor = session.exec(
         select(Cursor).where(Cursor.person_id == actor.person_id, Cursor.cycle_id == cycle.id)
     ).first()
-    answers = {
-        answer.item_id: answer
-        for answer in session.exec(
-            select(Answer).where(Answer.cycle_id == cycle.id, Answer.country_code == country)
-        ).all()
-    }
+    answers = country_answers(session, cycle.id, country)
     if cursor is None:
         # Versions continue above the person's cursors of earlier cycles, so that a button
         # left on a prompt of the previous cycle can never match the new cycle's cursor.
@@ -442,7 +440,8 @@ def _screen(
     notice_status: str | None = None,
 ) -> Screen:
     cursor, checklist = ctx.cursor, ctx.checklist
-    answered = sum(1 for a in ctx.answers.values() if a.status is not None and not a.baseline)
+    counts = count_states(answer_state(ctx.answers.get(item.id)) for item in checklist.items)
+    answered = counts.answered
     assert ctx.cycle.id is not None
     if cursor.item_id is None:
         return DoneScreen(
@@ -450,7 +449,8 @@ def _screen(
             checklist=checklist,
             total=len(checklist.items),
             answered=answered,
-            skipped=sum(1 for a in ctx.answers.values() if a.skipped and a.status is None),
+            skipped=counts.skipped,
+            outstanding=counts.outstanding,
             first_open_item=_first_open(checklist, ctx.answers),
             version=cursor.version,
             notice=notice,
@@ -798,20 +798,21 @@ def receive_file(
 def progress(
     session: Session, *, actor: Actor, checklists: ChecklistRegistry, now: datetime
 ) -> Progress:
+    """/progress: the counts of `reads.country_report`, overall and per norm."""
     ctx = _load(session, actor, checklists, now, writing=False)
     checklist = ctx.checklist
-    by_status: Counter[str] = Counter()
-    sections = []
-    for section in checklist.sections:
-        counts: Counter[str] = Counter()
-        for item in section.items:
-            answer = ctx.answers.get(item.id)
-            if answer is not None and answer.status is not None and not answer.baseline:
-                counts[answer.status] += 1
-        by_status.update(counts)
-        sections.append(
-            SectionProgress(section.id, len(section.items), sum(counts.values()), dict(counts))
+    report = country_report(session, ctx.cycle, checklist, ctx.country)
+    counts = report.counts
+    sections = [
+        SectionProgress(
+            section.id,
+            len(section.items),
+            report.sections[section.id].answered,
+            report.sections[section.id].by_status,
+            report.sections[section.id].open,
         )
+        for section in checklist.sections
+    ]
     assert ctx.cycle.id is not None
     return Progress(
         cycle_id=ctx.cycle.id,
@@ -819,13 +820,14 @@ def progress(
         deadline=ctx.cycle.deadline,
         country_code=ctx.country,
         checklist=checklist,
-        total=len(checklist.items),
-        answered=sum(by_status.values()),
-        skipped=sum(1 for a in ctx.answers.values() if a.skipped and a.status is None),
-        by_status=dict(by_status),
+        total=counts.total,
+        answered=counts.answered,
+        skipped=counts.skipped,
+        by_status=counts.by_status,
         sections=sections,
         version=ctx.cursor.version,
-        to_confirm=sum(1 for a in ctx.answers.values() if a.baseline),
+        to_confirm=counts.to_confirm,
+        open=counts.open,
     )
 
 

@@ -1,7 +1,8 @@
 """A country's report in a cycle: submitting it, the national lead's sign-off, reopening.
 
-A focal point submits when every item has a status or was knowingly skipped (an answer copied
-from the previous cycle counts as open until confirmed). Coordinators and the country's
+A focal point submits when the report is complete (`reads.StateCounts.complete`): every item
+answered or knowingly skipped, none open, no answer copied from the previous cycle left to
+confirm. Coordinators and the country's
 national lead are told. Any later change to an answer reopens the report: `submitted_at` and
 the sign-off are cleared, `reopened_at/by` record who reopened it and when, and the focal
 point is asked to submit again. The national lead's sign-off marks a submitted report final.
@@ -19,12 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.checklist import ChecklistRegistry
-from bot.models import Answer, CountryReport, Cycle, Person
+from bot.models import CountryReport, Cycle, Person
 from bot.services import audit
 from bot.services.actors import Actor, touch
 from bot.services.cycles import checklist_of, require_open_cycle
 from bot.services.errors import PermissionDenied
 from bot.services.people import Recipient, coordinator_recipients, national_lead_recipients
+from bot.services.reads import ItemState, country_report
 
 
 class Outcome(StrEnum):
@@ -45,7 +47,7 @@ class ReportResult:
     total: int
     answered: int
     skipped: int
-    open_items: list[str]  # no status, not skipped
+    open_items: list[str]  # no status, not skipped (ItemState.OPEN)
     to_confirm: list[str]  # copied from the last cycle, not yet confirmed
     by_name: str
     at: datetime | None
@@ -75,25 +77,8 @@ def _result(
 ) -> ReportResult:
     assert cycle.id is not None
     checklist = checklist_of(cycle, checklists)
-    answers = {
-        answer.item_id: answer
-        for answer in session.exec(
-            select(Answer).where(Answer.cycle_id == cycle.id, Answer.country_code == country_code)
-        ).all()
-    }
-    open_items, to_confirm = [], []
-    answered = skipped = 0
-    for item in checklist.items:
-        answer = answers.get(item.id)
-        if answer is not None and answer.baseline:
-            to_confirm.append(item.id)
-        elif answer is not None and answer.status is not None:
-            answered += 1
-        elif answer is not None and answer.skipped:
-            skipped += 1
-        else:
-            open_items.append(item.id)
-    if outcome is Outcome.DONE and (open_items or to_confirm):
+    report = country_report(session, cycle, checklist, country_code)
+    if outcome is Outcome.DONE and not report.counts.complete:
         outcome = Outcome.INCOMPLETE
     national_leads = national_lead_recipients(session, country_code)
     return ReportResult(
@@ -101,11 +86,11 @@ def _result(
         cycle_id=cycle.id,
         cycle_title=cycle.title,
         country_code=country_code,
-        total=len(checklist.items),
-        answered=answered,
-        skipped=skipped,
-        open_items=open_items,
-        to_confirm=to_confirm,
+        total=report.counts.total,
+        answered=report.counts.answered,
+        skipped=report.counts.skipped,
+        open_items=report.item_ids(ItemState.OPEN),
+        to_confirm=report.item_ids(ItemState.TO_CONFIRM),
         by_name=actor.display_name,
         at=at,
         has_national_lead=bool(national_leads),

@@ -5,23 +5,21 @@ country (nothing about another country, not even in a total). `regional_summary`
 a handful of aggregate queries (GROUP BY country), never row by row in Python, so it stays
 fast for a region of any size with a long history.
 
-An answer counts as *answered* when it has a status that is not an unconfirmed copy from the
-previous cycle; *skipped* when it has none but was knowingly skipped. The share implemented is
-taken over the items that apply (all items minus those answered "not applicable"); the first
-status of a checklist is its "implemented".
+Every count comes from `reads` (`report_counts`, one query for the whole region): an item is
+answered, skipped, to confirm (copied from the previous cycle, not yet confirmed) or open, and
+nothing else. The share implemented is taken over the items that apply (all items minus those
+answered "not applicable"); the first status of a checklist is its "implemented".
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from bot.checklist import Checklist, ChecklistRegistry
-from bot.models import Answer, AnswerRevision, Country, CountryReport, Cycle, Person, Role
+from bot.models import AnswerRevision, Country, CountryReport, Cycle, Person, Role
 from bot.services.actors import Actor
 from bot.services.cycles import (
     DaysLeft,
@@ -31,6 +29,13 @@ from bot.services.cycles import (
     previous_cycle,
 )
 from bot.services.errors import NoOpenCycle, UnknownCountry
+from bot.services.reads import (
+    ItemState,
+    ReportStates,
+    country_report,
+    report_counts,
+    report_states,
+)
 from bot.services.submission import ReportState, report_state
 
 NOT_APPLICABLE = "not_applicable"
@@ -152,39 +157,15 @@ def regional_summary(
 ) -> RegionalSummary:
     """Per country: answered / total, share implemented, submitted, last activity, days left.
 
-    Four queries whatever the region's size: countries, answers grouped by country, reports,
-    focal points grouped by country. `timezone` is the reader's (default: the actor's).
+    Four queries whatever the region's size: countries, the answers counted per state
+    (`reads.report_counts`), reports, focal points grouped by country. `timezone` is the
+    reader's (default: the actor's).
     """
     scope = _scope(session, actor)
     cycle = _summary_cycle(session)
     assert cycle.id is not None and cycle.opens_at is not None
     checklist = checklist_of(cycle, checklists)
     top = _top_status(checklist)
-    confirmed = col(Answer.baseline).is_(False)
-    has_status = col(Answer.status).is_not(None)
-
-    def count_if(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-        return func.coalesce(func.sum(sa.case((sa.and_(*conditions), 1), else_=0)), 0)
-
-    answers = (
-        sa.select(
-            col(Answer.country_code),
-            count_if(has_status, confirmed),
-            count_if(col(Answer.status).is_(None), col(Answer.skipped).is_(True), confirmed),
-            count_if(col(Answer.baseline).is_(True)),
-            count_if(col(Answer.status) == top, confirmed),
-            count_if(col(Answer.status) == NOT_APPLICABLE, confirmed),
-            # Copies from the last cycle keep their old time: only this cycle's changes count.
-            func.max(
-                sa.case(
-                    (col(Answer.updated_at) >= cycle.opens_at, col(Answer.updated_at)),
-                    else_=None,
-                )
-            ),
-        )
-        .where(col(Answer.cycle_id) == cycle.id)
-        .group_by(col(Answer.country_code))
-    )
     countries = select(Country).order_by(col(Country.code))
     reports = select(CountryReport).where(col(CountryReport.cycle_id) == cycle.id)
     people = (
@@ -193,20 +174,24 @@ def regional_summary(
         .group_by(col(Person.country_code))
     )
     if scope is not None:
-        answers = answers.where(col(Answer.country_code) == scope)
         countries = countries.where(col(Country.code) == scope)
         reports = reports.where(col(CountryReport.country_code) == scope)
         people = people.where(col(Person.country_code) == scope)
 
-    by_country = {row[0]: row[1:] for row in session.execute(answers).all()}
+    country_rows = session.exec(countries).all()
+    # Every country's counts in one query (no list of 193 codes to bind for coordinators).
+    states = report_counts(
+        session, cycle, checklist, None if scope is None else [scope], per_section=False
+    )
     report_of = {report.country_code: report for report in session.exec(reports).all()}
     focal_points = {code: int(count) for code, count in session.execute(people).all()}
     total = len(checklist.items)
     rows = []
-    for country in session.exec(countries).all():
-        answered, skipped, to_confirm, implemented, not_applicable, last = by_country.get(
-            country.code, (0, 0, 0, 0, 0, None)
-        )
+    for country in country_rows:
+        own_states = states.get(country.code)
+        if own_states is None:  # a country added between the two reads
+            continue
+        counts = own_states.counts
         report = report_of.get(country.code)
         rows.append(
             CountryRow(
@@ -214,15 +199,15 @@ def regional_summary(
                 name=country.name,
                 timezone=country.timezone,
                 total=total,
-                answered=int(answered),
-                skipped=int(skipped),
-                to_confirm=int(to_confirm),
-                implemented=int(implemented),
-                not_applicable=int(not_applicable),
+                answered=counts.answered,
+                skipped=counts.skipped,
+                to_confirm=counts.to_confirm,
+                implemented=counts.by_status.get(top, 0),
+                not_applicable=counts.by_status.get(NOT_APPLICABLE, 0),
                 submitted_at=report.submitted_at if report else None,
                 signed_off_at=report.signed_off_at if report else None,
                 reopened_at=report.reopened_at if report else None,
-                last_activity=last,
+                last_activity=own_states.last_change,
                 focal_points=focal_points.get(country.code, 0),
                 days_left=days_left(cycle.deadline, now, country.timezone)
                 if cycle.deadline and cycle.closed_at is None
@@ -267,8 +252,10 @@ class NormStatus:
 
 @dataclass(frozen=True)
 class OpenItem:
+    """An item that keeps the report from /submit: open, or a copy to confirm."""
+
     item_id: str
-    skipped: bool
+    skipped: bool  # always False now: skipped items are listed in `skipped_items`
     to_confirm: bool
 
 
@@ -294,10 +281,11 @@ class CountryStatus:
     total: int
     by_status: dict[str, int]
     norms: list[NormStatus]
-    open_items: list[OpenItem]  # in checklist order
+    open_items: list[OpenItem]  # open and to confirm, in checklist order (as /submit lists)
     recent: list[Change]  # newest first
     report: ReportState
     focal_points: int
+    skipped_items: list[str] = field(default_factory=list)  # in checklist order
 
     @property
     def answered(self) -> int:
@@ -327,34 +315,23 @@ def country_status(
     cycle = _summary_cycle(session)
     assert cycle.id is not None
     checklist = checklist_of(cycle, checklists)
-    answers = {
-        answer.item_id: answer
-        for answer in session.exec(
-            select(Answer).where(Answer.cycle_id == cycle.id, Answer.country_code == scope)
-        ).all()
-    }
-    norms, open_items = [], []
-    totals: Counter[str] = Counter()
-    for section in checklist.sections:
-        counts: Counter[str] = Counter()
-        open_count = skipped = to_confirm = 0
-        for item in section.items:
-            answer = answers.get(item.id)
-            if answer is not None and answer.status is not None and not answer.baseline:
-                counts[answer.status] += 1
-                continue
-            is_copy = bool(answer and answer.baseline)
-            is_skipped = bool(answer and answer.skipped and not is_copy)
-            open_items.append(OpenItem(item.id, is_skipped, is_copy))
-            to_confirm += is_copy
-            skipped += is_skipped
-            open_count += not (is_copy or is_skipped)
-        totals.update(counts)
-        norms.append(
-            NormStatus(
-                section.id, len(section.items), dict(counts), open_count, skipped, to_confirm
-            )
+    states = country_report(session, cycle, checklist, scope)
+    norms = [
+        NormStatus(
+            section.id,
+            len(section.items),
+            states.sections[section.id].by_status,
+            states.sections[section.id].open,
+            states.sections[section.id].skipped,
+            states.sections[section.id].to_confirm,
         )
+        for section in checklist.sections
+    ]
+    open_items = [
+        OpenItem(item.item_id, False, item.state is ItemState.TO_CONFIRM)
+        for item in states.items
+        if item.state in (ItemState.OPEN, ItemState.TO_CONFIRM)
+    ]
     revisions = session.exec(
         select(AnswerRevision, Person)
         .join(Person, col(Person.id) == col(AnswerRevision.changed_by), isouter=True)
@@ -397,13 +374,14 @@ def country_status(
         else None,
         checklist=checklist,
         country_code=scope,
-        total=len(checklist.items),
-        by_status=dict(totals),
+        total=states.counts.total,
+        by_status=states.counts.by_status,
         norms=norms,
         open_items=open_items,
         recent=recent,
         report=report_state(session, cycle.id, scope),
         focal_points=int(focal_points),
+        skipped_items=states.item_ids(ItemState.SKIPPED),
     )
 
 
@@ -452,6 +430,11 @@ class Comparison:
     countries: list[CountryComparison] = field(default_factory=list)
 
 
+def _answered(report: ReportStates) -> dict[str, str | None]:
+    """The answered items' statuses (copies to confirm, skipped and open items left out)."""
+    return {item.item_id: item.status for item in report.items if item.state is ItemState.ANSWERED}
+
+
 def compare_cycles(
     session: Session,
     *,
@@ -481,33 +464,19 @@ def compare_cycles(
     if previous is None:
         return result
     try:
-        previous_items = {item.id for item in checklist_of(previous, checklists).items}
-    except KeyError:
-        previous_items = {item.id for item in checklist.items}
+        previous_checklist = checklist_of(previous, checklists)
+    except KeyError:  # its checklist file was removed: read its answers against this one's
+        previous_checklist = checklist
+    previous_items = {item.id for item in previous_checklist.items}
     result.new_items.extend(item.id for item in checklist.items if item.id not in previous_items)
 
-    query = select(
-        col(Answer.cycle_id), col(Answer.country_code), col(Answer.item_id), col(Answer.status)
-    ).where(
-        col(Answer.cycle_id).in_([cycle.id, previous.id]),
-        col(Answer.status).is_not(None),
-    )
     countries_query = select(col(Country.code)).order_by(col(Country.code))
     if scope is not None:
-        query = query.where(col(Answer.country_code) == scope)
         countries_query = countries_query.where(col(Country.code) == scope)
-    before: dict[str, dict[str, str | None]] = defaultdict(dict)
-    now_status: dict[str, dict[str, str | None]] = defaultdict(dict)
-    # Plain rows (no ORM objects): two cycles of a large region are many thousand rows.
-    for cycle_id, country, item_id, status in session.connection().execute(query):
-        (now_status if cycle_id == cycle.id else before)[country][item_id] = status
-    unconfirmed = dict(
-        session.execute(
-            select(col(Answer.country_code), func.count())
-            .where(col(Answer.cycle_id) == cycle.id, col(Answer.baseline).is_(True))
-            .group_by(col(Answer.country_code))
-        ).all()
-    )
+    codes = list(session.exec(countries_query).all())
+    # The same states as everywhere: a copy not yet confirmed is not an answer of this cycle.
+    now_states = report_states(session, cycle, checklist, codes)
+    before_states = report_states(session, previous, previous_checklist, codes)
     top = result.top_status
     sections = [
         (
@@ -517,8 +486,8 @@ def compare_cycles(
         )
         for section in checklist.sections
     ]
-    for code in session.exec(countries_query).all():
-        old, new = before.get(code, {}), now_status.get(code, {})
+    for code in codes:
+        old, new = _answered(before_states[code]), _answered(now_states[code])
         norms = []
         for section_id, shared, items in sections:
             changes = [
@@ -529,18 +498,20 @@ def compare_cycles(
             ]
             implemented_before = sum(1 for item_id in shared if old.get(item_id) == top)
             implemented_now = sum(1 for item_id in items if new.get(item_id) == top)
-            if changes or implemented_before != implemented_now:
+            # Only norms with a changed item: an item still open (or a copy not yet
+            # confirmed) lowers "implemented now", but it is not a change.
+            if changes:
                 norms.append(
                     NormComparison(section_id, implemented_before, implemented_now, changes)
                 )
         result.countries.append(
             CountryComparison(
                 country_code=code,
-                answered_before=len(old),
-                answered_now=len(new),
-                implemented_before=sum(1 for status in old.values() if status == top),
-                implemented_now=sum(1 for status in new.values() if status == top),
-                unconfirmed=int(unconfirmed.get(code, 0)),
+                answered_before=before_states[code].counts.answered,
+                answered_now=now_states[code].counts.answered,
+                implemented_before=before_states[code].counts.by_status.get(top, 0),
+                implemented_now=now_states[code].counts.by_status.get(top, 0),
+                unconfirmed=now_states[code].counts.to_confirm,
                 norms=norms,
             )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.i18n import Translator
 from bot.models import Awaiting
 from bot.services.evidence import MAX_PER_ANSWER, EvidenceFile
+from bot.services.reads import ItemState
 from bot.services.reporting import (
     Action,
     DoneScreen,
@@ -16,6 +17,7 @@ from bot.services.reporting import (
 )
 from bot.views.callbacks import pack
 from bot.views.common import (
+    STATE_EMOJI,
     Rendered,
     chunks,
     country_name,
@@ -27,6 +29,7 @@ from bot.views.common import (
     keyboard,
     section_label,
     shorten,
+    state_label,
     status_label,
     status_with_emoji,
 )
@@ -224,16 +227,16 @@ def render_done(t: Translator, screen: DoneScreen) -> Rendered:
             answered=t.number(screen.answered), total=t.number(screen.total)
         )
     )
-    open_count = screen.total - screen.answered
+    open_count = screen.outstanding  # as /submit counts what is still open
     if open_count:
         lines.append(
             t.ngettext(
                 "{count} item is still open.", "{count} items are still open.", open_count
             ).format(count=t.number(open_count))
         )
-    else:
+    elif not screen.skipped:
         lines.append(t.gettext("Every item has an answer. Thank you!"))
-    if not screen.submitted and screen.answered + screen.skipped >= screen.total:
+    if not screen.submitted and not screen.outstanding:
         lines.append(t.gettext("When you are ready, send /submit to submit your country's report."))
     v = screen.version
     rows: list[list[tuple[str, str]]] = []
@@ -350,19 +353,14 @@ def render_progress(t: Translator, progress: Progress, *, timezone: str | None) 
             f"{emoji_of(status)} {esc(status_label(t, status))}: "
             f"{t.number(progress.by_status.get(status, 0))}"
         )
-    open_count = progress.total - progress.answered
-    # Labels are looked up outside the f-strings: Babel's extractor cannot see into them.
-    open_label, skipped_label = t.pgettext("status", "Open"), t.pgettext("status", "Skipped")
-    lines.append(f"{emoji_of(None)} {open_label}: {t.number(open_count)}")
-    if progress.skipped:
-        lines.append(f"{emoji_of(None, True)} {skipped_label}: {t.number(progress.skipped)}")
-    if progress.to_confirm:
-        lines.append(
-            "↩️ "
-            + t.gettext("From the last cycle, to confirm: {count}").format(
-                count=t.number(progress.to_confirm)
-            )
-        )
+    # The four states of `reads.ItemState`, as counted by the service: they add up to total.
+    for state, count in (
+        (ItemState.SKIPPED, progress.skipped),
+        (ItemState.TO_CONFIRM, progress.to_confirm),
+        (ItemState.OPEN, progress.open),
+    ):
+        if count or state is ItemState.OPEN:
+            lines.append(f"{STATE_EMOJI[state]} {state_label(t, state)}: {t.number(count)}")
     lines.append("")
     for section in progress.sections:
         lines.append(

@@ -14,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.checklist import Checklist, checklist_msgctxt
 from bot.countries import ASEAN_MEMBER_STATES
 from bot.i18n import Translator
+from bot.services.reads import ItemState
 
 MAX_MESSAGE = 4096
 T = TypeVar("T")
@@ -63,6 +64,25 @@ def status_label(t: Translator, status: str) -> str:
         "not_applicable": t.pgettext("status", "Not applicable"),
     }
     return labels.get(status, status.replace("_", " ").capitalize())
+
+
+STATE_EMOJI = {
+    ItemState.SKIPPED: SKIPPED_EMOJI,
+    ItemState.TO_CONFIRM: "↩️",
+    ItemState.OPEN: OPEN_EMOJI,
+}
+
+
+def state_label(t: Translator, state: ItemState) -> str:
+    """The one label of an item state, used by every screen, file and chart."""
+    # Messages the catalogs already have, so every language says the same for one state.
+    if state is ItemState.ANSWERED:
+        return t.gettext("Answered")
+    if state is ItemState.SKIPPED:
+        return t.pgettext("status", "Skipped")
+    if state is ItemState.TO_CONFIRM:
+        return t.gettext("Carried over, not confirmed")
+    return t.pgettext("status", "Open")
 
 
 def status_with_emoji(t: Translator, status: str | None, skipped: bool = False) -> str:

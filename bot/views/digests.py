@@ -27,6 +27,23 @@ def _share(t: Translator, part: int, whole: int) -> str:
     return t.percent(part / whole if whole else 0.0)
 
 
+def _change_lines(t: Translator, changes: list[CountryChange]) -> list[str]:
+    return [
+        t.ngettext(
+            "{country}: {count} item changed; {answered} of {total} answered",
+            "{country}: {count} items changed; {answered} of {total} answered",
+            change.items_changed,
+        ).format(
+            country=esc(country_name(t, change.country_code)),
+            count=t.number(change.items_changed),
+            answered=t.number(change.answered),
+            total=t.number(change.total),
+        )
+        # Most changes first; equals by name.
+        for change in countries_sorted(t, changes, _code, first=lambda c: -c.items_changed)
+    ]
+
+
 def digest_lines(
     t: Translator, digest: Digest, timezone: str, frequency: DigestFrequency
 ) -> list[str]:
@@ -60,26 +77,18 @@ def digest_lines(
                 )
             )
         lines += ["", "✏️ <b>" + t.gettext("Changes") + "</b>"]
-        if not digest.changes:
+        if not digest.changes and not digest.earlier:
             lines.append(t.gettext("No answers changed."))
-        # Most changes first; equals, and the countries without any, by name.
-        for change in countries_sorted(
-            t, digest.changes, _code, first=lambda change: -change.items_changed
-        ):
-            lines.append(
-                t.ngettext(
-                    "{country}: {count} item changed; {answered} of {total} answered",
-                    "{country}: {count} items changed; {answered} of {total} answered",
-                    change.items_changed,
-                ).format(
-                    country=esc(country_name(t, change.country_code)),
-                    count=t.number(change.items_changed),
-                    answered=t.number(change.answered),
-                    total=t.number(change.total),
-                )
-            )
+        lines += _change_lines(t, digest.changes)
         if digest.changes and digest.unchanged:
             lines.append(no_changes_line(t, list(digest.unchanged)))
+        # A new cycle opened within the window: what changed in the one before, under its title.
+        for earlier in digest.earlier:
+            lines += [
+                "",
+                f"<i>{esc(cycle_title(t, earlier.cycle_title))}</i>",
+                *_change_lines(t, earlier.changes),
+            ]
         lines += ["", "📬 <b>" + t.gettext("New submissions") + "</b>"]
         if not digest.submissions:
             lines.append(t.gettext("None."))

@@ -15,6 +15,7 @@ from bot.i18n import Translator
 from bot.services.charts import HeatmapData, HeatmapLabels, Text
 from bot.services.exports import ExportData, ExportLabels
 from bot.services.matrix import NormMatrix, ReportCycle
+from bot.services.reads import ItemState
 from bot.views.audit import audit_sheet_labels
 from bot.views.common import (
     Rendered,
@@ -25,6 +26,7 @@ from bot.views.common import (
     item_text,
     section_label,
     shorten,
+    state_label,
     status_label,
 )
 
@@ -204,7 +206,9 @@ def export_labels(t: Translator, data: ExportData, *, tz: str | None) -> ExportL
             t.gettext("Answered"),
             statuses.get(checklist.statuses[0], checklist.statuses[0]),
             statuses.get("not_applicable", t.gettext("Not applicable")),
-            t.gettext("Open"),
+            state_label(t, ItemState.SKIPPED),
+            state_label(t, ItemState.TO_CONFIRM),
+            state_label(t, ItemState.OPEN),
         ),
         history_headers=(
             t.gettext("Changed at (UTC)"),
@@ -225,8 +229,8 @@ def export_labels(t: Translator, data: ExportData, *, tz: str | None) -> ExportL
         sections=sections,
         items={item.id: item_text(t, checklist, item.id) for item in checklist.items},
         statuses=statuses,
-        open=t.gettext("Open"),
-        skipped=t.gettext("Skipped"),
+        open=state_label(t, ItemState.OPEN),
+        skipped=state_label(t, ItemState.SKIPPED),
         yes=t.gettext("yes"),
         no=t.gettext("no"),
         evidence_kinds={

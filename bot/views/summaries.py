@@ -12,6 +12,7 @@ from babel.dates import format_timedelta
 
 from bot.i18n import Translator
 from bot.services.cycles import DaysLeft
+from bot.services.reads import ItemState
 from bot.services.summaries import (
     Change,
     Comparison,
@@ -25,6 +26,7 @@ from bot.views.callbacks import pack
 from bot.views.common import (
     OPEN_EMOJI,
     SKIPPED_EMOJI,
+    STATE_EMOJI,
     Rendered,
     chunks,
     countries_sorted,
@@ -36,12 +38,13 @@ from bot.views.common import (
     keyboard,
     section_label,
     shorten,
+    state_label,
     status_label,
 )
 from bot.views.cycles import deadline_line
 
 OPEN_ITEMS_SHOWN = 30
-CONFIRM_EMOJI = "↩️"
+CONFIRM_EMOJI = STATE_EMOJI[ItemState.TO_CONFIRM]
 
 
 def ago(t: Translator, moment: datetime, now: datetime) -> str:
@@ -244,9 +247,7 @@ def render_status(
             + "</b>",
         ]
         for item in status.open_items[:OPEN_ITEMS_SHOWN]:
-            mark = (
-                CONFIRM_EMOJI if item.to_confirm else SKIPPED_EMOJI if item.skipped else OPEN_EMOJI
-            )
+            mark = CONFIRM_EMOJI if item.to_confirm else OPEN_EMOJI
             lines.append(
                 f"{mark} <b>{esc(item.item_id)}</b> "
                 + esc(shorten(item_text(t, checklist, item.item_id), 60))
@@ -259,10 +260,17 @@ def render_status(
                 )
             )
         lines.append(
-            t.gettext("{open} not answered · {skipped} skipped · {confirm} to confirm").format(
-                open=OPEN_EMOJI, skipped=SKIPPED_EMOJI, confirm=CONFIRM_EMOJI
-            )
+            f"{OPEN_EMOJI} {state_label(t, ItemState.OPEN)} · "
+            f"{CONFIRM_EMOJI} {state_label(t, ItemState.TO_CONFIRM)}"
         )
+    if status.skipped_items:
+        lines += [
+            "",
+            f"{SKIPPED_EMOJI} <b>{state_label(t, ItemState.SKIPPED)} "
+            f"({t.number(len(status.skipped_items))})</b>: "
+            + esc(", ".join(status.skipped_items[:OPEN_ITEMS_SHOWN]))
+            + (" …" if len(status.skipped_items) > OPEN_ITEMS_SHOWN else ""),
+        ]
 
     lines += ["", "<b>" + t.gettext("Recent changes") + "</b>"]
     if not status.recent:
