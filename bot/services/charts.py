@@ -85,7 +85,6 @@ Text = tuple[str, ...]  # candidates for one label, best first; the last one is 
 # in one title would make every /chart fail. Given to each text call, and as the default of
 # the drawing's rc_context for the texts matplotlib makes itself (tick labels).
 PLAIN_TEXT: dict[str, Any] = {"parse_math": False, "usetex": False}
-_PLAIN_RC = {"text.parse_math": False, "text.usetex": False}
 
 
 @dataclass(frozen=True)
@@ -339,7 +338,9 @@ def render_heatmap(
     footnote = 0.6  # two lines
     height = top + grid_height + legend + key_height + footnote
     fig = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI)
-    with matplotlib.rc_context({"font.family": list(families), **_PLAIN_RC}):
+    with matplotlib.rc_context(
+        {"font.family": list(families), "text.parse_math": False, "text.usetex": False}
+    ):
         ax = fig.add_axes(
             (
                 left / WIDTH_INCHES,
