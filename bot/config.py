@@ -133,6 +133,14 @@ class Settings(BaseSettings):
             raise ValueError("WORK_END must be after WORK_START (00:00 means midnight)")
         return self
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
     @field_validator("coordinator_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
