@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.telegram import jobs, menus, offload
+from bot.telegram import fairness, jobs, menus, offload
 from bot.telegram.builder import application_builder
 from bot.telegram.common import identify
 from bot.telegram.handlers import (
@@ -37,7 +37,8 @@ def build_application(rt: Runtime) -> App:
         application_builder(settings).post_init(_post_init).post_shutdown(offload.shutdown).build()
     )
     attach(application, rt)
-    offload.attach(application, settings.report_workers)
+    offload.attach(application, settings.report_workers, settings.report_queue)
+    fairness.attach(application)
     for module in HANDLER_MODULES:
         application.add_handlers(module.handlers())
     # Fallbacks go last in the same group: within a group only the first matching handler
