@@ -396,7 +396,13 @@ def ms(seconds: float) -> str:
 async def run(args: argparse.Namespace) -> int:
     saturation_ids = [SATURATION_FIRST_ID + i for i in range(args.users)]
     human_ids = [] if args.skip_human else [HUMAN_FIRST_ID + i for i in range(args.users)]
-    settings: dict[str, str] = {"sweep_interval_seconds": "60"}
+    # The saturation run taps as fast as the bot answers, far above a person's pace: lift the
+    # per-person fairness limits (bot/telegram/fairness.py) so that they do not set the figure.
+    settings: dict[str, str] = {
+        "sweep_interval_seconds": "60",
+        "user_updates_per_second": "1000",
+        "user_burst": "1000",
+    }
     if args.messages_per_second is not None:
         settings["overall_messages_per_second"] = str(args.messages_per_second)
     rate = args.messages_per_second or Settings.model_fields["overall_messages_per_second"].default

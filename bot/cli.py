@@ -6,12 +6,15 @@ Every mistake in the set-up ends with one line that says what to fix, not a trac
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from pathlib import Path
 
 from pydantic import ValidationError
+from telegram.error import TelegramError
 
+from bot import logs
 from bot.checklist import ChecklistError, ChecklistRegistry, bundled_checklist_dir, check_checklist
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -26,14 +29,17 @@ class SetupError(Exception):
 
 
 def load_settings() -> Settings:
+    """The settings; from here on the log has their level and masks their secrets."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
             for problem in error.errors()
         )
         raise SetupError(f"bad setting: {problems}") from None
+    logs.apply_settings(settings)
+    return settings
 
 
 def prepare_runtime(
@@ -80,10 +86,62 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise SetupError(str(error)) from None
     rt = prepare_runtime(settings)
+    check_telegram(settings)
     application = build_application(rt)
     logging.getLogger(__name__).info("normsbot is running against %s", settings.telegram_base_url)
-    application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout)
+    except TelegramError as error:
+        # The token was revoked, or Telegram went away, between the check and the start.
+        raise _telegram_setup_error(settings, error) from None
     return 0
+
+
+def check_telegram(settings: Settings) -> None:
+    """Ask the Bot API who the bot is (getMe) before starting; one line if it cannot answer.
+
+    `run_polling` asks the same when it starts, but a failure there is logged with a traceback
+    by python-telegram-bot first; a bad token or base URL is a set-up mistake, not a crash.
+    """
+    from telegram import Bot
+
+    base = settings.telegram_base_url
+
+    async def get_me() -> None:
+        bot = Bot(settings.token(), base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+        async with bot:  # initialize() calls getMe
+            pass
+
+    # What goes wrong is said in one line below; python-telegram-bot's own error log of the
+    # same failure (a traceback for a 404 page that is not JSON) only shows at DEBUG.
+    ptb_log = logging.getLogger("telegram")
+    level = ptb_log.level
+    if not ptb_log.isEnabledFor(logging.DEBUG):
+        ptb_log.setLevel(logging.CRITICAL)
+    try:
+        asyncio.run(get_me())
+    except TelegramError as error:
+        raise _telegram_setup_error(settings, error) from None
+    finally:
+        ptb_log.setLevel(level)
+
+
+def _telegram_setup_error(settings: Settings, error: TelegramError) -> SetupError | TelegramError:
+    from telegram.error import InvalidToken, NetworkError
+
+    # Bot.initialize() wraps the server's answer ("Unauthorized", "Not Found") in a message
+    # that quotes the token: the cause says what happened, without it.
+    reason = logs.mask(
+        str(error.__cause__ or error) if isinstance(error, InvalidToken) else str(error)
+    )
+    if isinstance(error, InvalidToken):
+        return SetupError(
+            f"Telegram rejected the token: {reason} (check TELEGRAM_BOT_TOKEN, and that "
+            f"TELEGRAM_BASE_URL {settings.telegram_base_url} is the Bot API's address)"
+        )
+    if isinstance(error, NetworkError):  # TimedOut is one too
+        return SetupError(f"cannot reach {settings.telegram_base_url}: {reason}")
+    return error
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -190,11 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request URL, and the URL carries the token: keep it quiet.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # INFO and token-shaped text masked until the settings are loaded (`load_settings`), which
+    # set NORMSBOT_LOG_LEVEL and mask their own secrets too.
+    logs.configure()
     try:
         result: int = args.func(args)
     except SetupError as error:

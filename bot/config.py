@@ -79,9 +79,19 @@ class Settings(BaseSettings):
     send_burst: int = Field(default=5, ge=1, le=30)  # messages at once; then evenly spaced
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
+    # Fairness between people (see bot/telegram/fairness.py): one person's updates are handled
+    # one at a time, `user_burst` at once then `user_updates_per_second`; beyond
+    # `user_backlog` waiting, the rest of a flood is skipped with one notice.
+    user_burst: int = Field(default=10, ge=1, le=1000)
+    user_updates_per_second: float = Field(default=2.0, gt=0)
+    user_backlog: int = Field(default=5, ge=0, le=100)
+
     # Charts and exports (see docs/exports.md)
     report_workers: int = Field(default=1, ge=1, le=8)  # processes drawing charts, files
     chart_fonts_dir: Path | None = None  # more .ttf/.otf/.ttc fonts for chart labels
+    # Charts and exports waiting for a worker, of everyone together; one more is refused with
+    # "try again in a minute". Each person has at most one at a time anyway.
+    report_queue: int = Field(default=8, ge=0, le=1000)
 
     # Reminders (see README: "Reminders")
     reminders_enabled: bool = True
@@ -135,6 +145,14 @@ class Settings(BaseSettings):
         if self.work_end != time(0, 0) and self.work_end <= self.work_start:
             raise ValueError("WORK_END must be after WORK_START (00:00 means midnight)")
         return self
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
 
     @field_validator("coordinator_timezone")
     @classmethod

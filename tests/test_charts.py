@@ -11,6 +11,7 @@ from sqlmodel import Session
 from benchmarks.synthetic import seed_region, write_checklist
 from bot.checklist import ChecklistRegistry
 from bot.db import Database
+from bot.fakeapi import FakeBotAPI, FakeTelegram
 from bot.i18n import I18n
 from bot.services import charts
 from bot.services.actors import actor_from
@@ -27,6 +28,8 @@ from bot.views.reports import heatmap
 from tests.harness import START, BotHarness, is_prompt
 
 THAI_TITLE = "การดำเนินการตามบรรทัดฐาน"
+# matplotlib's mathtext would parse text between dollar signs, and fail on an unknown macro.
+MATH_TITLE = "$\\undefinedmacro{x}$"
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -76,6 +79,23 @@ def test_a_region_of_193_countries_still_renders_tall():
     assert 5000 <= height <= 8900  # taller, and still within width + height <= 10000
     assert not charts.sends_as_photo(_data(193))  # Telegram would shrink it: sent as a file
     assert charts.sends_as_photo(_data(11))
+
+
+def test_labels_are_drawn_as_plain_text_never_as_math():
+    # Any label can hold text a person typed (cycle titles, country names): "$...$" must be
+    # drawn as it reads, and an unknown macro must not break the chart for everyone.
+    for math in ("$x^2$", MATH_TITLE, "$\\frac{1}{0", "$a$ & $b$"):
+        labels = HeatmapLabels(
+            title=(math,),
+            subtitle=(f"{math} · as of 2 Mar 2026",),
+            rows=tuple((f"{math} {n}",) for n in range(3)),
+            columns=(*((f"${letter}$",) for letter in "abcdefghijk"), (math,)),
+            key=tuple((f"{letter}  {math}",) for letter in "abcdefghijk"),
+            legend_title=(math,),
+            not_applicable=(math,),
+            footnote=(math,),
+        )
+        assert png_size(render_heatmap(_data(3), labels))[0] == 1080
 
 
 def test_labels_fall_back_to_english_then_codes_when_no_font_has_the_script():
@@ -234,6 +254,22 @@ async def test_coordinator_gets_the_heatmap_as_a_photo(harness: BotHarness):
     await admin.expect("Usage: /chart")
     await admin.command("chart", "42")
     await admin.expect("There is no reporting cycle number 42.")
+
+
+async def test_a_cycle_title_with_math_markup_still_gets_a_chart(
+    fake_api: FakeBotAPI, tg: FakeTelegram, database: Database
+):
+    # The first cycle's title is a setting; a coordinator's /newcycle stores theirs the same way.
+    bot = BotHarness(fake_api, tg, database, first_cycle_title=MATH_TITLE)
+    await bot.start()
+    try:
+        admin = await bot.admin()
+        await admin.command("chart")
+        photo = await admin.expect(lambda m: m.photo is not None or "wrong" in m.plain, timeout=60)
+        assert photo.photo is not None, photo.plain
+        assert MATH_TITLE in photo.plain
+    finally:
+        await bot.stop()
 
 
 async def test_taps_are_answered_while_a_chart_is_drawn(harness: BotHarness):

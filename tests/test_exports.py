@@ -185,6 +185,52 @@ async def test_workbook_shows_every_piece_of_evidence_with_a_link_to_each_file(
     ]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cells_as_split_by(line: str, delimiter: str) -> list[str]:
+    """The cells a spreadsheet makes of one CSV line when it splits on `delimiter` (its
+    locale's list separator), honouring double quotes as every spreadsheet does."""
+    cells, current, quoted = [], "", False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        if char == delimiter and not quoted:
+            cells.append(current)
+            current = ""
+        else:
+            current += char
+    cells.append(current)
+    return [
+        cell[1:-1].replace('""', '"') if len(cell) > 1 and cell[0] == cell[-1] == '"' else cell
+        for cell in cells
+    ]
+
+
+async def test_csv_cells_never_run_as_formulas_in_any_locale(harness: BotHarness):
+    payloads = ['x;=1+1;=HYPERLINK("http://e")', "y;@SUM(A1)", "a,=1+1", '"=1"', "\t=1", "-2+3"]
+    plain = "Laws 12, 14; decree 3"
+    alice = await harness.enrol(2021, "TH", name="Alice")
+    for comment in [*payloads, plain]:
+        await alice.press_and_wait("Comment")
+        await alice.send(comment)
+        await alice.expect(lambda m: "Comment saved" in m.plain and is_prompt(m))
+        await alice.press_and_wait("Implemented")
+
+    documents = await _export(await harness.admin(), "TH")
+    document = documents["normsbot-first-reporting-cycle-th-2026-03-02.csv"].document
+    assert document is not None
+    raw = await harness.tg.download(document["file_id"])
+    text = raw.decode("utf-8-sig")
+    comments = [row[9] for row in list(csv.reader(io.StringIO(text)))[1:] if row[9]]
+    # The bot strips what people type: "\t=1" arrives as "=1".
+    assert comments == ["'" + payload.strip() for payload in payloads] + [plain]
+    for delimiter in (",", ";", "\t"):
+        for line in text.splitlines():
+            for cell in _cells_as_split_by(line, delimiter):
+                assert not cell.startswith(FORMULA_STARTS), (delimiter, cell, line)
+
+
 async def test_focal_point_exports_only_their_own_country(harness: BotHarness):
     alice = await harness.enrol(2011, "TH", name="Alice")
     await alice.press_and_wait("Implemented")
@@ -346,7 +392,15 @@ def test_export_data_crosses_to_a_worker_process_unchanged(database: Database, t
         ("\t=1", "'\t=1"),
         ("\r=1", "'\r=1"),
         ("＝1+1", "'＝1+1"),
+        # A separator or a quote before a formula: Excel in a locale that splits on ";" (or a
+        # text import that splits on ",") would start a new cell there.
+        ('x;=1+1;=HYPERLINK("http://e")', '\'x;=1+1;=HYPERLINK("http://e")'),
+        ("a,=1+1", "'a,=1+1"),
+        ("a; -1", "'a; -1"),
+        ('"=1"', '\'"=1"'),
         ("Adopted in 2024 = done", "Adopted in 2024 = done"),
+        ("Laws 12, 14; decree 3", "Laws 12, 14; decree 3"),
+        ('The "Cyber Act", 2024', 'The "Cyber Act", 2024'),
         ("ตามมติ", "ตามมติ"),
         ("", ""),
     ],

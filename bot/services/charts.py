@@ -80,6 +80,12 @@ WIDTH_INCHES = 7.2  # 1080 pixels: a phone screen's width
 
 Text = tuple[str, ...]  # candidates for one label, best first; the last one is plain ASCII
 
+# Every label may hold text a person typed (a cycle's title, a country's name): drawn as it
+# reads, never parsed as mathtext ("$...$") or handed to LaTeX, where "$\\undefinedmacro{x}$"
+# in one title would make every /chart fail. Given to each text call, and as the default of
+# the drawing's rc_context for the texts matplotlib makes itself (tick labels).
+PLAIN_TEXT: dict[str, Any] = {"parse_math": False, "usetex": False}
+
 
 @dataclass(frozen=True)
 class HeatmapData:
@@ -332,7 +338,9 @@ def render_heatmap(
     footnote = 0.6  # two lines
     height = top + grid_height + legend + key_height + footnote
     fig = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI)
-    with matplotlib.rc_context({"font.family": list(families)}):
+    with matplotlib.rc_context(
+        {"font.family": list(families), "text.parse_math": False, "text.usetex": False}
+    ):
         ax = fig.add_axes(
             (
                 left / WIDTH_INCHES,
@@ -342,8 +350,24 @@ def render_heatmap(
             )
         )
         image = _draw_grid(ax, data, text, layout, n_cols)
-        fig.text(0.03, 1 - 0.32 / height, text.title, fontsize=15, fontweight="bold", va="center")
-        fig.text(0.03, 1 - 0.66 / height, text.subtitle, fontsize=10.5, va="center", color="#444")
+        fig.text(
+            0.03,
+            1 - 0.32 / height,
+            text.title,
+            fontsize=15,
+            fontweight="bold",
+            va="center",
+            **PLAIN_TEXT,
+        )
+        fig.text(
+            0.03,
+            1 - 0.66 / height,
+            text.subtitle,
+            fontsize=10.5,
+            va="center",
+            color="#444",
+            **PLAIN_TEXT,
+        )
 
         bar = fig.add_axes(
             (
@@ -364,6 +388,7 @@ def render_heatmap(
             text.legend_title,
             fontsize=10,
             va="center",
+            **PLAIN_TEXT,
         )
         _draw_key(fig, text.key, height, key_height + footnote)
         fig.text(
@@ -374,6 +399,7 @@ def render_heatmap(
             color="#555",
             va="top",
             wrap=True,  # at the figure's edge, between words
+            **PLAIN_TEXT,
         )
 
         buffer = io.BytesIO()
@@ -413,10 +439,24 @@ def _draw_grid(
     # Labels as plain texts rather than ticks: a tick is a small tree of artists, and a chart
     # of 193 countries would build hundreds of them.
     for x, column in enumerate(text.columns):
-        ax.text(x + 0.5, -0.15, column, ha="center", va="bottom", fontsize=layout.label_font)
+        ax.text(
+            x + 0.5,
+            -0.15,
+            column,
+            ha="center",
+            va="bottom",
+            fontsize=layout.label_font,
+            **PLAIN_TEXT,
+        )
     for y, row_label in enumerate(text.rows):
         ax.text(
-            -0.12, y + 0.5, _fit(row_label, 22), ha="right", va="center", fontsize=layout.label_font
+            -0.12,
+            y + 0.5,
+            _fit(row_label, 22),
+            ha="right",
+            va="center",
+            fontsize=layout.label_font,
+            **PLAIN_TEXT,
         )
     if data.norm_columns < n_cols:
         ax.axvline(data.norm_columns, color="white", linewidth=6)
@@ -437,6 +477,7 @@ def _draw_grid(
                 fontsize=layout.cell_font,
                 color="white" if dark else "#222",
                 fontweight="bold" if x >= data.norm_columns else "normal",
+                **PLAIN_TEXT,
             )
     return mesh
 
@@ -453,6 +494,7 @@ def _draw_key(fig: Figure, key: Iterable[str], height: float, bottom: float) -> 
             fontsize=8.5,
             va="top",
             color="#333",
+            **PLAIN_TEXT,
         )
 
 

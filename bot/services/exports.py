@@ -5,10 +5,13 @@ XLSX workbook and a CSV file.
 `write_csv` are pure functions of those rows and the translated `ExportLabels` that return
 bytes, so the Telegram layer runs them in a worker process (see `bot/telegram/offload.py`).
 
-Text a spreadsheet would run as a formula is neutralised in both files by `neutralise`: a cell
-that starts with `=`, `+`, `-`, `@`, a tab or a carriage return (OWASP's list for CSV
-injection, plus their full-width forms) gets a leading apostrophe, so "=HYPERLINK(...)" typed as
-a comment stays text.
+Text a spreadsheet would run as a formula is neutralised in both files by `neutralise`, after
+OWASP's CSV-injection guidance: a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+return (plus their full-width forms), or that holds `;`, `,` or `"` followed by one of those
+(spaces between allowed), gets a leading apostrophe, so "=HYPERLINK(...)" typed as a comment
+stays text. The second rule is for spreadsheets that split a CSV line on `;` (Excel in most of
+Europe) or re-split a cell on import: "x;=1+1" would otherwise start a cell "=1+1". The CSV
+quotes every cell as well, so no separator inside a cell splits it, whatever the locale's.
 
 Who may export: coordinators any country or all of them; a focal point their own country only
 (as a national survey is circulated between ministries before it is sent).
@@ -51,11 +54,14 @@ from bot.services.xlsx import Column, Format, Sheet, write_workbook
 # hide one): OWASP's CSV injection list, and the full-width forms some spreadsheets accept.
 T = TypeVar("T")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# A separator or a quote, optional spaces, then a formula start: where a cell could begin
+# inside this text once a spreadsheet splits it (on ";" or ",") or ends a quoted part.
+_FORMULA_INSIDE = re.compile('[;,"\uff1b\uff0c] *[' + re.escape("".join(FORMULA_STARTS)) + "]")
 
 
 def neutralise(value: str) -> str:
     """Text as a spreadsheet will show it, never run: formula-like text gets a leading '."""
-    if value.startswith(FORMULA_STARTS):
+    if value.startswith(FORMULA_STARTS) or _FORMULA_INSIDE.search(value):
         return "'" + value
     return value
 
@@ -630,7 +636,9 @@ def write_csv(data: ExportData, labels: ExportLabels) -> bytes:
     """The answers sheet as CSV: UTF-8 with a byte order mark, so that Excel shows Thai,
     Khmer or Burmese text correctly when the file is opened with a double click."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    # Every cell quoted: a spreadsheet whose list separator is ";" (or a tab) then keeps
+    # "a;b" in one cell as surely as one that splits on ",".
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow([neutralise(header) for header in labels.answer_headers])
     for row in _in_reader_order(data.answers, labels):
         values = answer_values(row, labels)

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
-from bot.telegram import jobs, menus, offload
+from bot.telegram import fairness, jobs, menus, offload
 from bot.telegram.builder import application_builder
 from bot.telegram.common import identify, private_chats_only
 from bot.telegram.handlers import (
@@ -48,7 +48,8 @@ def build_application(rt: Runtime) -> App:
         application_builder(settings).post_init(_post_init).post_shutdown(offload.shutdown).build()
     )
     attach(application, rt)
-    offload.attach(application, settings.report_workers)
+    offload.attach(application, settings.report_workers, settings.report_queue)
+    fairness.attach(application)
     # Before every other handler (group -1), for every kind of update: outside a private chat
     # the bot says where it works and leaves, and no handler ever runs there.
     application.add_handler(TypeHandler(Update, private_chats_only), group=-1)

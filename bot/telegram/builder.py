@@ -13,6 +13,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, Defaults
 
 from bot.config import Settings
+from bot.telegram.fairness import FairUpdateProcessor
 from bot.telegram.limiter import ReplyAwareRateLimiter
 
 
@@ -46,5 +47,14 @@ def application_builder(settings: Settings) -> ApplicationBuilder[Any, Any, Any,
                 max_retries=settings.send_max_retries,
             )
         )
-        .concurrent_updates(settings.concurrent_updates)
+        # Updates handled at once, each person's one at a time and paced: one person's flood
+        # never holds another person's tap back (see bot/telegram/fairness.py).
+        .concurrent_updates(
+            FairUpdateProcessor(
+                settings.concurrent_updates,
+                burst=settings.user_burst,
+                per_second=settings.user_updates_per_second,
+                backlog=settings.user_backlog,
+            )
+        )
     )

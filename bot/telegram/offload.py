@@ -14,10 +14,11 @@ threads, PTB's) can inherit a lock that no thread will ever release.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
@@ -33,12 +34,46 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class Offloader:
-    """Runs pure functions in a small pool of worker processes, started on first use."""
+class AlreadyPreparing(Exception):
+    """The person has a chart or an export in the making already."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind  # what is being prepared: "chart" or "export"
+
+
+class Busy(Exception):
+    """As many jobs wait for a worker as the queue holds: try again in a minute."""
+
+
+class Offloader:
+    """Runs pure functions in a small pool of worker processes, started on first use.
+
+    `reserved` bounds the jobs: one per person at a time, and at most `workers + queue`
+    altogether, so that 200 /export from one person (or from everyone at once) make neither
+    an unbounded queue nor wait times nobody would bear.
+    """
+
+    def __init__(self, workers: int, queue: int = 8) -> None:
         self.workers = workers
+        self.queue = queue
         self._pool: ProcessPoolExecutor | None = None
+        self._jobs: dict[int, str] = {}  # person -> kind of the job they have in the making
+
+    @contextlib.asynccontextmanager
+    async def reserved(self, person: int, kind: str) -> AsyncIterator[None]:
+        """Hold the person's one place for a job of `kind` for the block; raises
+        `AlreadyPreparing` or `Busy` instead of queueing without end."""
+        # One event loop: the check and the write below cannot interleave with another's.
+        if person in self._jobs:
+            raise AlreadyPreparing(self._jobs[person])
+        if len(self._jobs) >= self.workers + self.queue:
+            raise Busy()
+        self._jobs[person] = kind
+        try:
+            yield
+        finally:
+            del self._jobs[person]
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -74,8 +109,8 @@ def offloader(context: ContextTypes.DEFAULT_TYPE) -> Offloader:
     return value
 
 
-def attach(application: App, workers: int) -> None:
-    application.bot_data[KEY] = Offloader(workers)
+def attach(application: App, workers: int, queue: int = 8) -> None:
+    application.bot_data[KEY] = Offloader(workers, queue)
 
 
 async def shutdown(application: App) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -23,8 +24,8 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 from bot.services import audit, exports, matrix
 from bot.services.charts import render_heatmap, sends_as_photo
 from bot.services.errors import UnknownCycle
-from bot.telegram.common import Caller, handler, send
-from bot.telegram.offload import offloader
+from bot.telegram.common import Body, Caller, handler, send
+from bot.telegram.offload import AlreadyPreparing, Busy, offloader
 from bot.views import reports
 from bot.views.common import Rendered, cycle_title
 from bot.views.errors import error_text
@@ -79,7 +80,39 @@ async def showing(update: Update, action: str) -> AsyncIterator[None]:
             await task
 
 
+def one_at_a_time(kind: str) -> Callable[[Body], Body]:
+    """At most one chart or export per person in the making, and a bounded queue overall
+    (`Offloader.reserved`); a request beyond either is answered at once, not queued."""
+
+    def decorate(body: Body) -> Body:
+        @functools.wraps(body)
+        async def wrapper(
+            update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller
+        ) -> None:
+            t = caller.t
+            try:
+                async with offloader(context).reserved(caller.telegram_id, kind):
+                    await body(update, context, caller)
+                return
+            except AlreadyPreparing as running:
+                if running.kind == "chart":
+                    text = t.gettext("⏳ Already preparing your chart; it will arrive shortly.")
+                else:
+                    text = t.gettext("⏳ Already preparing your export; it will arrive shortly.")
+            except Busy:
+                text = t.gettext(
+                    "⏳ Many charts and exports are being prepared just now. "
+                    "Please try again in a minute."
+                )
+            await send(update, Rendered(text))
+
+        return wrapper
+
+    return decorate
+
+
 @handler()
+@one_at_a_time("chart")
 async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
     actor.require_coordinator()
@@ -129,6 +162,7 @@ async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Call
 
 
 @handler()
+@one_at_a_time("export")
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
     args = parse_report_args(context.args or [])
@@ -198,6 +232,9 @@ def _today(now: datetime, timezone: str | None) -> date:
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     return [
-        CommandHandler("chart", chart, filters=private),
-        CommandHandler("export", export, filters=private),
+        # Not blocking: the person's next update is handled while their file is made (their
+        # updates are otherwise handled one at a time, see bot/telegram/fairness.py), so a
+        # second /export meets "already preparing" instead of a queue.
+        CommandHandler("chart", chart, filters=private, block=False),
+        CommandHandler("export", export, filters=private, block=False),
     ]
