@@ -633,15 +633,31 @@ def _open_cycle_for(session: Session, actor: Actor, cycle_id: int | None) -> Cyc
 
 def _set_deadline(
     session: Session,
+    actor: Actor,
     cycle: Cycle,
     deadline: datetime,
     checklists: ChecklistRegistry,
     now: datetime,
     seen_version: int | None = None,
+    *,
+    days: int | None = None,
 ) -> DeadlineMoved:
+    """Every way of moving the deadline (/deadline, a +N days button, a typed day) ends here:
+    one conditional change of the open cycle, and one audit entry."""
     _check_deadline(deadline, now)
     old = cycle.deadline
     _change_open_cycle(session, cycle, seen_version, deadline=deadline)
+    details: dict[str, object] = {"old": old, "new": deadline}
+    if days is not None:
+        details["days"] = days
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        action=audit.Action.DEADLINE_MOVED,
+        now=now,
+        subject=f"cycle:{cycle.id}",
+        details=details,
+    )
     return DeadlineMoved(
         cycle_info(session, cycle, checklists), old, deadline, focal_point_recipients(session)
     )
@@ -658,16 +674,7 @@ def move_deadline(
 ) -> DeadlineMoved:
     """/deadline YYYY-MM-DD: the open cycle ends at the end of that day in `timezone`."""
     cycle = _open_cycle_for(session, actor, None)
-    moved = _set_deadline(session, cycle, end_of_day(day, timezone), checklists, now)
-    audit.record(
-        session,
-        actor_id=actor.person_id,
-        action=audit.Action.DEADLINE_MOVED,
-        now=now,
-        subject=f"cycle:{cycle.id}",
-        details={"old": moved.old, "new": moved.new},
-    )
-    return moved
+    return _set_deadline(session, actor, cycle, end_of_day(day, timezone), checklists, now)
 
 
 def extend_deadline(
@@ -692,16 +699,9 @@ def extend_deadline(
     if version is not None and cycle.version != version:
         raise StaleAction()
     base = cycle.deadline if cycle.deadline and cycle.deadline > now else now
-    moved = _set_deadline(session, cycle, base + timedelta(days=days), checklists, now, version)
-    audit.record(
-        session,
-        actor_id=actor.person_id,
-        action=audit.Action.DEADLINE_MOVED,
-        now=now,
-        subject=f"cycle:{cycle.id}",
-        details={"old": moved.old, "new": moved.new, "days": days},
+    return _set_deadline(
+        session, actor, cycle, base + timedelta(days=days), checklists, now, version, days=days
     )
-    return moved
 
 
 def await_deadline(session: Session, *, actor: Actor) -> None:
@@ -765,15 +765,7 @@ def deadline_from_text(
     day = parse_day(text)
     if day is None:
         return TypedDeadline(None)
-    moved = _set_deadline(session, cycle, end_of_day(day, timezone), checklists, now)
-    audit.record(
-        session,
-        actor_id=actor.person_id,
-        action=audit.Action.DEADLINE_MOVED,
-        now=now,
-        subject=f"cycle:{cycle.id}",
-        details={"old": moved.old, "new": moved.new},
-    )
+    moved = _set_deadline(session, actor, cycle, end_of_day(day, timezone), checklists, now)
     return TypedDeadline(moved)
 
 
