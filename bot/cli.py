@@ -28,14 +28,28 @@ class SetupError(Exception):
     """A problem of the set-up the person running the bot can fix; the message says how."""
 
 
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The environment variable a validation error is about, as the person wrote it:
+    NORMSBOT_LOG_LEVEL for the field `log_level`; aliased ones (DATABASE_URL) as they are."""
+    name = str(loc[0]) if loc else "?"
+    field = Settings.model_fields.get(name)
+    if field is not None and field.validation_alias is None:
+        return f"NORMSBOT_{name.upper()}"
+    return name.upper()
+
+
+def _reason(message: str) -> str:
+    """Pydantic's message without its "Value error, " prefix: our validators' own words."""
+    return message.removeprefix("Value error, ")
+
+
 def load_settings() -> Settings:
     """The settings; from here on the log has their level and masks their secrets."""
     try:
         settings = Settings()
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
-            for problem in error.errors()
+            f"{_variable(problem['loc'])}: {_reason(problem['msg'])}" for problem in error.errors()
         )
         raise SetupError(f"bad setting: {problems}") from None
     logs.apply_settings(settings)

@@ -48,8 +48,16 @@ def normsbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Completed
     [
         ({}, "TELEGRAM_BOT_TOKEN is not set"),
         ({"TELEGRAM_BOT_TOKEN": "12345"}, "does not look like a bot token"),
-        ({"TELEGRAM_BOT_TOKEN": TOKEN, "NORMSBOT_INVITE_TTL_DAYS": "soon"}, "INVITE_TTL_DAYS"),
-        ({"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "NORMSBOT_INVITE_TTL_DAYS": "soon"},
+            "bad setting: NORMSBOT_INVITE_TTL_DAYS: ",
+        ),
+        (
+            # The variable as the person wrote it, and our words, not pydantic's "Value error".
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "NORMSBOT_LOG_LEVEL": "loud"},
+            "bad setting: NORMSBOT_LOG_LEVEL: must be DEBUG, INFO, WARNING, ERROR or CRITICAL",
+        ),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": "mysql://x"}, "bad setting: DATABASE_URL: "),
         (
             {
                 "TELEGRAM_BOT_TOKEN": TOKEN,

@@ -150,6 +150,22 @@ async def test_other_date_takes_the_next_typed_day_as_the_deadline(harness: BotH
     await alice.expect("I was not waiting for a message")
 
 
+async def test_a_coordinator_cancels_waiting_for_the_other_date(harness: BotHarness):
+    admin = await harness.admin()
+    await admin.command("cycle")
+    await admin.expect("First reporting cycle")
+    await admin.press("Other date")
+    await admin.expect("Send the new deadline as a day")
+    deadline = _cycles(harness)[0].deadline
+    await admin.command("cancel")
+    await admin.expect("✔️ Cancelled.")
+    await admin.send("2026-06-30")  # no longer awaited: a text is just a text again
+    await admin.expect("Commands")
+    assert _cycles(harness)[0].deadline == deadline
+    await admin.command("cancel")
+    await admin.expect("I was not waiting for anything from you.")
+
+
 def test_the_first_cycle_ends_at_the_end_of_a_day_in_the_coordinators_zone(
     database: Database,
 ):

@@ -271,16 +271,20 @@ async def test_help_and_the_menu_list_what_each_role_may_use(harness: BotHarness
             "digest",
             "audit",
             "language",
+            "cancel",
             "help",
         ],
     }
     expected[6002] = [*expected[6001][:5], "signoff", *expected[6001][5:]]
-    for user in (focal, lead, coordinator):
+    admin = await harness.admin()  # an administrator also erases people's data
+    at = expected[6003].index("readmit") + 1
+    expected[admin.id] = [*expected[6003][:at], "erase", *expected[6003][at:]]
+    for user in (focal, lead, coordinator, admin):
         await user.command("help")
         shown = await user.expect("Commands")
         assert _listed(shown.plain) == expected[user.id], user
         assert await _menu(harness, user.id) == expected[user.id], user
-        if user is not coordinator:
+        if user not in (coordinator, admin):
             assert "COUNTRY" not in shown.plain
             await user.command("summary")
             summary = await user.expect("Thailand")

@@ -704,6 +704,26 @@ def extend_deadline(
     )
 
 
+def stop_awaiting_deadline(session: Session, *, actor: Actor) -> bool:
+    """/cancel for a coordinator: stop waiting for the day "Other date" asked for.
+
+    True when a day was awaited (one conditional UPDATE, so a repeated /cancel says so)."""
+    actor.require_coordinator()
+    cycle = open_cycle(session)
+    if cycle is None:
+        return False
+    stopped = session.execute(
+        sa.update(Cursor)
+        .where(
+            col(Cursor.person_id) == actor.person_id,
+            col(Cursor.cycle_id) == cycle.id,
+            col(Cursor.awaiting) == Awaiting.DEADLINE.value,
+        )
+        .values(awaiting=Awaiting.NOTHING.value)
+    )
+    return bool(stopped.rowcount)  # type: ignore[attr-defined]
+
+
 def await_deadline(session: Session, *, actor: Actor) -> None:
     """The "Other date" button was pressed: the coordinator's next text is the new deadline's day.
 

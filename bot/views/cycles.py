@@ -312,6 +312,13 @@ def cycle_opened_notice(t: Translator, opened: OpenedCycle, *, timezone: str | N
     return "\n".join(lines)
 
 
+def render_cancelled(t: Translator, *, stopped: bool) -> Rendered:
+    """A coordinator's /cancel: the awaited deadline day is no longer awaited, or was not."""
+    if stopped:
+        return Rendered("✔️ " + t.gettext("Cancelled."))
+    return Rendered("ℹ️ " + t.gettext("I was not waiting for anything from you."))
+
+
 def render_draft_cancelled(t: Translator) -> Rendered:
     return Rendered("✖️ " + t.gettext("Cancelled. No cycle was opened."))
 

@@ -75,16 +75,21 @@ COORDINATOR_COMMANDS = (
     "digest",
     "audit",
     "language",
+    "cancel",
     "help",
 )
 
 
 def commands_of(actor: Actor) -> tuple[str, ...]:
-    """The commands this person may use: their role's, and /signoff for a national lead."""
+    """The commands this person may use: their role's, /signoff for a national lead, /erase
+    for an administrator."""
     names: tuple[str, ...] = COORDINATOR_COMMANDS if actor.is_coordinator else FOCAL_POINT_COMMANDS
     if actor.is_national_lead and "signoff" not in names:
         at = names.index("submit") + 1 if "submit" in names else len(names) - 2
         names = (*names[:at], "signoff", *names[at:])
+    if actor.is_coordinator and actor.is_admin:
+        at = names.index("readmit") + 1
+        names = (*names[:at], "erase", *names[at:])
     return names
 
 
@@ -130,6 +135,9 @@ def command_descriptions(t: Translator, *, own_country: bool = False) -> dict[st
             "people": t.gettext("Your country's focal points"),
             "export": t.gettext("Your country's answers as a spreadsheet"),
         }
+    else:
+        # A coordinator's /cancel: the only thing the bot waits for from them is a typed day.
+        descriptions["cancel"] = t.gettext("Stop waiting for a typed deadline")
     return descriptions
 
 

@@ -17,7 +17,7 @@ from telegram.ext import (
 )
 
 from bot.i18n import Translator
-from bot.services import reporting
+from bot.services import cycles, reporting
 from bot.services.actors import Actor
 from bot.services.errors import StaleAction
 from bot.services.reporting import Action, ReviewSection, Screen
@@ -36,6 +36,7 @@ from bot.views.answering import (
 )
 from bot.views.callbacks import parse_int, unpack
 from bot.views.common import Rendered
+from bot.views.cycles import render_cancelled
 from bot.views.errors import error_text
 
 
@@ -256,6 +257,10 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Ca
 @handler()
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     actor, rt = caller.enrolled(), caller.rt
+    if actor.is_coordinator:  # a coordinator waits only for the day of "Other date"
+        stopped = await rt.db.run(cycles.stop_awaiting_deadline, actor=actor)
+        await send(update, render_cancelled(caller.t, stopped=stopped))
+        return
     screen = await rt.db.run(
         reporting.cancel_input, actor=actor, checklists=rt.checklists, now=rt.clock.now()
     )
