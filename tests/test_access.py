@@ -721,22 +721,6 @@ async def test_commands_and_buttons_update_last_active(harness: BotHarness):
     assert _person_row(harness, 5151).last_active_at == harness.clock.now()
 
 
-async def test_usernames_are_shown_to_coordinators_only(harness: BotHarness):
-    alice = await harness.enrol(5161, "TH", name="Alice")
-    await harness.enrol(5162, "TH", name="Anong")
-    with harness.db.session() as session:
-        for person in session.exec(select(Person)).all():
-            person.username = f"user{person.telegram_id}"
-            session.add(person)
-    await alice.command("people")
-    colleagues = await alice.expect("Anong")
-    assert "@" not in colleagues.plain
-    admin = await harness.admin()
-    await admin.command("people")
-    listing = await admin.expect("Anong")
-    assert "@user5162" in listing.plain
-
-
 async def test_a_double_tap_on_a_language_greets_once(harness: BotHarness):
     code = await harness.invite_code("TH")
     user = await harness.user(5171, "Somchai")
