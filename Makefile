@@ -35,7 +35,7 @@ lint: install  ## ruff over the whole tree
 	$(PYTHON) -m ruff format --check .
 
 typecheck: install  ## mypy, strict on bot/
-	$(PYTHON) -m mypy bot tests benchmarks
+	$(PYTHON) -m mypy bot fakegram tests benchmarks
 
 test: install compile lint typecheck  ## Everything CI runs: lint, types, catalogs, tests (SQLite and PostgreSQL)
 	$(PYTHON) -m bot.i18n_check

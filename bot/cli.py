@@ -220,7 +220,16 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    # The demo's fake Bot API (fakegram) is an aiohttp server, an optional extra: the bot
+    # itself runs without it, so its absence is a set-up matter said in one line.
+    try:
+        from bot.demo import run_demo
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] != "aiohttp":
+            raise
+        raise SetupError(
+            "the demo needs aiohttp, which is not installed: pip install 'normsbot[demo]'"
+        ) from None
 
     result: int = run_demo(role=args.role, language=args.language, output=args.output)
     return result
