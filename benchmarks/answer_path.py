@@ -58,8 +58,8 @@ from benchmarks.common import (
     wait_until_polling,
     which_py_spy,
 )
+from bot.bootstrap import prepare_runtime
 from bot.checklist import ChecklistRegistry
-from bot.cli import prepare_runtime
 from bot.config import Settings
 from bot.countries import ASEAN_MEMBER_STATES
 from bot.db import Database

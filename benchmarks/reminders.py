@@ -47,7 +47,7 @@ import httpx
 from sqlmodel import func, select
 
 from benchmarks.common import ROOT, TOKEN, BenchError, scratch_database
-from bot.cli import prepare_runtime
+from bot.bootstrap import prepare_runtime
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.countries import ASEAN_MEMBER_STATES

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from bot.cli import SetupError, prepare_runtime
+from bot.bootstrap import SetupError, prepare_runtime
 from bot.config import Settings
 from bot.db import Database
 from bot.i18n import I18n

@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.cli import prepare_runtime
+from bot.bootstrap import prepare_runtime
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.db import Database

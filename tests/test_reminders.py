@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from bot.cli import prepare_runtime
+from bot.bootstrap import prepare_runtime
 from bot.db import Database
 from bot.models import Answer, CountryReport, Cycle, Delivery, Person
 from bot.services.reminders import (
