@@ -7,6 +7,7 @@ WORKDIR /src
 RUN pip install --no-cache-dir "babel>=2.15" "hatchling>=1.25" build
 COPY pyproject.toml README.md babel.cfg ./
 COPY bot ./bot
+COPY fakegram ./fakegram
 COPY checklist ./checklist
 COPY locales ./locales
 # Compiled catalogs (.mo) are built here, never committed.

@@ -35,10 +35,10 @@ lint: install  ## ruff over the whole tree
 	$(PYTHON) -m ruff format --check .
 
 typecheck: install  ## mypy, strict on bot/
-	$(PYTHON) -m mypy bot tests benchmarks
+	$(PYTHON) -m mypy bot fakegram tools tests benchmarks
 
 test: install compile lint typecheck  ## Everything CI runs: lint, types, catalogs, tests (SQLite and PostgreSQL)
-	$(PYTHON) -m bot.i18n_check
+	$(PYTHON) -m tools.i18n_check
 	$(PYTHON) -m pytest -q
 
 # The same three commands as README's Benchmarks section, each as a module (python -m).
@@ -100,7 +100,7 @@ add-language: install  ## Start catalogs for a new language: make add-language L
 		echo "usage: make add-language LANG=<code>, e.g. LANG=km (see LOCALES in bot/i18n.py)"; \
 		exit 2; \
 	fi
-	$(PYTHON) -m bot.i18n_check init $(LANGUAGE_CODE)
+	$(PYTHON) -m tools.i18n_check init $(LANGUAGE_CODE)
 
 check-catalogs: install  ## Check the shipped catalogs (LINGUAS); LANG=km checks one in progress
-	$(PYTHON) -m bot.i18n_check $(if $(LANGUAGE_CODE),--locale $(LANGUAGE_CODE))
+	$(PYTHON) -m tools.i18n_check $(if $(LANGUAGE_CODE),--locale $(LANGUAGE_CODE))

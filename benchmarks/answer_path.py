@@ -58,13 +58,13 @@ from benchmarks.common import (
     wait_until_polling,
     which_py_spy,
 )
+from bot.bootstrap import prepare_runtime
 from bot.checklist import ChecklistRegistry
-from bot.cli import prepare_runtime
 from bot.config import Settings
 from bot.countries import ASEAN_MEMBER_STATES
 from bot.db import Database
-from bot.fakeapi import Msg
 from bot.models import Cursor, Person, Role
+from fakegram import Msg
 
 SATURATION_FIRST_ID = 1_000_000
 HUMAN_FIRST_ID = 2_000_000

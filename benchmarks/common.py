@@ -1,7 +1,7 @@
 """Shared pieces of the benchmarks: the processes under test and a lean load-generating client.
 
 Each benchmark runs three processes so that none measures itself: the fake Bot API
-(`python -m bot.fakeapi`), the bot under test (`python -m bot run`, or the bare comparison bot)
+(`python -m fakegram`), the bot under test (`python -m bot run`, or the bare comparison bot)
 and the load generator (the benchmark script). They share the machine's cores, so the client
 side keeps to one HTTP client with keep-alive connections and plain asyncio.
 """
@@ -26,7 +26,7 @@ import httpx
 import psutil
 import sqlalchemy as sa
 
-from bot.fakeapi import FakeTelegram, Msg
+from fakegram import FakeTelegram, Msg
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:BENCH-token-for-the-fake-bot-api-0000"
@@ -82,9 +82,9 @@ class Process:
 
 
 def start_fake_server(token: str = TOKEN) -> tuple[Process, str]:
-    """`python -m bot.fakeapi` on a free loopback port; returns it and its base URL."""
+    """`python -m fakegram` on a free loopback port; returns it and its base URL."""
     popen = subprocess.Popen(
-        [sys.executable, "-m", "bot.fakeapi", "--token", token, "--port", "0"],
+        [sys.executable, "-m", "fakegram", "--token", token, "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stdin=subprocess.DEVNULL,

@@ -5,7 +5,7 @@
     .venv/bin/python -m benchmarks.reminders --runs postgresql-2 --reminders 5000
 
 Each run starts the fake Bot API as a process with Telegram's flood limits switched on
-(`python -m bot.fakeapi --rate-limits`: 30 messages a second overall, 1 a second per chat,
+(`python -m fakegram --rate-limits`: 30 messages a second overall, 1 a second per chat,
 429 beyond them), seeds a fresh database with `--reminders` focal points whose reminder is
 due (planned by the real planner, in the database), and starts the bot's real `Application`
 in one or two worker processes (this script with `--worker`). Their JobQueue runs the real
@@ -47,7 +47,7 @@ import httpx
 from sqlmodel import func, select
 
 from benchmarks.common import ROOT, TOKEN, BenchError, scratch_database
-from bot.cli import prepare_runtime
+from bot.bootstrap import prepare_runtime
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.countries import ASEAN_MEMBER_STATES
@@ -184,7 +184,7 @@ def seed(database_url: str, count: int) -> list[int]:
 
 def start_fake_server() -> tuple[subprocess.Popen[bytes], str]:
     popen = subprocess.Popen(
-        [sys.executable, "-m", "bot.fakeapi", "--token", TOKEN, "--port", "0", "--rate-limits"],
+        [sys.executable, "-m", "fakegram", "--token", TOKEN, "--port", "0", "--rate-limits"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stdin=subprocess.DEVNULL,

@@ -11,82 +11,13 @@ import logging
 import sys
 from pathlib import Path
 
-from pydantic import ValidationError
 from telegram.error import TelegramError
 
 from bot import logs
-from bot.checklist import ChecklistError, ChecklistRegistry, bundled_checklist_dir, check_checklist
-from bot.clock import Clock, SystemClock
+from bot.bootstrap import SetupError, load_settings, prepare_runtime
+from bot.checklist import bundled_checklist_dir, check_checklist
 from bot.config import Settings
 from bot.db import Database, DatabaseUnavailable
-from bot.i18n import I18n
-from bot.services import setup
-from bot.telegram.runtime import Runtime
-
-
-class SetupError(Exception):
-    """A problem of the set-up the person running the bot can fix; the message says how."""
-
-
-def _variable(loc: tuple[int | str, ...]) -> str:
-    """The environment variable a validation error is about, as the person wrote it:
-    NORMSBOT_LOG_LEVEL for the field `log_level`; aliased ones (DATABASE_URL) as they are."""
-    name = str(loc[0]) if loc else "?"
-    field = Settings.model_fields.get(name)
-    if field is not None and field.validation_alias is None:
-        return f"NORMSBOT_{name.upper()}"
-    return name.upper()
-
-
-def _reason(message: str) -> str:
-    """Pydantic's message without its "Value error, " prefix: our validators' own words."""
-    return message.removeprefix("Value error, ")
-
-
-def load_settings() -> Settings:
-    """The settings; from here on the log has their level and masks their secrets."""
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{_variable(problem['loc'])}: {_reason(problem['msg'])}" for problem in error.errors()
-        )
-        raise SetupError(f"bad setting: {problems}") from None
-    logs.apply_settings(settings)
-    return settings
-
-
-def prepare_runtime(
-    settings: Settings,
-    *,
-    db: Database | None = None,
-    clock: Clock | None = None,
-    migrate: bool = True,
-) -> Runtime:
-    """Open and upgrade the database, load checklists and catalogs, seed the first cycle."""
-    db = db or Database(settings.database_url)
-    try:
-        db.check()
-        if migrate:
-            db.migrate()
-    except DatabaseUnavailable as error:
-        raise SetupError(str(error)) from None
-    try:
-        checklists = ChecklistRegistry.from_dir(settings.checklist_dir or bundled_checklist_dir())
-    except ChecklistError as error:
-        raise SetupError(f"the checklist files have problems:\n{error}") from None
-    i18n = I18n(settings.locales_dir, default=settings.default_locale)
-    clock = clock or SystemClock()
-    db.call(
-        setup.prepare,
-        checklist=checklists.default(),
-        first_cycle_title=settings.first_cycle_title,
-        deadline_days=settings.first_cycle_deadline_days,
-        now=clock.now(),
-        timezone=settings.coordinator_timezone,
-        admins=settings.admins,
-    )
-    return Runtime(settings=settings, db=db, i18n=i18n, checklists=checklists, clock=clock)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -220,7 +151,16 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    # The demo's fake Bot API (fakegram) is an aiohttp server, an optional extra: the bot
+    # itself runs without it, so its absence is a set-up matter said in one line.
+    try:
+        from bot.demo import run_demo
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] != "aiohttp":
+            raise
+        raise SetupError(
+            "the demo needs aiohttp, which is not installed: pip install 'normsbot[demo]'"
+        ) from None
 
     result: int = run_demo(role=args.role, language=args.language, output=args.output)
     return result

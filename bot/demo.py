@@ -27,15 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from bot.cli import SetupError, prepare_runtime
+from bot.bootstrap import SetupError, prepare_runtime
 from bot.config import Settings
 from bot.db import Database
-from bot.fakeapi import FakeBotAPI, FakeTelegram, FakeUser, Msg
-from bot.fakeapi.client import Button, FakeTelegramError
 from bot.i18n import I18n
 from bot.telegram.app import build_application, polling
 from bot.views.callbacks import pack
 from bot.views.general import LANGUAGE
+from fakegram import FakeBotAPI, FakeTelegram, FakeUser, Msg
+from fakegram.client import Button, FakeTelegramError
 
 TOKEN = "100000001:DEMO-token-for-the-built-in-fake-bot-api"  # noqa: S105 - not a secret
 BOT_USERNAME = "normsbot_demo_bot"

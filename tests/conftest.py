@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.db import Database, scratch_postgres_schema
-from bot.fakeapi import FakeBotAPI, FakeTelegram
+from fakegram import FakeBotAPI, FakeTelegram
 from tests.harness import BOT_USERNAME, TOKEN, BotHarness
 
 POSTGRES_URL = os.environ.get(

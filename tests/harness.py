@@ -2,7 +2,7 @@
 
 `BotHarness` starts the real `Application` exactly as `normsbot run` builds it, against the
 fake server, and can stop and start it again on the same database (a restart). Users are
-simulated through `bot.fakeapi`'s client; nothing in the bot is mocked.
+simulated through `fakegram`'s client; nothing in the bot is mocked.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.cli import prepare_runtime
+from bot.bootstrap import prepare_runtime
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.db import Database
-from bot.fakeapi import FakeBotAPI, FakeTelegram, FakeUser, Msg
 from bot.telegram.app import build_application, polling
 from bot.telegram.jobs import SweepReport, run_sweep
 from bot.telegram.runtime import App, Runtime
+from fakegram import FakeBotAPI, FakeTelegram, FakeUser, Msg
 
 TOKEN = "123456789:TEST-token-for-the-fake-bot-api-000000"
 BOT_USERNAME = "normsbot_test_bot"

@@ -15,7 +15,6 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import col, select
 
-from bot.fakeapi import FakeGroup, FakeUser
 from bot.models import (
     Answer,
     AnswerRevision,
@@ -31,6 +30,7 @@ from bot.services import cycles, enrolment, people, submission, summaries
 from bot.services.actors import Actor, find_actor, require_actor
 from bot.services.errors import InvalidInput, NotEnrolled, PermissionDenied
 from bot.telegram.handlers.invites import InviteRequest, parse_invite_args
+from fakegram import FakeGroup, FakeUser
 from tests.harness import ADMIN_ID, BOT_USERNAME, INVITE_LINK, BotHarness, make_settings
 from tests.test_coordinators import fill_answers
 

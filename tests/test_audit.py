@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.db import Database
-from bot.fakeapi import FakeUser, Msg
 from bot.models import AuditAction, AuditEntry, Person
 from bot.services import audit
 from bot.services.actors import find_actor
 from bot.services.errors import PermissionDenied
+from fakegram import FakeUser, Msg
 from tests.harness import START, BotHarness, is_prompt
 from tests.test_cli import normsbot
 from tests.test_coordinators import fill_answers

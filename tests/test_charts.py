@@ -11,7 +11,6 @@ from sqlmodel import Session
 from benchmarks.synthetic import seed_region, write_checklist
 from bot.checklist import ChecklistRegistry
 from bot.db import Database
-from bot.fakeapi import FakeBotAPI, FakeTelegram
 from bot.i18n import I18n
 from bot.services import charts
 from bot.services.actors import actor_from
@@ -25,6 +24,7 @@ from bot.services.charts import (
 from bot.services.errors import PermissionDenied
 from bot.services.matrix import norm_matrix
 from bot.views.reports import heatmap
+from fakegram import FakeBotAPI, FakeTelegram
 from tests.harness import START, BotHarness, is_prompt
 
 THAI_TITLE = "การดำเนินการตามบรรทัดฐาน"

@@ -17,7 +17,7 @@ import pytest
 
 from bot import logs
 from bot.config import Settings
-from bot.fakeapi import FakeBotAPI, FakeTelegram
+from fakegram import FakeBotAPI, FakeTelegram
 from tests.harness import TOKEN
 
 WRONG_TOKEN = "987654321:WRONG-token-nobody-gave-this-bot-00000"

@@ -15,9 +15,9 @@ import pytest
 from sqlmodel import col, select
 
 from bot.db import Database
-from bot.fakeapi import FakeBotAPI, FakeTelegram, FakeUser, Msg
 from bot.models import CountryReport, Cycle, Delivery, Person
 from bot.services.digests import DigestPolicy, plan_digests
+from fakegram import FakeBotAPI, FakeTelegram, FakeUser, Msg
 from tests.harness import START, BotHarness
 
 

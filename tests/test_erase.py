@@ -10,9 +10,9 @@ from datetime import timedelta
 import openpyxl
 from sqlmodel import select
 
-from bot.fakeapi import FakeUser, Msg
 from bot.models import Delivery, DeliveryStatus, Person
 from bot.services import audit
+from fakegram import FakeUser, Msg
 from tests.harness import BotHarness, is_prompt
 
 ALICE_ID = 5001

@@ -19,9 +19,9 @@ from alembic.config import Config
 from sqlmodel import col, select
 
 from bot.db import MIGRATIONS_DIR, Database
-from bot.fakeapi import FakeUser, Msg
 from bot.models import Answer, AnswerRevision, Evidence
 from bot.services.evidence import MAX_PER_ANSWER
+from fakegram import FakeUser, Msg
 from tests.conftest import BACKENDS, POSTGRES_URL, _postgres_unavailable
 from tests.harness import BOT_USERNAME, BotHarness, is_prompt, item_id_of
 

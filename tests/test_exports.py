@@ -18,13 +18,13 @@ from sqlmodel import select
 from benchmarks.synthetic import seed_region, write_checklist
 from bot.checklist import ChecklistRegistry
 from bot.db import Database
-from bot.fakeapi import FakeUser, Msg
 from bot.models import Person
 from bot.services.actors import actor_from
 from bot.services.errors import PermissionDenied
 from bot.services.exports import build_export, export_file_name, neutralise, slug
 from bot.services.matrix import ReportCycle
 from bot.services.xlsx import Column, Format, Sheet, sheet_names, write_workbook
+from fakegram import FakeUser, Msg
 from tests.harness import BotHarness, is_prompt
 
 HYPERLINK = '=HYPERLINK("http://evil.example/x","Click")'

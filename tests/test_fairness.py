@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.db import Database
-from bot.fakeapi import FakeBotAPI, FakeTelegram, FakeUser, Msg
 from bot.telegram.offload import AlreadyPreparing, Busy, Offloader
+from fakegram import FakeBotAPI, FakeTelegram, FakeUser, Msg
 from tests.harness import BotHarness, is_prompt
 
 FLOOD_NOTICE = "faster than I can read them"

@@ -1,6 +1,6 @@
 """The translation workflow: the catalog checker's rules, new languages, LINGUAS, `.mo` files.
 
-Each rule of `bot.i18n_check` is shown failing on a small catalog written into tmp_path; the
+Each rule of `tools.i18n_check` is shown failing on a small catalog written into tmp_path; the
 last tests run the checker on the real `locales/`, which is the CI gate.
 """
 
@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.i18n import I18n, shipped_locales
-from bot.i18n_check import (
+from tools.i18n_check import (
     Problem,
     check_catalog,
     check_sources,

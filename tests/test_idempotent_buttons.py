@@ -21,12 +21,12 @@ from sqlmodel import Session, col, select
 
 from bot.checklist import ChecklistRegistry, bundled_checklist_dir
 from bot.db import MIGRATIONS_DIR, Database
-from bot.fakeapi import FakeUser
 from bot.models import Answer, Cycle, CycleDraft, Person
 from bot.services import cycles, submission
 from bot.services.actors import Actor, find_actor
 from bot.services.errors import StaleAction
 from bot.services.submission import Outcome
+from fakegram import FakeUser
 from tests.harness import ADMIN_ID, START, BotHarness
 
 SETTLE = 0.5  # seconds for a notification a second tap would (wrongly) send

@@ -30,9 +30,7 @@ from babel.support import NullTranslations, Translations
 from telegram import InlineKeyboardMarkup
 
 from bot.checklist import Checklist, ChecklistRegistry, bundled_checklist_dir
-from bot.fakeapi.html import parse_html, utf16_len
 from bot.i18n import LOCALES, I18n, LocaleInfo, Translator, negotiate, shipped_locales
-from bot.i18n_check import extract_template
 from bot.models import Awaiting, Role
 from bot.services import errors as service_errors
 from bot.services.actors import Actor
@@ -54,7 +52,9 @@ from bot.views import answering, general
 from bot.views.callbacks import MAX_BYTES
 from bot.views.common import MAX_MESSAGE, Rendered, split_text
 from bot.views.errors import error_text, invite_text, stranger_text
+from fakegram.html import parse_html, utf16_len
 from tests.harness import BotHarness
+from tools.i18n_check import extract_template
 
 REPO = Path(__file__).resolve().parent.parent
 LOCALES_DIR = REPO / "locales"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from bot.fakeapi import FakeUser
+from fakegram import FakeUser
 from tests.harness import BotHarness, is_prompt
 from tests.test_coordinators import fill_answers
 

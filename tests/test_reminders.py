@@ -14,9 +14,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from bot.cli import prepare_runtime
+from bot.bootstrap import prepare_runtime
 from bot.db import Database
-from bot.fakeapi import FakeUser, Msg
 from bot.models import Answer, CountryReport, Cycle, Delivery, Person
 from bot.services.reminders import (
     ReminderHistory,
@@ -27,6 +26,7 @@ from bot.services.reminders import (
 from bot.services.schedule import zone
 from bot.telegram.app import build_application
 from bot.telegram.jobs import run_sweep
+from fakegram import FakeUser, Msg
 from tests.harness import START, BotHarness, is_prompt, item_id_of, make_settings
 
 DEADLINE = datetime(2026, 4, 30, 16, 59, 59, tzinfo=UTC)  # end of Thursday 30 April, Jakarta

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import col, select
 
-from bot.fakeapi import FakeUser
 from bot.models import Country, Cycle
 from bot.services import summaries
 from bot.services.actors import find_actor
 from bot.services.cycles import DaysLeft, end_of_day
 from bot.services.errors import PermissionDenied, UnknownCountry
 from bot.views.common import MAX_MESSAGE
+from fakegram import FakeUser
 from tests.harness import ADMIN_ID, BotHarness, is_prompt
 from tests.test_coordinators import fill_answers
 

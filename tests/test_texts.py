@@ -20,7 +20,6 @@ from sqlmodel import select
 
 from bot.countries import ASEAN_MEMBER_STATES
 from bot.db import MIGRATIONS_DIR, Database
-from bot.fakeapi import FakeBotAPI, FakeTelegram
 from bot.i18n import LOCALES, I18n, Translator
 from bot.models import Cycle
 from bot.services.actors import find_actor
@@ -28,6 +27,7 @@ from bot.services.summaries import compare_cycles, regional_summary
 from bot.views.common import countries_sorted, country_name, cycle_title, name_sort_key
 from bot.views.general import commands_of
 from bot.views.summaries import render_compare, render_summary
+from fakegram import FakeBotAPI, FakeTelegram
 from tests.harness import ADMIN_ID, BotHarness
 from tests.test_coordinators import fill_answers
 

@@ -10,7 +10,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.fakeapi.errors import ApiError, bad_request
+from fakegram.errors import ApiError, bad_request
 
 INLINE_ACTIONS = (
     "callback_data",

@@ -4,10 +4,10 @@
 simulated users and read what the bot sent. See ``server.py`` and ``client.py``.
 """
 
-from bot.fakeapi.client import Button, CallbackAnswer, FakeGroup, FakeTelegram, FakeUser, Msg
-from bot.fakeapi.faults import FaultRule
-from bot.fakeapi.limits import RateLimits
-from bot.fakeapi.server import FakeBotAPI
+from fakegram.client import Button, CallbackAnswer, FakeGroup, FakeTelegram, FakeUser, Msg
+from fakegram.faults import FaultRule
+from fakegram.limits import RateLimits
+from fakegram.server import FakeBotAPI
 
 __all__ = [
     "Button",

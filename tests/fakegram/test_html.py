@@ -6,7 +6,7 @@ import html
 
 import pytest
 
-from bot.fakeapi.html import HtmlParseError, parse_html, utf16_len
+from fakegram.html import HtmlParseError, parse_html, utf16_len
 
 
 def test_plain_text_and_entities() -> None:

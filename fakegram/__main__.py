@@ -1,4 +1,4 @@
-"""Run the fake Bot API as a process: ``python -m bot.fakeapi --token T --port P``.
+"""Run the fake Bot API as a process: ``python -m fakegram --token T --port P``.
 
 Prints ``READY <base_url>`` on stdout once listening, then serves until SIGINT/SIGTERM.
 """
@@ -10,12 +10,12 @@ import asyncio
 import signal
 import sys
 
-from bot.fakeapi.limits import RateLimits
-from bot.fakeapi.server import FakeBotAPI
+from fakegram.limits import RateLimits
+from fakegram.server import FakeBotAPI
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bot.fakeapi", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m fakegram", description=__doc__)
     parser.add_argument("--token", required=True, help="the bot token the server accepts")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")

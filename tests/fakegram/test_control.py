@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.fakeapi import FakeBotAPI, FakeTelegram
-from bot.fakeapi.client import FakeTelegramError
-from tests.fakeapi.conftest import TOKEN
+from fakegram import FakeBotAPI, FakeTelegram
+from fakegram.client import FakeTelegramError
+from tests.fakegram.conftest import TOKEN
 
 pytestmark = pytest.mark.asyncio
 

@@ -1,9 +1,9 @@
 """Checks of the translation catalogs, run by `make check-catalogs` and by CI.
 
-    python -m bot.i18n_check                  every shipped locale (listed in locales/LINGUAS)
-    python -m bot.i18n_check --locale km      one locale, shipped or still in progress
-    python -m bot.i18n_check --all            every catalog folder under locales/
-    python -m bot.i18n_check init km          start the catalogs of a new language
+    python -m tools.i18n_check                every shipped locale (listed in locales/LINGUAS)
+    python -m tools.i18n_check --locale km    one locale, shipped or still in progress
+    python -m tools.i18n_check --all          every catalog folder under locales/
+    python -m tools.i18n_check init km        start the catalogs of a new language
 
 It prints one line per problem, `path:line: what is wrong`, and exits with 1 when any is an
 error (warnings alone exit 0). A catalog fails when it has an empty or fuzzy entry, when a
@@ -516,7 +516,7 @@ def init_language(code: str, locales_dir: Path) -> list[Path]:
     except (UnknownLocaleError, ValueError):
         raise ValueError(
             f"Babel has no CLDR data for {code!r}: add its plural rule to PLURAL_FORMS in"
-            " bot/i18n_check.py (as for Tetum), then run this again"
+            " tools/i18n_check.py (as for Tetum), then run this again"
         ) from None
     targets = [locales_dir / code / "LC_MESSAGES" / f"{domain}.po" for domain in DOMAINS]
     for target in targets:
@@ -554,7 +554,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = Path.cwd()
     if args[:1] == ["init"]:
         parser = argparse.ArgumentParser(
-            prog="python -m bot.i18n_check init",
+            prog="python -m tools.i18n_check init",
             description="Start the catalogs of a new language from the templates.",
         )
         parser.add_argument("code", help="locale code as in LOCALES (bot/i18n.py), e.g. km")
@@ -580,7 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     parser = argparse.ArgumentParser(
-        prog="python -m bot.i18n_check",
+        prog="python -m tools.i18n_check",
         description="Check the translation catalogs (the shipped ones by default).",
     )
     parser.add_argument("--locales", type=Path, default=root / "locales")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.fakeapi import FakeBotAPI, FakeTelegram
+from fakegram import FakeBotAPI, FakeTelegram
 
 pytestmark = pytest.mark.asyncio
 

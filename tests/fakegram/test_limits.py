@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fakeapi.faults import FaultInjector, FaultRule
-from bot.fakeapi.limits import RateLimiter, RateLimits
+from fakegram.faults import FaultInjector, FaultRule
+from fakegram.limits import RateLimiter, RateLimits
 
 
 class Clock:

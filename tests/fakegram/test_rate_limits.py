@@ -23,9 +23,9 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.fakeapi import FakeTelegram
-from tests.fakeapi.conftest import TOKEN
-from tests.fakeapi.test_process import FakeApiProcess
+from fakegram import FakeTelegram
+from tests.fakegram.conftest import TOKEN
+from tests.fakegram.test_process import FakeApiProcess
 
 pytestmark = pytest.mark.asyncio
 

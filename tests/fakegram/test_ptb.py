@@ -22,8 +22,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.fakeapi import FakeBotAPI, FakeTelegram
-from tests.fakeapi.conftest import BOT_USERNAME, AppFactory
+from fakegram import FakeBotAPI, FakeTelegram
+from tests.fakegram.conftest import BOT_USERNAME, AppFactory
 
 pytestmark = pytest.mark.asyncio
 

@@ -14,7 +14,7 @@ from telegram import Bot
 from telegram.ext import Application, BaseHandler
 from telegram.request import HTTPXRequest
 
-from bot.fakeapi import FakeBotAPI, FakeTelegram
+from fakegram import FakeBotAPI, FakeTelegram
 
 TOKEN = "424242:fake-api-selftest-token"
 BOT_USERNAME = "normsbot_selftest_bot"

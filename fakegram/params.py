@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from bot.fakeapi.errors import ApiError, bad_request
+from fakegram.errors import ApiError, bad_request
 
 
 @dataclass(frozen=True)

@@ -293,7 +293,7 @@ class FakeTelegram:
         status: int | None = None,
         processed: bool | None = None,
     ) -> dict[str, Any]:
-        """Make the next ``count`` matching calls fail; see :mod:`bot.fakeapi.faults`."""
+        """Make the next ``count`` matching calls fail; see :mod:`fakegram.faults`."""
         rule: dict[str, Any] = {"method": method, "kind": kind, "count": count}
         optional = {
             "chat_id": chat_id,

@@ -1,7 +1,7 @@
 """The Bot API methods of the fake server, with Telegram's validation and error wording.
 
-Each method takes :class:`~bot.fakeapi.params.Params` and returns the ``result`` JSON, or
-raises :class:`~bot.fakeapi.errors.ApiError`. Transport (HTTP, logging, faults, flood
+Each method takes :class:`~fakegram.params.Params` and returns the ``result`` JSON, or
+raises :class:`~fakegram.errors.ApiError`. Transport (HTTP, logging, faults, flood
 control) is the server's business, not this module's.
 """
 
@@ -15,12 +15,12 @@ from typing import Any
 
 import aiohttp
 
-from bot.fakeapi.errors import ApiError, bad_request, forbidden
-from bot.fakeapi.html import HtmlParseError, parse_html, utf16_len
-from bot.fakeapi.markup import parse_reply_markup
-from bot.fakeapi.media import image_size
-from bot.fakeapi.params import Params, Upload, require
-from bot.fakeapi.state import FakeState, Group, Message, StoredFile, User
+from fakegram.errors import ApiError, bad_request, forbidden
+from fakegram.html import HtmlParseError, parse_html, utf16_len
+from fakegram.markup import parse_reply_markup
+from fakegram.media import image_size
+from fakegram.params import Params, Upload, require
+from fakegram.state import FakeState, Group, Message, StoredFile, User
 
 Handler = Callable[[Params], Awaitable[Any]]
 

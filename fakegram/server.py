@@ -2,7 +2,7 @@
 
 Point python-telegram-bot at it with ``base_url=f"{api.base_url}/bot"`` and
 ``base_file_url=f"{api.base_url}/file/bot"``. Simulated users and assertions go through the
-control API under ``/_fake/`` (see :mod:`bot.fakeapi.control` and :mod:`bot.fakeapi.client`).
+control API under ``/_fake/`` (see :mod:`fakegram.control` and :mod:`fakegram.client`).
 
     async with FakeBotAPI(token="123:abc") as api:
         ...  # api.base_url == "http://127.0.0.1:<port>"
@@ -18,14 +18,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.fakeapi.botapi import BotApi
-from bot.fakeapi.calls import CallLog, CallRecord
-from bot.fakeapi.control import ControlApi, error_middleware
-from bot.fakeapi.errors import ApiError, forbidden, too_many_requests
-from bot.fakeapi.faults import FaultInjector, FaultKind, FaultRule
-from bot.fakeapi.limits import RateLimiter, RateLimits
-from bot.fakeapi.params import Params
-from bot.fakeapi.state import FakeState, User
+from fakegram.botapi import BotApi
+from fakegram.calls import CallLog, CallRecord
+from fakegram.control import ControlApi, error_middleware
+from fakegram.errors import ApiError, forbidden, too_many_requests
+from fakegram.faults import FaultInjector, FaultKind, FaultRule
+from fakegram.limits import RateLimiter, RateLimits
+from fakegram.params import Params
+from fakegram.state import FakeState, User
 
 logger = logging.getLogger(__name__)
 

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.fakeapi.faults import FaultRule
-from bot.fakeapi.html import utf16_len
-from bot.fakeapi.media import image_size
-from bot.fakeapi.state import Group, Message, User
+from fakegram.faults import FaultRule
+from fakegram.html import utf16_len
+from fakegram.media import image_size
+from fakegram.state import Group, Message, User
 
 if TYPE_CHECKING:
-    from bot.fakeapi.server import FakeBotAPI
+    from fakegram.server import FakeBotAPI
 
 _COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
 MAX_WAIT = 120.0

@@ -1,4 +1,4 @@
-"""``python -m bot.fakeapi`` as the demo and benchmarks start it: READY line, then serving."""
+"""``python -m fakegram`` as the demo and benchmarks start it: READY line, then serving."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import TracebackType
 
 import httpx
 
-from tests.fakeapi.conftest import TOKEN
+from tests.fakegram.conftest import TOKEN
 
 
 class FakeApiProcess:
@@ -20,7 +20,7 @@ class FakeApiProcess:
         self._process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> FakeApiProcess:
-        command = [sys.executable, "-m", "bot.fakeapi", "--token", TOKEN, "--port", "0"]
+        command = [sys.executable, "-m", "fakegram", "--token", TOKEN, "--port", "0"]
         self._process = subprocess.Popen([*command, *self.args], stdout=subprocess.PIPE, text=True)
         assert self._process.stdout is not None
         line = self._process.stdout.readline().strip()

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.fakeapi import markup as markup_mod
+from fakegram import markup as markup_mod
 
 
 class Notifier:
