@@ -20,21 +20,25 @@ from bot.i18n import Translator
 from bot.services import cycles, reporting
 from bot.services.actors import Actor
 from bot.services.errors import StaleAction
-from bot.services.reporting import Action, ReviewSection, Screen
+from bot.services.reporting import ReviewSection, Screen
 from bot.telegram.common import Caller, answer_query, edit, handler, send
 from bot.telegram.runtime import runtime
 from bot.views.answering import (
-    ANSWER,
-    MENU,
-    PROGRESS,
-    REVIEW,
     render_menu,
     render_progress,
     render_review_overview,
     render_review_section,
     render_screen,
 )
-from bot.views.callbacks import parse_int, unpack
+from bot.views.callbacks import (
+    ANSWER,
+    MENU,
+    PROGRESS,
+    REVIEW,
+    AnswerButton,
+    MenuButton,
+    ReviewButton,
+)
 from bot.views.common import Rendered
 from bot.views.cycles import render_cancelled
 from bot.views.errors import error_text
@@ -93,27 +97,20 @@ async def on_answer_button(
     query = update.callback_query
     assert query is not None and query.message is not None
     actor, rt = caller.enrolled(), caller.rt
-    parts = unpack(query.data)  # a:<action>:<version>[:<item>[:<status index>]]
-    try:
-        action = Action(parts[1])
-        version = parse_int(parts[2])
-    except (IndexError, ValueError):
-        action, version = Action.SHOW, None
-    if version is None:
+    button = AnswerButton.unpack(query.data)
+    if button is None:
         await _stale(update, context, caller, None)
         return
-    # The fifth field is a status's index, or for "remove evidence" the piece's id.
-    fifth = parse_int(parts[4]) if len(parts) > 4 else None
     try:
         screen = await rt.db.run(
             reporting.act,
             actor=actor,
             checklists=rt.checklists,
-            version=version,
-            action=action,
-            item_id=parts[3] if len(parts) > 3 else None,
-            status_index=None if action is Action.REMOVE_EVIDENCE else fifth,
-            evidence_id=fifth if action is Action.REMOVE_EVIDENCE else None,
+            version=button.version,
+            action=button.action,
+            item_id=button.item_id,
+            status_index=button.status_index,
+            evidence_id=button.evidence_id,
             message_id=query.message.message_id,
             now=rt.clock.now(),
         )
@@ -151,19 +148,20 @@ async def _stale(
 async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     query = update.callback_query
     assert query is not None
-    parts = unpack(query.data)
-    version = parse_int(parts[1]) if len(parts) > 1 else None
+    button = MenuButton.unpack(query.data)
     await answer_query(query)
-    await edit(query, render_menu(caller.t, version or 0))
+    await edit(query, render_menu(caller.t, button.version if button else 0))
 
 
 @handler()
 async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     actor, rt = caller.enrolled(), caller.rt
     query = update.callback_query
-    parts = unpack(query.data) if query else ["rv"]
-    version = parse_int(parts[1]) if len(parts) > 1 else None
-    section = parts[2] if len(parts) > 2 else None
+    button = ReviewButton.unpack(query.data) if query else ReviewButton()
+    if button is None:
+        await _stale(update, context, caller, None)
+        return
+    version, section = button.version, button.section_id
     try:
         if section is None:
             progress = await rt.db.run_read(

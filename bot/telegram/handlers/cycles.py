@@ -24,17 +24,20 @@ from bot.services.people import Recipient
 from bot.services.submission import Outcome
 from bot.telegram.common import Caller, answer_query, edit, handler, send
 from bot.telegram.runtime import runtime
-from bot.views.callbacks import parse_int, unpack
+from bot.views.callbacks import (
+    CYCLE,
+    CloseAskButton,
+    CloseButton,
+    CycleBackButton,
+    DeadlineHelpButton,
+    DraftButton,
+    DraftChoice,
+    ExtendButton,
+    NewCycleHelpButton,
+    read_button,
+)
 from bot.views.common import Rendered, split_text
 from bot.views.cycles import (
-    BACK,
-    CLOSE_ASK,
-    CLOSE_YES,
-    CYCLE,
-    DEADLINE_HELP,
-    DRAFT,
-    EXTEND,
-    NEW_HELP,
     cycle_opened_notice,
     deadline_moved_notice,
     deadline_prompt,
@@ -277,66 +280,66 @@ async def _cycle_button(update: Update, context: ContextTypes.DEFAULT_TYPE, call
     query = update.callback_query
     assert query is not None
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
-    parts = unpack(query.data)  # cy:<action>[:<id>[:<value>…]]
-    action = parts[1] if len(parts) > 1 else ""
-    number = parse_int(parts[2]) if len(parts) > 2 else None
     zone, now = caller.timezone, rt.clock.now()
-    if action == BACK:
-        await cycle(update, context)
-    elif action == DEADLINE_HELP:
-        await rt.db.run(cycles.await_deadline, actor=actor)
-        await answer_query(query)
-        await send(update, Rendered(deadline_prompt(t, timezone=zone, today=today_of(caller))))
-    elif action == NEW_HELP:
-        await answer_query(query)
-        await send(update, Rendered(new_cycle_usage(t, today=today_of(caller))))
-    elif action == CLOSE_ASK:
-        await close_cycle(update, context)
-    elif action == CLOSE_YES and number is not None:
-        # cy:ok:<cycle>:<version>; an older button without the version is stale.
-        version = parse_int(parts[3]) if len(parts) > 3 else None
-        if version is None:
+    # An older "close" or "extend" button without the cycle's version reads as none: stale.
+    match read_button(
+        query.data,
+        CycleBackButton,
+        DeadlineHelpButton,
+        NewCycleHelpButton,
+        CloseAskButton,
+        CloseButton,
+        ExtendButton,
+        DraftButton,
+    ):
+        case CycleBackButton():
+            await cycle(update, context)
+        case DeadlineHelpButton():
+            await rt.db.run(cycles.await_deadline, actor=actor)
+            await answer_query(query)
+            await send(update, Rendered(deadline_prompt(t, timezone=zone, today=today_of(caller))))
+        case NewCycleHelpButton():
+            await answer_query(query)
+            await send(update, Rendered(new_cycle_usage(t, today=today_of(caller))))
+        case CloseAskButton():
+            await close_cycle(update, context)
+        case CloseButton(cycle_id=cycle_id, version=version):
+            info = await rt.db.run(
+                cycles.close_cycle,
+                actor=actor,
+                checklists=rt.checklists,
+                cycle_id=cycle_id,
+                version=version,
+                now=now,
+            )
+            await show(update, render_closed(t, info, timezone=zone, today=today_of(caller)))
+        case ExtendButton(cycle_id=cycle_id, days=days, version=version):
+            moved = await rt.db.run(
+                cycles.extend_deadline,
+                actor=actor,
+                checklists=rt.checklists,
+                cycle_id=cycle_id,
+                days=days,
+                version=version,
+                now=now,
+            )
+            await _deadline_moved(update, context, caller, moved)
+        case DraftButton() as draft:
+            await _on_draft(update, context, caller, draft)
+        case _:
             raise StaleAction()
-        info = await rt.db.run(
-            cycles.close_cycle,
-            actor=actor,
-            checklists=rt.checklists,
-            cycle_id=number,
-            version=version,
-            now=now,
-        )
-        await show(update, render_closed(t, info, timezone=zone, today=today_of(caller)))
-    elif action == EXTEND and number is not None and len(parts) > 3:
-        version = parse_int(parts[4]) if len(parts) > 4 else None
-        if version is None:
-            raise StaleAction()
-        moved = await rt.db.run(
-            cycles.extend_deadline,
-            actor=actor,
-            checklists=rt.checklists,
-            cycle_id=number,
-            days=parse_int(parts[3]) or 0,
-            version=version,
-            now=now,
-        )
-        await _deadline_moved(update, context, caller, moved)
-    elif action == DRAFT and number is not None and len(parts) > 3:
-        await _on_draft(update, context, caller, number, parts[3:])
-    else:
-        raise StaleAction()
 
 
 async def _on_draft(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     caller: Caller,
-    draft_id: int,
-    values: list[str],
+    button: DraftButton,
 ) -> None:
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
     zone, now = caller.timezone, rt.clock.now()
-    choice = values[0]
-    if choice == "go":
+    draft_id, choice = button.draft_id, button.choice
+    if choice is DraftChoice.OPEN:
         opened = await rt.db.run(
             cycles.open_drafted_cycle,
             actor=actor,
@@ -351,12 +354,12 @@ async def _on_draft(
             lambda t, r: cycle_opened_notice(t, opened, timezone=_recipient_zone(caller, r)),
         )
         return
-    if choice == "no":
+    if choice is DraftChoice.CANCEL:
         await rt.db.run(cycles.drop_draft, actor=actor, draft_id=draft_id, now=now)
         await show(update, render_draft_cancelled(t))
         return
-    baseline = {"b1": True, "b0": False}.get(choice)
-    version_index = parse_int(values[1]) if choice == "v" and len(values) > 1 else None
+    baseline = {DraftChoice.BASELINE: True, DraftChoice.NO_BASELINE: False}.get(choice)
+    version_index = button.index if choice is DraftChoice.VERSION else None
     if baseline is None and version_index is None:
         raise StaleAction()
     draft = await rt.db.run(
