@@ -21,7 +21,7 @@ from bot.services import cycles, reporting
 from bot.services.actors import Actor
 from bot.services.errors import StaleAction
 from bot.services.reporting import ReviewSection, Screen
-from bot.telegram.common import Caller, answer_query, edit, handler, send
+from bot.telegram.common import Caller, acting, answer_query, edit, handler, send
 from bot.telegram.runtime import runtime
 from bot.views.answering import (
     render_menu,
@@ -55,7 +55,7 @@ async def show_current(
     """Send the person's current item as a new prompt message and remember it."""
     rt = runtime(context)
     service = reporting.first_open_item if first_open else reporting.resume
-    screen = await rt.db.run(service, actor=actor, checklists=rt.checklists, now=rt.clock.now())
+    screen = await rt.db.run(service, **acting(rt, actor))
     await _send_prompt(update, context, t, actor, screen)
 
 
@@ -104,15 +104,13 @@ async def on_answer_button(
     try:
         screen = await rt.db.run(
             reporting.act,
-            actor=actor,
-            checklists=rt.checklists,
+            **caller.acting(),
             version=button.version,
             action=button.action,
             item_id=button.item_id,
             status_index=button.status_index,
             evidence_id=button.evidence_id,
             message_id=query.message.message_id,
-            now=rt.clock.now(),
         )
     except StaleAction as stale:
         await _stale(update, context, caller, stale)
@@ -155,7 +153,7 @@ async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Ca
 
 @handler()
 async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
-    actor, rt = caller.enrolled(), caller.rt
+    rt = caller.rt
     query = update.callback_query
     button = ReviewButton.unpack(query.data) if query else ReviewButton()
     if button is None:
@@ -164,20 +162,13 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: 
     version, section = button.version, button.section_id
     try:
         if section is None:
-            progress = await rt.db.run_read(
-                reporting.progress, actor=actor, checklists=rt.checklists, now=rt.clock.now()
-            )
+            progress = await rt.db.run_read(reporting.progress, **caller.acting())
             if query is not None and version is not None and version != progress.version:
                 raise StaleAction()
             rendered = render_review_overview(caller.t, progress)
         else:
             review = await rt.db.run_read(
-                reporting.review_section,
-                actor=actor,
-                checklists=rt.checklists,
-                section_id=section,
-                version=version,
-                now=rt.clock.now(),
+                reporting.review_section, **caller.acting(), section_id=section, version=version
             )
             rendered = render_review_section(caller.t, review)
     except StaleAction as stale:
@@ -194,9 +185,7 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: 
 @handler()
 async def on_progress(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     actor, rt = caller.enrolled(), caller.rt
-    progress = await rt.db.run_read(
-        reporting.progress, actor=actor, checklists=rt.checklists, now=rt.clock.now()
-    )
+    progress = await rt.db.run_read(reporting.progress, **caller.acting())
     rendered = render_progress(caller.t, progress, timezone=actor.timezone)
     if update.callback_query is not None:
         await answer_query(update.callback_query)
@@ -217,10 +206,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Ca
         return
     screen = await rt.db.run(
         reporting.receive_text,
-        actor=actor,
-        checklists=rt.checklists,
+        **caller.acting(),
         text=message.text,
-        now=rt.clock.now(),
         comment_max=rt.settings.comment_max_chars,
     )
     await _send_prompt(update, context, caller.t, actor, screen)
@@ -240,14 +227,12 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Ca
         kind, file_id, unique_id, name = "photo", photo.file_id, photo.file_unique_id, "photo.jpg"
     screen = await rt.db.run(
         reporting.receive_file,
-        actor=actor,
-        checklists=rt.checklists,
+        **caller.acting(),
         kind=kind,
         file_id=file_id,
         file_unique_id=unique_id,
         file_name=name,
         caption=message.caption,
-        now=rt.clock.now(),
     )
     await _send_prompt(update, context, caller.t, actor, screen)
 
@@ -259,9 +244,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
         stopped = await rt.db.run(cycles.stop_awaiting_deadline, actor=actor)
         await send(update, render_cancelled(caller.t, stopped=stopped))
         return
-    screen = await rt.db.run(
-        reporting.cancel_input, actor=actor, checklists=rt.checklists, now=rt.clock.now()
-    )
+    screen = await rt.db.run(reporting.cancel_input, **caller.acting())
     await _send_prompt(update, context, caller.t, actor, screen)
 
 

@@ -50,11 +50,8 @@ from bot.views.summaries import (
 
 @handler()
 async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
-    actor, rt = caller.enrolled(), caller.rt
-    zone, now = caller.timezone, rt.clock.now()
-    result = await rt.db.run_read(
-        summaries.regional_summary, actor=actor, checklists=rt.checklists, now=now, timezone=zone
-    )
+    rt, zone, now = caller.rt, caller.timezone, caller.now
+    result = await rt.db.run_read(summaries.regional_summary, **caller.acting(now), timezone=zone)
     await send(update, render_summary(caller.t, result, timezone=zone, now=now))
 
 
@@ -62,7 +59,7 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Ca
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     """/status [COUNTRY]; a coordinator without a country picks one with a button."""
     actor, rt = caller.enrolled(), caller.rt
-    zone, now = caller.timezone, rt.clock.now()
+    zone, now = caller.timezone, caller.now
     query = update.callback_query
     if query is not None:
         button = CountryStatusButton.unpack(query.data)
@@ -71,28 +68,18 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
     else:
         code = context.args[0] if context.args else None
     if code is None and actor.is_coordinator:
-        result = await rt.db.run_read(
-            summaries.regional_summary, actor=actor, checklists=rt.checklists, now=now
-        )
+        result = await rt.db.run_read(summaries.regional_summary, **caller.acting(now))
         await send(update, render_status_choice(caller.t, result))
         return
     status_ = await rt.db.run_read(
-        summaries.country_status,
-        actor=actor,
-        checklists=rt.checklists,
-        country_code=code,
-        now=now,
-        timezone=zone,
+        summaries.country_status, **caller.acting(now), country_code=code, timezone=zone
     )
     await send(update, render_status(caller.t, status_, timezone=zone, now=now))
 
 
 @handler()
 async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
-    actor, rt = caller.enrolled(), caller.rt
-    result = await rt.db.run_read(
-        summaries.compare_cycles, actor=actor, checklists=rt.checklists, now=rt.clock.now()
-    )
+    result = await caller.rt.db.run_read(summaries.compare_cycles, **caller.acting())
     await send(update, render_compare(caller.t, result))
 
 

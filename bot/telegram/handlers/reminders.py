@@ -52,11 +52,9 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
         return
     result = await rt.db.run(
         reminders.remind_country,
-        actor=actor,
+        **caller.acting(),
         country_code=args[0],
-        checklists=rt.checklists,
         policy=ReminderPolicy.from_settings(rt.settings),
-        now=rt.clock.now(),
     )
     await send(update, render_nudge_result(t, result))
     now = any(target.outcome is NudgeOutcome.NOW for target in result.targets)
@@ -68,13 +66,11 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
 @handler()
 async def overview(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     """/reminders: what is planned next per country, how many went, who is unreachable."""
-    actor, rt = caller.enrolled(), caller.rt
+    rt = caller.rt
     result = await rt.db.run(
         reminders.reminder_overview,
-        actor=actor,
-        checklists=rt.checklists,
+        **caller.acting(),
         policy=ReminderPolicy.from_settings(rt.settings),
-        now=rt.clock.now(),
     )
     await send(update, render_overview(caller.t, result))
 
@@ -147,13 +143,9 @@ async def _change_reminders(
 @handler()
 async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     """/digest: the digest as of now, and a button to stop or resume the scheduled ones."""
-    actor, rt = caller.enrolled(), caller.rt
+    rt = caller.rt
     preview = await rt.db.run_read(
-        digests.digest_preview,
-        actor=actor,
-        checklists=rt.checklists,
-        policy=DigestPolicy.from_settings(rt.settings),
-        now=rt.clock.now(),
+        digests.digest_preview, **caller.acting(), policy=DigestPolicy.from_settings(rt.settings)
     )
     await send(update, render_digest_preview(caller.t, preview))
 
@@ -164,17 +156,15 @@ async def on_digest_button(
 ) -> None:
     query = update.callback_query
     assert query is not None
-    actor, rt, t = caller.enrolled(), caller.rt, caller.t
+    rt, t = caller.rt, caller.t
     button = DigestButton.unpack(query.data)
     if button is None:
         raise InvalidInput()
     preview = await rt.db.run(
         digests.set_digest,
-        actor=actor,
+        **caller.acting(),
         enabled=button.switch is Switch.ON,
-        checklists=rt.checklists,
         policy=DigestPolicy.from_settings(rt.settings),
-        now=rt.clock.now(),
     )
     await answer_query(query)
     rendered = render_digest_preview(t, preview)
