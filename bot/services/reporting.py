@@ -656,7 +656,7 @@ def _open(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome
     return _Outcome()
 
 
-def _first_open_step(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+def _jump_to_first_open(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
     _move(ctx, _first_open(ctx.checklist, ctx.answers), now)
     return _Outcome()
 
@@ -756,7 +756,7 @@ _STEPS: Final[dict[Action, Callable[[Session, _Context, _Tap, datetime], _Outcom
     Action.ASK_EVIDENCE: _ask_evidence,
     Action.CANCEL: _cancel,
     Action.OPEN: _open,
-    Action.FIRST_OPEN: _first_open_step,
+    Action.FIRST_OPEN: _jump_to_first_open,
     Action.CLEAR_COMMENT: _clear_comment,
     Action.REMOVE_EVIDENCE: _remove_evidence,
     Action.KEEP_PENDING: _keep_pending,
