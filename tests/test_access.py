@@ -28,7 +28,7 @@ from bot.models import (
 )
 from bot.services import cycles, enrolment, people, submission, summaries
 from bot.services.actors import Actor, find_actor, require_actor
-from bot.services.errors import InvalidInput, NotEnrolled, PermissionDenied
+from bot.services.errors import NotEnrolled, PermissionDenied, UnknownRole
 from bot.telegram.handlers.invites import InviteRequest, parse_invite_args
 from fakegram import FakeGroup, FakeUser
 from tests.harness import ADMIN_ID, BOT_USERNAME, INVITE_LINK, BotHarness, make_settings
@@ -678,6 +678,17 @@ async def test_forged_buttons_after_revocation_change_nothing(harness: BotHarnes
     await vu.mark()
 
 
+async def test_a_forged_open_button_without_an_item_names_no_item(harness: BotHarness):
+    """An "open item" button without its item: refused, without naming a made-up item."""
+    alice = await harness.enrol(5151, "TH", name="Alice")
+    prompt = await alice.last()
+    version = next(d for d in prompt.callback_data() if d.startswith("a:s:")).split(":")[2]
+    answer = await alice.press(f"a:o:{version}", message_id=prompt.message_id, force=True)
+    assert answer is not None and answer.text is not None
+    assert "There is no item" in answer.text
+    assert "None" not in answer.text
+
+
 # --------------------------------------------------------------------------- small promises
 
 
@@ -686,9 +697,9 @@ def test_invite_arguments_name_the_word_they_do_not_know():
     assert parse_invite_args(["Lead", "VN"]) == InviteRequest("VN", Role.FOCAL_POINT, True)
     assert parse_invite_args(["coordinator"]) == InviteRequest(None, Role.COORDINATOR, False)
     assert parse_invite_args(["XX"]).country == "XX"  # the service says it is unknown
-    with pytest.raises(InvalidInput) as bad:
+    with pytest.raises(UnknownRole) as bad:
         parse_invite_args(["TH", "boss"])
-    assert bad.value.details == {"what": "role", "value": "boss"}
+    assert bad.value.value == "boss"
 
 
 async def test_invite_with_a_bad_role_names_the_role_not_the_country(harness: BotHarness):

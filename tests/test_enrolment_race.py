@@ -63,7 +63,7 @@ def _race(db: Database, code: str, first_id: int) -> list[str]:
             )
             outcomes[index] = "enrolled"
         except InviteInvalid as refused:
-            outcomes[index] = str(refused.details["reason"])
+            outcomes[index] = str(refused.reason)
         except Exception as error:  # any other failure is a finding too
             outcomes[index] = repr(error)
 

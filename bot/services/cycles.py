@@ -43,7 +43,16 @@ from bot.models import (
 )
 from bot.services import audit
 from bot.services.actors import Actor
-from bot.services.errors import InvalidInput, NoOpenCycle, StaleAction
+from bot.services.errors import (
+    DeadlinePast,
+    InvalidInput,
+    NoOpenCycle,
+    NoSuchDay,
+    StaleAction,
+    TitleMissing,
+    TitleTooLong,
+    UnknownChecklistVersion,
+)
 from bot.services.evidence import copy_evidence
 from bot.services.people import Recipient, focal_point_recipients
 from bot.services.reads import open_cycle as open_cycle  # moved to reads; importable here
@@ -100,7 +109,7 @@ def parse_day(text: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(what="no_such_day", value=text) from None
+        raise NoSuchDay(value=text) from None
 
 
 def latest_cycle(session: Session) -> Cycle | None:
@@ -332,15 +341,15 @@ class OpenedCycle:
 def _clean_title(title: str) -> str:
     title = " ".join(title.split())
     if not title:
-        raise InvalidInput(what="title")
+        raise TitleMissing()
     if len(title) > TITLE_MAX:
-        raise InvalidInput(what="title_long", limit=TITLE_MAX)
+        raise TitleTooLong(limit=TITLE_MAX)
     return title
 
 
 def _check_deadline(deadline: datetime, now: datetime) -> None:
     if deadline <= now:
-        raise InvalidInput(what="deadline_past")
+        raise DeadlinePast()
 
 
 def _draft_view(session: Session, draft: CycleDraft, checklists: ChecklistRegistry) -> DraftView:
@@ -388,7 +397,7 @@ def draft_cycle(
     if version is None:
         version = versions[-1] if versions else None
     if version is None or version not in versions:
-        raise InvalidInput(what="checklist_version", value=version or "", known=list(versions))
+        raise UnknownChecklistVersion(value=version or "", known=tuple(versions))
     draft = CycleDraft(
         created_by=actor.person_id,
         title=title,
@@ -694,7 +703,7 @@ def extend_deadline(
     nothing. None only for callers without a button, such as scripts.
     """
     if not 0 < days <= 366:
-        raise InvalidInput(what="days")
+        raise InvalidInput()
     cycle = _open_cycle_for(session, actor, cycle_id)
     if version is not None and cycle.version != version:
         raise StaleAction()

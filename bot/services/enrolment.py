@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from bot.models import Country, Invite, Person, Role
 from bot.services import audit
 from bot.services.actors import Actor, actor_from, find_person
-from bot.services.errors import InviteInvalid, UnknownCountry
+from bot.services.errors import InviteInvalid, InviteProblem, UnknownCountry
 
 CODE_BYTES = 12  # 16 URL-safe characters: fits Telegram's 64-character start parameter
 
@@ -128,7 +128,7 @@ def redeem_invite(
     person = find_person(session, telegram_id)
     if person is not None and not person.active:
         # Raising rolls the claim back: the invite stays open, for a coordinator to cancel.
-        raise InviteInvalid(reason="revoked")
+        raise InviteInvalid(reason=InviteProblem.REVOKED)
     if person is None:
         person = Person(telegram_id=telegram_id, created_at=now)
     person.display_name = display_name
@@ -160,16 +160,16 @@ def redeem_invite(
     return actor_from(person)
 
 
-def _why_unusable(session: Session, code_hash: str) -> str:
+def _why_unusable(session: Session, code_hash: str) -> InviteProblem:
     """Why the claim of an invite changed no row: unknown, used, cancelled or expired."""
     invite = session.exec(select(Invite).where(Invite.code_hash == code_hash)).first()
     if invite is None:
-        return "unknown"
+        return InviteProblem.UNKNOWN
     if invite.used_at is not None:
-        return "used"
+        return InviteProblem.USED
     if invite.cancelled_at is not None:
-        return "cancelled"
-    return "expired"
+        return InviteProblem.CANCELLED
+    return InviteProblem.EXPIRED
 
 
 def enrol_admin(

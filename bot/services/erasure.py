@@ -29,7 +29,7 @@ from sqlmodel import Session, col
 from bot.models import Delivery, DeliveryStatus, Person, Role
 from bot.services import audit
 from bot.services.actors import Actor
-from bot.services.errors import NotErasable, StaleAction, UnknownPerson
+from bot.services.errors import AlreadyErased, StaleAction, StillHasAccess, UnknownPerson
 
 TOKEN_CHARS = 10
 
@@ -97,9 +97,9 @@ def _erasable(session: Session, actor: Actor, person_id: int) -> Person:
     if person is None:
         raise UnknownPerson(person=person_id)
     if is_erased(person):
-        raise NotErasable(reason="erased", person=person_id)
+        raise AlreadyErased(person=person_id)
     if person.active:
-        raise NotErasable(reason="active", person=person_id)
+        raise StillHasAccess(person=person_id)
     return person
 
 

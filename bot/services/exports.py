@@ -36,7 +36,7 @@ from bot.models import Answer, AnswerRevision, Evidence, Person
 from bot.services import audit
 from bot.services.actors import Actor
 from bot.services.cycles import checklist_of
-from bot.services.errors import PermissionDenied
+from bot.services.errors import NotYourCountry
 from bot.services.evidence import EvidenceEntry
 from bot.services.evidence import deep_link as evidence_link
 from bot.services.matrix import (
@@ -217,7 +217,7 @@ def build_export(
     if not actor.is_coordinator:
         own = actor.require_focal_point()
         if country_code is not None and country_code != own:
-            raise PermissionDenied(needed="country", country=country_code)
+            raise NotYourCountry(country=country_code)
         country_code = own
     countries = country_codes(session, country_code)
     cycle = report_cycle(session, cycle_id)

@@ -19,7 +19,13 @@ from sqlmodel import Session, col, select
 from bot.models import Country, Invite, Person, Role
 from bot.services import audit
 from bot.services.actors import Actor, actor_from, person_of
-from bot.services.errors import PermissionDenied, UnknownCountry, UnknownPerson
+from bot.services.errors import (
+    CannotRevokeSelf,
+    ConfiguredAdmin,
+    NotYourCountry,
+    UnknownCountry,
+    UnknownPerson,
+)
 from bot.services.reads import open_cycle as _open_cycle
 from bot.services.reads import people_with_country, person_zone
 
@@ -230,7 +236,7 @@ def list_people(
     if not actor.is_coordinator:
         own = actor.require_focal_point()
         if country_code is not None and country_code != own:
-            raise PermissionDenied(needed="country", country=country_code)
+            raise NotYourCountry(country=country_code)
         country_code = own
     cycle = _open_cycle(session)
     query = select(Person).where(col(Person.active).is_(True))
@@ -281,7 +287,7 @@ def _managed(session: Session, actor: Actor, person_id: int) -> Person:
         # left to re-admit, only a pseudonym in the history.
         raise UnknownPerson(person=person_id)
     if person.id == actor.person_id:
-        raise PermissionDenied(needed="not_self")
+        raise CannotRevokeSelf()
     if person.role == Role.COORDINATOR.value:
         # Only administrators invite coordinators; only they remove or re-admit one.
         actor.require_admin()
@@ -295,7 +301,7 @@ def _revocable(
     person = _managed(session, actor, person_id)
     if person.is_admin and person.telegram_id in config_admins:
         # Listed in NORMSBOT_ADMINS: their next /start would make them an admin again.
-        raise PermissionDenied(needed="configured_admin")
+        raise ConfiguredAdmin()
     return person
 
 

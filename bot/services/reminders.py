@@ -37,7 +37,7 @@ from bot.services import deliveries
 from bot.services.actors import Actor, person_of
 from bot.services.cycles import checklist_of, open_cycle, require_open_cycle
 from bot.services.deliveries import REMINDER_KINDS, Claimed, DeliveryKind, DeliveryPolicy
-from bot.services.errors import InvalidInput, OldReminder, StaleAction, UnknownCountry
+from bot.services.errors import InvalidInput, OldReminder, ReminderUnchanged, UnknownCountry
 from bot.services.reads import (
     StateCounts,
     UnreachablePerson,
@@ -808,11 +808,11 @@ def snooze(
 
     The reminder was sent while the person was not snoozed, so `snoozed_until` being no later
     than its sending is the version its buttons carry: the first snooze moves `snoozed_until`
-    past it, and a second tap, a retry or another process matches no row (`StaleAction`).
+    past it, and a second tap, a retry or another process matches no row (`ReminderUnchanged`).
     """
     actor.require_focal_point()
     if days not in (1, 7):
-        raise InvalidInput(what="snooze")
+        raise InvalidInput()
     row = session.get(Delivery, delivery_id)
     if row is None or row.recipient_id != actor.person_id:
         raise OldReminder()
@@ -829,7 +829,9 @@ def snooze(
         .execution_options(synchronize_session=False)
     )
     if not snoozed.rowcount:  # type: ignore[attr-defined]
-        raise StaleAction(cycle_id=row.cycle_id or 0, muted=person.muted_cycle_id == row.cycle_id)
+        raise ReminderUnchanged(
+            cycle_id=row.cycle_id or 0, muted=person.muted_cycle_id == row.cycle_id
+        )
     country = session.get(Country, person.country_code) if person.country_code else None
     tz = person_tz(person, country, policy.default_timezone)
     opening = policy.hours.next_opening(until, tz)
@@ -858,7 +860,7 @@ def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> 
 
     `muted_cycle_id` is the version: muting applies only while not muted for this cycle,
     unmuting only while muted for it (one conditional UPDATE each); a repeated tap raises
-    `StaleAction` with the current state, so the keyboard can be redrawn to match it.
+    `ReminderUnchanged` with the current state, so the keyboard can be redrawn to match it.
     """
     actor.require_focal_point()
     cycle = open_cycle(session)
@@ -878,7 +880,7 @@ def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> 
         .execution_options(synchronize_session=False)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
-        raise StaleAction(cycle_id=cycle.id, muted=muted)
+        raise ReminderUnchanged(cycle_id=cycle.id, muted=muted)
     if muted:
         deliveries.cancel_planned(
             session,

@@ -27,9 +27,9 @@ from bot.services import evidence
 from bot.services.actors import Actor, touch
 from bot.services.cycles import checklist_of, require_open_cycle
 from bot.services.errors import (
+    CursorMoved,
     CycleClosed,
     InvalidInput,
-    StaleAction,
     TooLong,
     UnknownItem,
 )
@@ -248,7 +248,7 @@ def _claim(session: Session, ctx: _Context, version: int) -> None:
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(cursor)
-        raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+        raise CursorMoved(prompt_message_id=cursor.prompt_message_id)
     set_committed_value(cursor, "version", version + 1)
 
 
@@ -583,9 +583,9 @@ def act(
     elif action is Action.STATUS:
         _require_writable(ctx)
         if item_id != current or current is None:
-            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+            raise CursorMoved(prompt_message_id=cursor.prompt_message_id)
         if status_index is None or not 0 <= status_index < len(checklist.statuses):
-            raise InvalidInput(what="status")
+            raise InvalidInput()
         status = checklist.statuses[status_index]
         answer = _answer_for(session, ctx, current, now)
         _change(session, ctx, answer, "status", status, now)
@@ -608,7 +608,7 @@ def act(
             _move(ctx, checklist.next_item_id(current), now)
     elif action is Action.SKIP:
         if current is None:
-            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+            raise CursorMoved(prompt_message_id=cursor.prompt_message_id)
         _require_writable(ctx)
         answer = _answer_for(session, ctx, current, now)
         if answer.status is None:
@@ -626,7 +626,7 @@ def act(
             notice = Notice.FIRST_ITEM if previous is None else None
     elif action is Action.OPEN:
         if item_id is None:
-            raise UnknownItem(item=item_id)
+            raise UnknownItem(item="")
         try:
             checklist.item(item_id)
         except KeyError:
@@ -639,7 +639,7 @@ def act(
     elif action in (Action.ASK_COMMENT, Action.ASK_EVIDENCE):
         _require_writable(ctx)
         if current is None:
-            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+            raise CursorMoved(prompt_message_id=cursor.prompt_message_id)
         cursor.awaiting = (
             Awaiting.COMMENT if action is Action.ASK_COMMENT else Awaiting.EVIDENCE
         ).value
@@ -650,7 +650,7 @@ def act(
     elif action is Action.CLEAR_COMMENT:
         _require_writable(ctx)
         if current is None:
-            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+            raise CursorMoved(prompt_message_id=cursor.prompt_message_id)
         answer = _answer_for(session, ctx, current, now)
         _change(session, ctx, answer, "comment", None, now)
         notice = Notice.COMMENT_REMOVED
@@ -658,7 +658,7 @@ def act(
     elif action is Action.REMOVE_EVIDENCE:
         _require_writable(ctx)
         if current is None or item_id != current or evidence_id is None:
-            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+            raise CursorMoved(prompt_message_id=cursor.prompt_message_id)
         answer = _answer_for(session, ctx, current, now)
         # Conditional: of two focal points removing the same piece at once, one does.
         removed = evidence.remove(
@@ -671,7 +671,7 @@ def act(
     elif action is Action.KEEP_PENDING:
         _require_writable(ctx)
         if current is None or cursor.pending is None:
-            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+            raise CursorMoved(prompt_message_id=cursor.prompt_message_id)
         pending = json.loads(cursor.pending)
         answer = _answer_for(session, ctx, current, now)
         if pending["kind"] == "text":
@@ -843,9 +843,7 @@ def review_section(
     """The items of one norm with their answers; `version` checks the pressed button."""
     ctx = _load(session, actor, checklists, now, writing=False)
     if version is not None and version != ctx.cursor.version:
-        raise StaleAction(
-            prompt_message_id=ctx.cursor.prompt_message_id, version=ctx.cursor.version
-        )
+        raise CursorMoved(prompt_message_id=ctx.cursor.prompt_message_id)
     return _review(session, ctx, section_id)
 
 
