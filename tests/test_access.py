@@ -397,7 +397,7 @@ async def test_readmit_restores_country_and_role_once_and_never_admin(harness: B
     restored = await bob.press_and_wait("Yes, re-admit")
     assert f"Access restored: #{alice_id} Alice" in restored.plain
     back = _person_row(harness, 5111)
-    assert (back.active, back.country_code, back.role) == (True, "TH", Role.FOCAL_POINT.value)
+    assert (back.active, back.country_code, back.role) == (True, "TH", Role.FOCAL_POINT)
     assert not back.is_admin and not back.is_national_lead
     for _ in range(50):  # the menu is set right after the confirmation is shown
         if ("chat:5111", "") in await harness.tg.commands():
@@ -438,7 +438,7 @@ async def test_removing_an_admin_from_the_settings_demotes_them_at_restart(
     demoted = _person_row(harness, second)
     assert (demoted.active, demoted.role, demoted.is_admin) == (
         True,
-        Role.COORDINATOR.value,
+        Role.COORDINATOR,
         False,
     )
     await dora.command("invite", "coordinator")

@@ -134,9 +134,7 @@ def _world(db: Database, checklist: Checklist) -> World:
             session.add(person)
             session.flush()
             focal[code] = actor_from(person, country)
-        boss = Person(
-            telegram_id=1, display_name="Boss", role=Role.COORDINATOR.value, created_at=START
-        )
+        boss = Person(telegram_id=1, display_name="Boss", role=Role.COORDINATOR, created_at=START)
         session.add(boss)
         session.flush()
         coordinator = actor_from(boss)

@@ -29,9 +29,7 @@ CODES = 5
 def _admin_and_codes(db: Database) -> list[str]:
     with db.session() as session:
         setup.seed_countries(session)
-        admin = Person(
-            telegram_id=1, display_name="Admin", role=Role.COORDINATOR.value, is_admin=True
-        )
+        admin = Person(telegram_id=1, display_name="Admin", role=Role.COORDINATOR, is_admin=True)
         admin.created_at = NOW
         session.add(admin)
         session.flush()

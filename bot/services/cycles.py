@@ -726,9 +726,9 @@ def stop_awaiting_deadline(session: Session, *, actor: Actor) -> bool:
         .where(
             col(Cursor.person_id) == actor.person_id,
             col(Cursor.cycle_id) == cycle.id,
-            col(Cursor.awaiting) == Awaiting.DEADLINE.value,
+            col(Cursor.awaiting) == Awaiting.DEADLINE,
         )
-        .values(awaiting=Awaiting.NOTHING.value)
+        .values(awaiting=Awaiting.NOTHING)
     )
     return bool(stopped.rowcount)  # type: ignore[attr-defined]
 
@@ -741,7 +741,7 @@ def await_deadline(session: Session, *, actor: Actor) -> None:
     """
     cycle = _open_cycle_for(session, actor, None)
     assert cycle.id is not None
-    deadline = Awaiting.DEADLINE.value
+    deadline = Awaiting.DEADLINE
     mine = (col(Cursor.person_id) == actor.person_id, col(Cursor.cycle_id) == cycle.id)
     updated = session.execute(sa.update(Cursor).where(*mine).values(awaiting=deadline))
     if updated.rowcount:  # type: ignore[attr-defined]
@@ -785,9 +785,9 @@ def deadline_from_text(
         .where(
             col(Cursor.person_id) == actor.person_id,
             col(Cursor.cycle_id) == cycle.id,
-            col(Cursor.awaiting) == Awaiting.DEADLINE.value,
+            col(Cursor.awaiting) == Awaiting.DEADLINE,
         )
-        .values(awaiting=Awaiting.NOTHING.value)
+        .values(awaiting=Awaiting.NOTHING)
     )
     if not taken.rowcount:  # type: ignore[attr-defined]
         return None

@@ -30,6 +30,7 @@ from bot.models import (
     CountryReport,
     Cycle,
     Delivery,
+    DeliveryKind,
     DeliveryStatus,
     Person,
     Role,
@@ -37,7 +38,7 @@ from bot.models import (
 from bot.services import deliveries
 from bot.services.actors import Actor, person_of
 from bot.services.cycles import open_cycle
-from bot.services.deliveries import Claimed, DeliveryKind, DeliveryPolicy
+from bot.services.deliveries import Claimed, DeliveryPolicy
 from bot.services.reads import (
     UnreachablePerson,
     people_with_country,
@@ -88,7 +89,7 @@ class DigestPolicy:
 
 
 def _coordinators(session: Session) -> list[tuple[Person, Country | None]]:
-    return people_with_country(session, col(Person.role) == Role.COORDINATOR.value)
+    return people_with_country(session, col(Person.role) == Role.COORDINATOR)
 
 
 def _wants_digest(person: Person, policy: DigestPolicy) -> bool:
@@ -106,8 +107,8 @@ def plan_digests(session: Session, *, policy: DigestPolicy, now: datetime) -> in
     planned_rows: dict[int, list[Delivery]] = defaultdict(list)
     for row in session.exec(
         select(Delivery).where(
-            Delivery.kind == DeliveryKind.DIGEST.value,
-            Delivery.status == DeliveryStatus.PLANNED.value,
+            Delivery.kind == DeliveryKind.DIGEST,
+            Delivery.status == DeliveryStatus.PLANNED,
         )
     ).all():
         planned_rows[row.recipient_id].append(row)
@@ -248,7 +249,7 @@ def build_digest(
     for code in session.exec(
         select(Person.country_code).where(
             col(Person.active).is_(True),
-            col(Person.role) == Role.FOCAL_POINT.value,
+            col(Person.role) == Role.FOCAL_POINT,
             col(Person.country_code).is_not(None),
         )
     ).all():
@@ -295,8 +296,8 @@ def _last_sent(session: Session, person_id: int) -> datetime | None:
     last: datetime | None = session.exec(
         select(func.max(Delivery.sent_at)).where(
             Delivery.recipient_id == person_id,
-            Delivery.kind == DeliveryKind.DIGEST.value,
-            Delivery.status == DeliveryStatus.SENT.value,
+            Delivery.kind == DeliveryKind.DIGEST,
+            Delivery.status == DeliveryStatus.SENT,
         )
     ).one()
     if last is not None and last.tzinfo is None:  # SQLite hands aggregates back naive
@@ -353,7 +354,7 @@ def claim_digests(
         if (
             person is None
             or not person.active
-            or person.role != Role.COORDINATOR.value
+            or person.role != Role.COORDINATOR
             or not _wants_digest(person, policy)
         ):
             deliveries.cancel(session, row, "digest no longer wanted")

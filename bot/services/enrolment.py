@@ -71,7 +71,7 @@ def create_invite(
     invite = Invite(
         code_hash=hash_code(code),
         country_code=country_code,
-        role=role.value,
+        role=role,
         is_national_lead=national_lead,
         created_by=actor.person_id,
         created_at=now,
@@ -187,13 +187,13 @@ def enrol_admin(
     person.display_name = display_name or person.display_name
     person.username = username
     person.telegram_language = language_code
-    person.role = Role.COORDINATOR.value
+    person.role = Role.COORDINATOR
     person.is_admin = True
     person.active = True
     person.last_active_at = now
     session.add(person)
     session.flush()
-    if was != (person.id, Role.COORDINATOR.value, True, True):
+    if was != (person.id, Role.COORDINATOR, True, True):
         audit.record(
             session,
             actor_id=None,
@@ -230,7 +230,7 @@ def list_open_invites(session: Session, *, actor: Actor, now: datetime) -> list[
             InviteRow(
                 invite.id,
                 invite.country_code,
-                Role(invite.role),
+                invite.role,
                 invite.is_national_lead,
                 invite.created_at,
                 invite.expires_at,

@@ -34,9 +34,9 @@ from bot.services.errors import AlreadyErased, StaleAction, StillHasAccess, Unkn
 TOKEN_CHARS = 10
 
 
-def pseudonym(person_id: int, role: str, country_code: str | None) -> str:
+def pseudonym(person_id: int, role: Role, country_code: str | None) -> str:
     """The stable name an erased person is shown under (stored in English)."""
-    if role == Role.COORDINATOR.value or not country_code:
+    if role == Role.COORDINATOR or not country_code:
         return f"Coordinator {person_id}"
     return f"Focal point {country_code}-{person_id}"
 
@@ -111,7 +111,7 @@ def erase_preview(session: Session, *, actor: Actor, person_id: int) -> ErasePre
         person_id=person.id,
         display_name=person.display_name,
         username=person.username,
-        role=Role(person.role),
+        role=person.role,
         country_code=person.country_code,
         pseudonym=pseudonym(person.id, person.role, person.country_code),
         token=erase_token(person),
@@ -149,9 +149,9 @@ def erase(session: Session, *, actor: Actor, person_id: int, token: str, now: da
         sa.update(Delivery)
         .where(
             col(Delivery.recipient_id) == person_id,
-            col(Delivery.status) == DeliveryStatus.PLANNED.value,
+            col(Delivery.status) == DeliveryStatus.PLANNED,
         )
-        .values(status=DeliveryStatus.CANCELLED.value, payload=None)
+        .values(status=DeliveryStatus.CANCELLED, payload=None)
         .execution_options(synchronize_session=False)
     )
     count = int(cancelled.rowcount)  # type: ignore[attr-defined]

@@ -122,7 +122,7 @@ def _recipients(session: Session, *conditions: sa.ColumnElement[bool]) -> list[R
 
 def coordinator_recipients(session: Session, *, exclude: int | None = None) -> list[Recipient]:
     """Every active coordinator (but `exclude`, a person id)."""
-    conditions = [col(Person.role) == Role.COORDINATOR.value]
+    conditions = [col(Person.role) == Role.COORDINATOR]
     if exclude is not None:
         conditions.append(col(Person.id) != exclude)
     return _recipients(session, *conditions)
@@ -145,7 +145,7 @@ def focal_point_recipients(session: Session) -> list[Recipient]:
     """Every active focal point of every country."""
     return _recipients(
         session,
-        col(Person.role) == Role.FOCAL_POINT.value,
+        col(Person.role) == Role.FOCAL_POINT,
         col(Person.country_code).is_not(None),
     )
 
@@ -210,7 +210,7 @@ def _row(
         telegram_id=person.telegram_id,
         display_name=person.display_name,
         username=person.username if with_username else None,
-        role=Role(person.role),
+        role=person.role,
         is_admin=person.is_admin,
         is_national_lead=person.is_national_lead,
         country_code=person.country_code,
@@ -288,7 +288,7 @@ def _managed(session: Session, actor: Actor, person_id: int) -> Person:
         raise UnknownPerson(person=person_id)
     if person.id == actor.person_id:
         raise CannotRevokeSelf()
-    if person.role == Role.COORDINATOR.value:
+    if person.role == Role.COORDINATOR:
         # Only administrators invite coordinators; only they remove or re-admit one.
         actor.require_admin()
     return person

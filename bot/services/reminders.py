@@ -32,11 +32,20 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.checklist import Checklist, ChecklistRegistry
-from bot.models import Country, CountryReport, Cycle, Delivery, DeliveryStatus, Person, Role
+from bot.models import (
+    Country,
+    CountryReport,
+    Cycle,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Person,
+    Role,
+)
 from bot.services import deliveries
 from bot.services.actors import Actor, person_of
 from bot.services.cycles import checklist_of, open_cycle, require_open_cycle
-from bot.services.deliveries import REMINDER_KINDS, Claimed, DeliveryKind, DeliveryPolicy
+from bot.services.deliveries import REMINDER_KINDS, Claimed, DeliveryPolicy
 from bot.services.errors import InvalidInput, OldReminder, ReminderUnchanged, UnknownCountry
 from bot.services.reads import (
     StateCounts,
@@ -288,7 +297,7 @@ def due_time(
 def _focal_points(session: Session) -> list[tuple[Person, Country | None]]:
     return people_with_country(
         session,
-        col(Person.role) == Role.FOCAL_POINT.value,
+        col(Person.role) == Role.FOCAL_POINT,
         col(Person.country_code).is_not(None),
     )
 
@@ -302,8 +311,8 @@ def _histories(
 ) -> dict[int, ReminderHistory]:
     query = select(Delivery).where(
         Delivery.cycle_id == cycle_id,
-        col(Delivery.kind).in_([kind.value for kind in REMINDER_KINDS]),
-        col(Delivery.status) != DeliveryStatus.PLANNED.value,
+        col(Delivery.kind).in_(REMINDER_KINDS),
+        col(Delivery.status) != DeliveryStatus.PLANNED,
     )
     if people is not None:
         query = query.where(col(Delivery.recipient_id).in_(list(people)))
@@ -314,10 +323,10 @@ def _histories(
         if row.id in exclude:
             continue
         person_id = row.recipient_id
-        if row.kind == DeliveryKind.REMINDER.value:
+        if row.kind == DeliveryKind.REMINDER:
             done[person_id].add(row.slot)
-        if row.status in (DeliveryStatus.SENT.value, DeliveryStatus.CLAIMED.value):
-            if row.kind == DeliveryKind.REMINDER.value:
+        if row.status in (DeliveryStatus.SENT, DeliveryStatus.CLAIMED):
+            if row.kind == DeliveryKind.REMINDER:
                 sent[person_id] += 1
             at = row.sent_at or row.claimed_at
             if at is not None and (person_id not in last or at > last[person_id]):
@@ -357,8 +366,8 @@ def plan_reminders(
     for row in session.exec(
         select(Delivery)
         .where(
-            Delivery.kind == DeliveryKind.REMINDER.value,
-            Delivery.status == DeliveryStatus.PLANNED.value,
+            Delivery.kind == DeliveryKind.REMINDER,
+            Delivery.status == DeliveryStatus.PLANNED,
         )
         .order_by(col(Delivery.recipient_id), col(Delivery.id))
     ).all():
@@ -458,26 +467,26 @@ def _verdict(
     now: datetime,
 ) -> str | _Defer | None:
     """Why a claimed reminder must not go (a reason), when it may (`_Defer`), or None: now."""
-    if person is None or not person.active or person.role != Role.FOCAL_POINT.value:
+    if person is None or not person.active or person.role != Role.FOCAL_POINT:
         return "no longer a focal point"
     if person.unreachable_at is not None:
         return "the person blocked the bot"
     if cycle is None or row.cycle_id != cycle.id or state is None:
         return "the cycle is closed"
-    if row.kind == DeliveryKind.REMINDER.value and not policy.enabled:
+    if row.kind == DeliveryKind.REMINDER and not policy.enabled:
         return "reminders are switched off"
     if state.complete:
         return "the report is complete"
     if person.muted_cycle_id == cycle.id:
         return "muted for this cycle"
-    if row.kind == DeliveryKind.REMINDER.value and history.sent >= policy.cap:
+    if row.kind == DeliveryKind.REMINDER and history.sent >= policy.cap:
         return "the cap of reminders per cycle is reached"
     wait = now
     if person.snoozed_until is not None:
         wait = max(wait, person.snoozed_until)
     if person.last_active_at is not None:
         wait = max(wait, person.last_active_at + policy.quiet)  # they are answering right now
-    if row.kind == DeliveryKind.REMINDER.value and history.last_sent_at is not None:
+    if row.kind == DeliveryKind.REMINDER and history.last_sent_at is not None:
         wait = max(wait, history.last_sent_at + policy.min_gap)
     opening = policy.hours.next_opening(wait, person_tz(person, country, policy.default_timezone))
     return _Defer(opening) if opening > now else None
@@ -548,7 +557,7 @@ def claim_reminders(
             # Two of this person's reminders fell due together: one is enough for now.
             verdict = (
                 "reminded just now"
-                if row.kind == DeliveryKind.NUDGE.value
+                if row.kind == DeliveryKind.NUDGE
                 else _Defer(now + policy.min_gap)
             )
         if isinstance(verdict, str):
@@ -566,7 +575,7 @@ def claim_reminders(
             ReminderMessage(
                 delivery_id=row.id,
                 claimer=claimer,
-                kind=DeliveryKind(row.kind),
+                kind=row.kind,
                 chat_id=person.telegram_id,
                 locale=person.locale,
                 telegram_language=person.telegram_language,
@@ -683,11 +692,11 @@ def remind_country(
             earlier = session.exec(
                 select(Delivery).where(
                     Delivery.recipient_id == person.id,
-                    Delivery.kind == DeliveryKind.NUDGE.value,
+                    Delivery.kind == DeliveryKind.NUDGE,
                     Delivery.slot == slot,
                 )
             ).one()
-            if earlier.status == DeliveryStatus.PLANNED.value:
+            if earlier.status == DeliveryStatus.PLANNED:
                 targets.append(
                     NudgeTarget(name, NudgeOutcome.PENDING, earlier.due_at, zone_name(tz))
                 )
@@ -742,10 +751,10 @@ def reminder_overview(
         by_country[person.country_code or ""].append(person)
     rows = session.exec(
         select(Delivery).where(
-            col(Delivery.kind).in_([kind.value for kind in REMINDER_KINDS]),
+            col(Delivery.kind).in_(REMINDER_KINDS),
             sa.or_(
                 col(Delivery.cycle_id) == cycle.id,
-                col(Delivery.status) == DeliveryStatus.PLANNED.value,
+                col(Delivery.status) == DeliveryStatus.PLANNED,
             ),
         )
     ).all()
@@ -756,10 +765,10 @@ def reminder_overview(
         code = person_country.get(row.recipient_id)
         if code is None:
             continue
-        if row.status == DeliveryStatus.PLANNED.value and row.due_at is not None:
+        if row.status == DeliveryStatus.PLANNED and row.due_at is not None:
             if code not in next_at or row.due_at < next_at[code]:
                 next_at[code] = row.due_at
-        elif row.status == DeliveryStatus.SENT.value and row.cycle_id == cycle.id:
+        elif row.status == DeliveryStatus.SENT and row.cycle_id == cycle.id:
             sent[code] += 1
     countries = []
     for country in session.exec(select(Country).order_by(col(Country.code))).all():
@@ -839,8 +848,8 @@ def snooze(
         sa.update(Delivery)
         .where(
             col(Delivery.recipient_id) == person.id,
-            col(Delivery.status) == DeliveryStatus.PLANNED.value,
-            col(Delivery.kind).in_([kind.value for kind in REMINDER_KINDS]),
+            col(Delivery.status) == DeliveryStatus.PLANNED,
+            col(Delivery.kind).in_(REMINDER_KINDS),
             col(Delivery.due_at) < opening,
         )
         .values(due_at=opening)

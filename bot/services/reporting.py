@@ -469,7 +469,7 @@ def _screen(
         total=len(checklist.items),
         answered=answered,
         answer=_answer_state(session, ctx.answers.get(item.id)),
-        awaiting=Awaiting(cursor.awaiting),
+        awaiting=cursor.awaiting,
         version=cursor.version,
         notice=notice,
         notice_status=notice_status,
@@ -482,7 +482,7 @@ def _screen(
 def _move(ctx: _Context, item_id: str | None, now: datetime) -> None:
     cursor = ctx.cursor
     cursor.item_id = item_id
-    cursor.awaiting = Awaiting.NOTHING.value
+    cursor.awaiting = Awaiting.NOTHING
     cursor.pending = None
     cursor.return_to = None  # walking elsewhere ends a visit from the review list
     cursor.updated_at = now
@@ -525,8 +525,8 @@ def cancel_input(
     """/cancel: stop waiting for a comment or evidence, drop held input, show the item."""
     ctx = _load(session, actor, checklists, now, writing=True)
     touch(session, actor, now)
-    waiting = ctx.cursor.awaiting != Awaiting.NOTHING.value or ctx.cursor.pending is not None
-    ctx.cursor.awaiting = Awaiting.NOTHING.value
+    waiting = ctx.cursor.awaiting != Awaiting.NOTHING or ctx.cursor.pending is not None
+    ctx.cursor.awaiting = Awaiting.NOTHING
     ctx.cursor.pending = None
     ctx.cursor.updated_at = now
     session.add(ctx.cursor)
@@ -640,12 +640,10 @@ def act(
         _require_writable(ctx)
         if current is None:
             raise CursorMoved(prompt_message_id=cursor.prompt_message_id)
-        cursor.awaiting = (
-            Awaiting.COMMENT if action is Action.ASK_COMMENT else Awaiting.EVIDENCE
-        ).value
+        cursor.awaiting = Awaiting.COMMENT if action is Action.ASK_COMMENT else Awaiting.EVIDENCE
         cursor.pending = None
     elif action is Action.CANCEL:
-        cursor.awaiting = Awaiting.NOTHING.value
+        cursor.awaiting = Awaiting.NOTHING
         notice = Notice.CANCELLED
     elif action is Action.CLEAR_COMMENT:
         _require_writable(ctx)
@@ -654,7 +652,7 @@ def act(
         answer = _answer_for(session, ctx, current, now)
         _change(session, ctx, answer, "comment", None, now)
         notice = Notice.COMMENT_REMOVED
-        cursor.awaiting = Awaiting.NOTHING.value
+        cursor.awaiting = Awaiting.NOTHING
     elif action is Action.REMOVE_EVIDENCE:
         _require_writable(ctx)
         if current is None or item_id != current or evidence_id is None:
@@ -667,7 +665,7 @@ def act(
         if removed is not None:
             _evidence_changed(session, ctx, answer, evidence.revision_text(removed), None, now)
         notice = Notice.EVIDENCE_REMOVED
-        cursor.awaiting = Awaiting.NOTHING.value
+        cursor.awaiting = Awaiting.NOTHING
     elif action is Action.KEEP_PENDING:
         _require_writable(ctx)
         if current is None or cursor.pending is None:
@@ -690,7 +688,7 @@ def act(
                 caption=pending.get("caption"),
             )
         cursor.pending = None
-        cursor.awaiting = Awaiting.NOTHING.value
+        cursor.awaiting = Awaiting.NOTHING
     elif action is Action.DROP_PENDING:
         cursor.pending = None
         notice = Notice.DISCARDED
@@ -717,7 +715,7 @@ def receive_text(
     touch(session, actor, now)
     cursor = ctx.cursor
     text = text.strip()
-    awaiting = Awaiting(cursor.awaiting)
+    awaiting = cursor.awaiting
     notice: Notice | None = None
     if cursor.item_id is not None and awaiting is Awaiting.COMMENT:
         _require_writable(ctx)
@@ -725,7 +723,7 @@ def receive_text(
             raise TooLong(length=len(text), limit=comment_max)
         answer = _answer_for(session, ctx, cursor.item_id, now)
         _change(session, ctx, answer, "comment", text or None, now)
-        cursor.awaiting = Awaiting.NOTHING.value
+        cursor.awaiting = Awaiting.NOTHING
         notice = Notice.COMMENT_SAVED
     elif cursor.item_id is not None and awaiting is Awaiting.EVIDENCE:
         _require_writable(ctx)
@@ -733,7 +731,7 @@ def receive_text(
             notice = Notice.BAD_LINK  # still waiting for a link or a file
         else:
             notice = _add_evidence(session, ctx, cursor.item_id, now, kind="link", url=text)
-            cursor.awaiting = Awaiting.NOTHING.value
+            cursor.awaiting = Awaiting.NOTHING
     else:
         if len(text) > comment_max:
             raise TooLong(length=len(text), limit=comment_max)
@@ -765,7 +763,7 @@ def receive_file(
     touch(session, actor, now)
     cursor = ctx.cursor
     notice: Notice | None = None
-    if cursor.item_id is not None and Awaiting(cursor.awaiting) is Awaiting.EVIDENCE:
+    if cursor.item_id is not None and cursor.awaiting is Awaiting.EVIDENCE:
         _require_writable(ctx)
         notice = _add_evidence(
             session,
@@ -778,7 +776,7 @@ def receive_file(
             file_name=file_name,
             caption=caption,
         )
-        cursor.awaiting = Awaiting.NOTHING.value
+        cursor.awaiting = Awaiting.NOTHING
     else:
         cursor.pending = json.dumps(
             {

@@ -170,7 +170,7 @@ def regional_summary(
     reports = select(CountryReport).where(col(CountryReport.cycle_id) == cycle.id)
     people = (
         select(col(Person.country_code), func.count())
-        .where(col(Person.active).is_(True), col(Person.role) == Role.FOCAL_POINT.value)
+        .where(col(Person.active).is_(True), col(Person.role) == Role.FOCAL_POINT)
         .group_by(col(Person.country_code))
     )
     if scope is not None:
@@ -359,7 +359,7 @@ def country_status(
     focal_points = session.execute(
         select(func.count()).where(
             col(Person.active).is_(True),
-            col(Person.role) == Role.FOCAL_POINT.value,
+            col(Person.role) == Role.FOCAL_POINT,
             col(Person.country_code) == scope,
         )
     ).scalar_one()
