@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.models import (
     Answer,
@@ -27,7 +27,7 @@ from bot.models import (
     Role,
 )
 from bot.services import cycles, enrolment, people, submission, summaries
-from bot.services.actors import Actor, find_actor, require_actor
+from bot.services.actors import Actor, find_actor, person_of
 from bot.services.errors import NotEnrolled, PermissionDenied, UnknownRole
 from bot.telegram.handlers.invites import InviteRequest, parse_invite_args
 from fakegram import FakeGroup, FakeUser
@@ -169,6 +169,13 @@ async def _reply(user: FakeUser, args: tuple[str, ...], done: Callable[[str], bo
     return text
 
 
+def _actor(session: Session, telegram_id: int) -> Actor:
+    """The enrolled person as the bot finds them for each update (`common.identify`)."""
+    actor = find_actor(session, telegram_id)
+    assert actor is not None, f"{telegram_id} is not enrolled"
+    return actor
+
+
 async def _region(harness: BotHarness) -> dict[str, object]:
     """Alice (TH) and Vu (VN) report, Bob coordinates; a second cycle is open; one invite."""
     alice = await harness.enrol(5001, "TH", name="Alice")
@@ -178,7 +185,7 @@ async def _region(harness: BotHarness) -> dict[str, object]:
     fill_answers(harness, "VN")
     now = harness.clock.now()
     with harness.db.session() as session:
-        admin = require_actor(session, ADMIN_ID)
+        admin = _actor(session, ADMIN_ID)
         draft = cycles.draft_cycle(
             session,
             actor=admin,
@@ -234,7 +241,7 @@ async def test_a_revoked_coordinator_is_a_stranger_to_every_command(harness: Bot
     region = await _region(harness)
     bob: FakeUser = region["bob"]  # type: ignore[assignment]
     with harness.db.session() as session:
-        admin = require_actor(session, ADMIN_ID)
+        admin = _actor(session, ADMIN_ID)
         person = session.exec(select(Person).where(Person.telegram_id == 5003)).one()
         people.revoke(
             session,
@@ -309,17 +316,24 @@ async def test_services_refuse_focal_points_what_only_coordinators_may_do(harnes
 
 
 async def test_a_revoked_person_is_not_an_actor_any_more(harness: BotHarness):
-    await _region(harness)
+    region = await _region(harness)
+    alice: FakeUser = region["alice"]  # type: ignore[assignment]
     with harness.db.session() as session:
-        admin = require_actor(session, ADMIN_ID)
-        alice = session.exec(select(Person).where(Person.telegram_id == 5001)).one()
+        admin = _actor(session, ADMIN_ID)
+        before = _actor(session, 5001)  # as a service call already under way holds her
         people.revoke(
-            session, actor=admin, person_id=_id(alice.id), config_admins=[], now=harness.clock.now()
+            session,
+            actor=admin,
+            person_id=before.person_id,
+            config_admins=[],
+            now=harness.clock.now(),
         )
     with harness.db.session() as session:
         assert find_actor(session, 5001) is None
         with pytest.raises(NotEnrolled):
-            require_actor(session, 5001)
+            person_of(session, before)
+    await alice.command("progress")
+    await alice.expect("This bot is for the national focal points")
 
 
 # --------------------------------------------------------------------------- revoked stays out
@@ -630,7 +644,7 @@ async def test_forged_buttons_after_revocation_change_nothing(harness: BotHarnes
         cycle_id = _id(cycle.id)
         draft = cycles.draft_cycle(
             session,
-            actor=require_actor(session, ADMIN_ID),
+            actor=_actor(session, ADMIN_ID),
             checklists=harness.runtime.checklists,
             title="Next",
             deadline_day=date(2026, 12, 1),

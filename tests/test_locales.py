@@ -462,7 +462,7 @@ def problems_of(name: str, rendered: Rendered) -> list[str]:
     parts = split_text(rendered.text)
     if len(parts) > 1:  # views edit messages in place: a screen must fit one message
         problems.append(f"{name}: {len(parts)} messages long")
-    for part in (*parts, *rendered.extra):
+    for part in parts:
         try:
             parsed = parse_html(part)
         except Exception as error:

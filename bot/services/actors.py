@@ -96,13 +96,6 @@ def find_actor(session: Session, telegram_id: int) -> Actor | None:
     return actor_from(person, country)
 
 
-def require_actor(session: Session, telegram_id: int) -> Actor:
-    actor = find_actor(session, telegram_id)
-    if actor is None:
-        raise NotEnrolled()
-    return actor
-
-
 def person_of(session: Session, actor: Actor) -> Person:
     person = session.get(Person, actor.person_id)
     if person is None or not person.active:

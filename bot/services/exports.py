@@ -402,7 +402,9 @@ class ExportLabels:
     sheet_about: str
     answer_headers: tuple[str, ...]  # as many as `ANSWER_COLUMNS`
     matrix_headers: tuple[str, str]  # country code, country; the norms follow
-    matrix_count_headers: tuple[str, ...]  # after the norms: as many as `MATRIX_COUNT_COLUMNS`
+    # After the norms: all norms (share), items, answered, implemented, n/a, skipped, to
+    # confirm, open.
+    matrix_count_headers: tuple[str, ...]
     history_headers: tuple[str, ...]  # as many as `HISTORY_COLUMNS`
     about: tuple[tuple[str, str], ...]  # label and value rows of the About sheet
     about_headers: tuple[str, str]
@@ -446,8 +448,6 @@ ANSWER_COLUMNS: tuple[tuple[float, Format], ...] = (
     (20, Format.GENERAL),  # answered by
     (17, Format.DATETIME),  # answered at (UTC)
 )
-# all norms (share), items, answered, implemented, n/a, skipped, to confirm, open
-MATRIX_COUNT_COLUMNS = 8
 HISTORY_COLUMNS: tuple[tuple[float, Format], ...] = (
     (17, Format.DATETIME),  # changed at (UTC)
     (8, Format.GENERAL),  # country code
