@@ -309,7 +309,7 @@ def _check(world: World, model: Model) -> None:
         assert (row.answered, row.skipped, row.to_confirm) == (answered, skipped, to_confirm)
         assert row.implemented == model.by_status(code, checklist).get(checklist.statuses[0], 0)
 
-        if comparison.previous_id is not None:
+        if comparison.previous_title is not None:
             assert compared[code].answered_now == answered
             assert compared[code].unconfirmed == to_confirm
 

@@ -361,7 +361,7 @@ def screens(t: Translator, checklist: Checklist) -> Iterator[tuple[str, Rendered
             general.render_invite(t, invite, bot_username="normsbot_test_bot", timezone=zone),
         )
     rows = [
-        InviteRow(n, country, role, lead, NOW, expires, NAME)
+        InviteRow(n, country, role, lead, expires)
         for n, (country, role, lead) in enumerate(
             [
                 ("TH", Role.FOCAL_POINT, False),

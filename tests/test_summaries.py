@@ -266,7 +266,7 @@ async def test_summary_services_refuse_other_countries_and_name_unknown_ones(
         assert [row.country_code for row in own.countries] == ["TH"]
         assert own.scope == "TH"
         compared = summaries.compare_cycles(session, actor=alice, checklists=checklists, now=now)
-        assert compared.previous_id is None and compared.countries == []
+        assert compared.previous_title is None and compared.countries == []
         status = summaries.country_status(
             session, actor=alice, checklists=checklists, country_code=None, now=now
         )

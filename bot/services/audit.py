@@ -259,7 +259,6 @@ class AuditLine:
     subject_kind: str | None  # "invite", "person", "cycle"
     subject_id: int | None
     subject_name: str | None  # the person's current name (or pseudonym) for "person:N"
-    details: dict[str, Any]
     subject: str | None = None  # as stored: "invite:12"
     details_text: str = "{}"  # as stored (and hashed)
     hash: str = ""
@@ -315,7 +314,6 @@ def _lines(session: Session, entries: list[AuditEntry]) -> list[AuditLine]:
                 subject_kind=kind,
                 subject_id=number,
                 subject_name=names.get(number) if kind == "person" and number else None,
-                details=json.loads(entry.details or "{}"),
                 subject=entry.subject,
                 details_text=entry.details,
                 hash=entry.hash,

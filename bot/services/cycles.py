@@ -220,7 +220,6 @@ def days_left(deadline: datetime, now: datetime, timezone: str | None) -> DaysLe
 class CycleInfo:
     cycle_id: int
     title: str
-    checklist_id: str
     checklist_version: str
     item_count: int
     opens_at: datetime
@@ -263,7 +262,6 @@ def cycle_info(session: Session, cycle: Cycle, checklists: ChecklistRegistry) ->
     return CycleInfo(
         cycle_id=cycle.id,
         title=cycle.title,
-        checklist_id=cycle.checklist_id,
         checklist_version=cycle.checklist_version,
         item_count=item_count,
         opens_at=cycle.opens_at,
@@ -321,7 +319,6 @@ class DraftView:
     draft_id: int
     title: str
     deadline: datetime
-    checklist_id: str
     checklist_version: str
     versions: tuple[str, ...]
     item_count: int
@@ -361,7 +358,6 @@ def _draft_view(session: Session, draft: CycleDraft, checklists: ChecklistRegist
         draft_id=draft.id,
         title=draft.title,
         deadline=draft.deadline,
-        checklist_id=draft.checklist_id,
         checklist_version=draft.checklist_version,
         versions=checklists.versions(draft.checklist_id),
         item_count=len(checklist.items),
@@ -627,7 +623,6 @@ def copy_baseline(
 @dataclass(frozen=True)
 class DeadlineMoved:
     cycle: CycleInfo
-    old: datetime | None
     new: datetime
     focal_points: list[Recipient]  # to be told the new deadline
 
@@ -668,7 +663,7 @@ def _set_deadline(
         details=details,
     )
     return DeadlineMoved(
-        cycle_info(session, cycle, checklists), old, deadline, focal_point_recipients(session)
+        cycle_info(session, cycle, checklists), deadline, focal_point_recipients(session)
     )
 
 

@@ -172,7 +172,6 @@ class Behind:
 class CycleChanges:
     """Changes within the window to a cycle that is no longer the open one."""
 
-    cycle_id: int
     cycle_title: str
     changes: list[CountryChange]
 
@@ -231,7 +230,7 @@ def build_digest(
             continue
         reports = report_counts(session, old, old_checklist, list(changed[old.id]))
         counts = {code: (r.counts.answered, r.counts.total) for code, r in reports.items()}
-        earlier.append(CycleChanges(old.id, old.title, _changes(changed[old.id], counts)))
+        earlier.append(CycleChanges(old.title, _changes(changed[old.id], counts)))
     submissions = [
         Submission(report.country_code, report.submitted_at)
         for report in session.exec(

@@ -42,9 +42,7 @@ class InviteRow:
     country_code: str | None
     role: Role
     is_national_lead: bool
-    created_at: datetime
     expires_at: datetime
-    created_by: str | None
 
 
 def create_invite(
@@ -213,9 +211,8 @@ def enrol_admin(
 
 def list_open_invites(session: Session, *, actor: Actor, now: datetime) -> list[InviteRow]:
     actor.require_coordinator()
-    rows = session.exec(
-        select(Invite, Person)
-        .join(Person, col(Person.id) == col(Invite.created_by), isouter=True)
+    invites = session.exec(
+        select(Invite)
         .where(
             col(Invite.used_at).is_(None),
             col(Invite.cancelled_at).is_(None),
@@ -224,17 +221,15 @@ def list_open_invites(session: Session, *, actor: Actor, now: datetime) -> list[
         .order_by(col(Invite.id))
     ).all()
     result = []
-    for invite, creator in rows:
-        assert invite.id is not None and invite.created_at and invite.expires_at
+    for invite in invites:
+        assert invite.id is not None and invite.expires_at
         result.append(
             InviteRow(
                 invite.id,
                 invite.country_code,
                 invite.role,
                 invite.is_national_lead,
-                invite.created_at,
                 invite.expires_at,
-                creator.display_name if creator else None,
             )
         )
     return result

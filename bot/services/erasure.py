@@ -88,7 +88,6 @@ class ErasePreview:
 class Erased:
     person_id: int
     pseudonym: str
-    deliveries_cancelled: int
 
 
 def _erasable(session: Session, actor: Actor, person_id: int) -> Person:
@@ -164,4 +163,4 @@ def erase(session: Session, *, actor: Actor, person_id: int, token: str, now: da
         subject=f"person:{person_id}",
         details={"deliveries_cancelled": count},
     )
-    return Erased(person_id, name, count)
+    return Erased(person_id, name)

@@ -194,7 +194,6 @@ class CountryPeople:
 class PeopleList:
     groups: list[CountryPeople]
     can_revoke: bool
-    country_filter: str | None
 
 
 def _row(
@@ -262,7 +261,7 @@ def list_people(
         for group in groups.values()
         if group.country_code is not None or group.coordinators or group.focal_points
     ]
-    return PeopleList(kept, can_revoke=actor.is_coordinator, country_filter=country_code)
+    return PeopleList(kept, can_revoke=actor.is_coordinator)
 
 
 # --------------------------------------------------------------------------- revoking
@@ -275,7 +274,6 @@ class AccessChange:
 
     person: PersonRow
     changed: bool
-    cancelled_invites: int = 0
 
 
 def _managed(session: Session, actor: Actor, person_id: int) -> Person:
@@ -361,11 +359,7 @@ def revoke(
         },
     )
     session.refresh(person)
-    return AccessChange(
-        _current_row(session, person, now),
-        changed=True,
-        cancelled_invites=int(cancelled.rowcount),  # type: ignore[attr-defined]
-    )
+    return AccessChange(_current_row(session, person, now), changed=True)
 
 
 def readmit_preview(session: Session, *, actor: Actor, person_id: int, now: datetime) -> PersonRow:

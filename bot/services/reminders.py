@@ -165,7 +165,6 @@ class Slot:
     key: str
     at: datetime
     due: datetime
-    days_before: int | None = None  # deadline reminders: days before the deadline
 
 
 def deadline_slots(
@@ -184,7 +183,7 @@ def deadline_slots(
         if due > deadline or due in taken:
             continue
         taken.add(due)
-        slots.append(Slot(f"c{cycle_id}:d{days}-{tag}", at, due, days))
+        slots.append(Slot(f"c{cycle_id}:d{days}-{tag}", at, due))
     return sorted(slots, key=lambda slot: slot.due)
 
 
@@ -349,7 +348,6 @@ def _may_remind(person: Person, cycle: Cycle, state: CountryState | None) -> boo
 @dataclass(frozen=True)
 class PlanReport:
     planned: int = 0
-    dropped: int = 0
 
 
 def plan_reminders(
@@ -374,7 +372,7 @@ def plan_reminders(
         existing[row.recipient_id].append(row)
     cycle = open_cycle(session)
     checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
-    planned = dropped = 0
+    planned = 0
     if policy.enabled and cycle is not None and checklist is not None:
         assert cycle.id is not None and cycle.opens_at is not None
         states = country_states(session, cycle, checklist)
@@ -408,7 +406,7 @@ def plan_reminders(
                     wanted = (slot, due)
             for row in rows:
                 if (wanted is None or row.slot != wanted[0].key) and row.id is not None:
-                    dropped += deliveries.drop_plan(session, row.id)
+                    deliveries.drop_plan(session, row.id)
             if wanted is not None and all(row.slot != wanted[0].key for row in rows):
                 planned += deliveries.plan(
                     session,
@@ -422,8 +420,8 @@ def plan_reminders(
     for rows in existing.values():  # no longer focal points, or no cycle, or reminders off
         for row in rows:
             if row.id is not None:
-                dropped += deliveries.drop_plan(session, row.id)
-    return PlanReport(planned, dropped)
+                deliveries.drop_plan(session, row.id)
+    return PlanReport(planned)
 
 
 # --------------------------------------------------------------------------- sending
@@ -497,7 +495,6 @@ class _Batch:
     """What the checks of one claimed batch load once."""
 
     cycle: Cycle | None
-    checklist: Checklist | None
     persons: dict[int, Person]
     countries: dict[str, Country]
     states: dict[str, CountryState] = field(default_factory=dict)
@@ -514,7 +511,7 @@ def _load_batch(session: Session, rows: list[Delivery], checklists: ChecklistReg
         if person.id is not None
     }
     countries = {country.code: country for country in session.exec(select(Country)).all()}
-    batch = _Batch(cycle, checklist, persons, countries)
+    batch = _Batch(cycle, persons, countries)
     if cycle is not None and cycle.id is not None and checklist is not None:
         codes = {p.country_code for p in persons.values() if p.country_code}
         batch.states = country_states(session, cycle, checklist, codes)
@@ -711,7 +708,6 @@ class CountryReminders:
     timezone: str
     focal_points: int
     complete: bool
-    open_items: int
     next_at: datetime | None  # the next planned reminder or nudge
     sent: int  # reminders and nudges sent in this cycle
     muted: int
@@ -722,7 +718,6 @@ class CountryReminders:
 class ReminderOverview:
     enabled: bool
     cycle_title: str | None
-    deadline: datetime | None
     countries: list[CountryReminders]
 
 
@@ -743,7 +738,7 @@ def reminder_overview(
     cycle = open_cycle(session)
     checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
     if cycle is None or checklist is None or cycle.id is None:
-        return ReminderOverview(policy.enabled, None, None, [])
+        return ReminderOverview(policy.enabled, None, [])
     states = country_states(session, cycle, checklist)
     people = _focal_points(session)
     by_country: dict[str, list[Person]] = defaultdict(list)
@@ -780,7 +775,6 @@ def reminder_overview(
                 timezone=zone_name(zone(country.timezone, policy.default_timezone)),
                 focal_points=len(members),
                 complete=bool(state and state.complete),
-                open_items=state.open_items if state else 0,
                 next_at=next_at.get(country.code),
                 sent=sent.get(country.code, 0),
                 muted=sum(1 for p in members if p.muted_cycle_id == cycle.id),
@@ -791,7 +785,7 @@ def reminder_overview(
                 ],
             )
         )
-    return ReminderOverview(policy.enabled, cycle.title, cycle.deadline, countries)
+    return ReminderOverview(policy.enabled, cycle.title, countries)
 
 
 # --------------------------------------------------------------------------- the buttons
@@ -860,7 +854,6 @@ def snooze(
 @dataclass(frozen=True)
 class Muted:
     cycle_id: int
-    cycle_title: str
     muted: bool
 
 
@@ -898,4 +891,4 @@ def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> 
             reason="muted for this cycle",
             cycle_id=cycle.id,
         )
-    return Muted(cycle.id, cycle.title, muted)
+    return Muted(cycle.id, muted)

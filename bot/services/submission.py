@@ -41,7 +41,6 @@ class ReportResult:
     """What /submit or /signoff did, and whom the handler tells about it."""
 
     outcome: Outcome
-    cycle_id: int
     cycle_title: str
     country_code: str
     total: int
@@ -83,7 +82,6 @@ def _result(
     national_leads = national_lead_recipients(session, country_code)
     return ReportResult(
         outcome=outcome,
-        cycle_id=cycle.id,
         cycle_title=cycle.title,
         country_code=country_code,
         total=report.counts.total,
