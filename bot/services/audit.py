@@ -164,16 +164,9 @@ def record(
         subject=subject,
         details=text,
         prev_hash=head.last_hash,
-        hash=entry_hash(
-            at=at,
-            actor_id=actor_id,
-            action=action_code,
-            country_code=country_code,
-            subject=subject,
-            details=text,
-            prev_hash=head.last_hash,
-        ),
+        hash="",
     )
+    entry.hash = _hash_of(entry)  # from the fields as stored, as `verify` computes it
     session.add(entry)
     session.flush()
     head.last_id, head.last_hash, head.count = entry.id, entry.hash, head.count + 1

@@ -714,8 +714,15 @@ def stop_awaiting_deadline(session: Session, *, actor: Actor) -> bool:
     True when a day was awaited (one conditional UPDATE, so a repeated /cancel says so)."""
     actor.require_coordinator()
     cycle = open_cycle(session)
-    if cycle is None:
-        return False
+    return cycle is not None and _stop_awaiting(session, actor, cycle)
+
+
+def _stop_awaiting(session: Session, actor: Actor, cycle: Cycle) -> bool:
+    """Stop waiting for the coordinator's day; True when one was awaited.
+
+    One conditional UPDATE: of a /cancel and a typed day (or two of either) arriving
+    together, exactly one finds the day awaited.
+    """
     stopped = session.execute(
         sa.update(Cursor)
         .where(
@@ -775,16 +782,7 @@ def deadline_from_text(
     cycle = open_cycle(session)
     if cycle is None:
         return None
-    taken = session.execute(
-        sa.update(Cursor)
-        .where(
-            col(Cursor.person_id) == actor.person_id,
-            col(Cursor.cycle_id) == cycle.id,
-            col(Cursor.awaiting) == Awaiting.DEADLINE,
-        )
-        .values(awaiting=Awaiting.NOTHING)
-    )
-    if not taken.rowcount:  # type: ignore[attr-defined]
+    if not _stop_awaiting(session, actor, cycle):
         return None
     day = parse_day(text)
     if day is None:

@@ -413,22 +413,25 @@ def digest_preview(
     setting. Nothing is recorded: the scheduled digest still covers the same window."""
     actor.require_coordinator()
     person = person_of(session, actor)
+    return _preview(session, person, checklists, policy, now)
+
+
+def _preview(
+    session: Session,
+    person: Person,
+    checklists: ChecklistRegistry,
+    policy: DigestPolicy,
+    now: datetime,
+) -> DigestPreview:
+    """The digest as it would be sent now to `person`, with their setting and the next one."""
     country = session.get(Country, person.country_code) if person.country_code else None
     tz = person_tz(person, country, policy.default_timezone)
     slot = policy.slot(now, tz)
     digest = build_digest(
         session, checklists=checklists, since=_since(session, person, slot, now), now=now
     )
-    return _preview(person, digest, policy, tz, now)
-
-
-def _preview(
-    person: Person, digest: Digest, policy: DigestPolicy, tz: tzinfo, now: datetime
-) -> DigestPreview:
     enabled = person.digest_enabled
-    next_at = None
-    if enabled and policy.enabled:
-        next_at = policy.slot(now, tz).due + policy.slot(now, tz).period
+    next_at = slot.due + slot.period if enabled and policy.enabled else None
     return DigestPreview(digest, enabled, policy.enabled, policy.frequency, next_at, zone_name(tz))
 
 
@@ -454,10 +457,4 @@ def set_digest(
             kinds=(DeliveryKind.DIGEST,),
             reason="digest switched off",
         )
-    country = session.get(Country, person.country_code) if person.country_code else None
-    tz = person_tz(person, country, policy.default_timezone)
-    slot = policy.slot(now, tz)
-    digest = build_digest(
-        session, checklists=checklists, since=_since(session, person, slot, now), now=now
-    )
-    return _preview(person, digest, policy, tz, now)
+    return _preview(session, person, checklists, policy, now)

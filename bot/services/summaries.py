@@ -198,9 +198,7 @@ def regional_summary(
                 signed_off_at=report.signed_off_at if report else None,
                 last_activity=own_states.last_change,
                 focal_points=focal_points.get(country.code, 0),
-                days_left=days_left(cycle.deadline, now, country.timezone)
-                if cycle.deadline and cycle.closed_at is None
-                else None,
+                days_left=_days_left(cycle, now, country.timezone),
             )
         )
     rows.sort(key=behind_first)
@@ -209,12 +207,17 @@ def regional_summary(
         cycle_title=cycle.title,
         deadline=cycle.deadline,
         closed_at=cycle.closed_at,
-        days_left=days_left(cycle.deadline, now, zone)
-        if cycle.deadline and cycle.closed_at is None
-        else None,
+        days_left=_days_left(cycle, now, zone),
         countries=rows,
         scope=scope,
     )
+
+
+def _days_left(cycle: Cycle, now: datetime, timezone: str | None) -> DaysLeft | None:
+    """Days to the deadline in `timezone`; None without a deadline or once the cycle closed."""
+    if cycle.deadline is None or cycle.closed_at is not None:
+        return None
+    return days_left(cycle.deadline, now, timezone)
 
 
 # --------------------------------------------------------------------------- /status
@@ -350,9 +353,7 @@ def country_status(
         cycle_title=cycle.title,
         deadline=cycle.deadline,
         closed_at=cycle.closed_at,
-        days_left=days_left(cycle.deadline, now, zone)
-        if cycle.deadline and cycle.closed_at is None
-        else None,
+        days_left=_days_left(cycle, now, zone),
         checklist=checklist,
         country_code=scope,
         total=states.counts.total,
