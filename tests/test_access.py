@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.models import (
     Answer,
@@ -169,13 +169,6 @@ async def _reply(user: FakeUser, args: tuple[str, ...], done: Callable[[str], bo
     return text
 
 
-def _actor(session: Session, telegram_id: int) -> Actor:
-    """The enrolled person as the bot finds them for each update (`common.identify`)."""
-    actor = find_actor(session, telegram_id)
-    assert actor is not None, f"{telegram_id} is not enrolled"
-    return actor
-
-
 async def _region(harness: BotHarness) -> dict[str, object]:
     """Alice (TH) and Vu (VN) report, Bob coordinates; a second cycle is open; one invite."""
     alice = await harness.enrol(5001, "TH", name="Alice")
@@ -184,8 +177,8 @@ async def _region(harness: BotHarness) -> dict[str, object]:
     sam = await harness.user(5004, "Sam")  # never enrolled
     fill_answers(harness, "VN")
     now = harness.clock.now()
+    admin = harness.actor(ADMIN_ID)
     with harness.db.session() as session:
-        admin = _actor(session, ADMIN_ID)
         draft = cycles.draft_cycle(
             session,
             actor=admin,
@@ -240,8 +233,8 @@ async def test_each_command_for_stranger_focal_point_and_coordinator(
 async def test_a_revoked_coordinator_is_a_stranger_to_every_command(harness: BotHarness):
     region = await _region(harness)
     bob: FakeUser = region["bob"]  # type: ignore[assignment]
+    admin = harness.actor(ADMIN_ID)
     with harness.db.session() as session:
-        admin = _actor(session, ADMIN_ID)
         person = session.exec(select(Person).where(Person.telegram_id == 5003)).one()
         people.revoke(
             session,
@@ -260,10 +253,7 @@ async def test_a_revoked_coordinator_is_a_stranger_to_every_command(harness: Bot
 
 
 def _actors(harness: BotHarness) -> tuple[Actor, Actor]:
-    with harness.db.session() as session:
-        alice, bob = find_actor(session, 5001), find_actor(session, 5003)
-        assert alice is not None and bob is not None
-        return alice, bob
+    return harness.actor(5001), harness.actor(5003)
 
 
 async def test_services_refuse_focal_points_what_only_coordinators_may_do(harness: BotHarness):
@@ -318,9 +308,9 @@ async def test_services_refuse_focal_points_what_only_coordinators_may_do(harnes
 async def test_a_revoked_person_is_not_an_actor_any_more(harness: BotHarness):
     region = await _region(harness)
     alice: FakeUser = region["alice"]  # type: ignore[assignment]
+    admin = harness.actor(ADMIN_ID)
+    before = harness.actor(5001)  # as a service call already under way holds her
     with harness.db.session() as session:
-        admin = _actor(session, ADMIN_ID)
-        before = _actor(session, 5001)  # as a service call already under way holds her
         people.revoke(
             session,
             actor=admin,
@@ -639,12 +629,13 @@ async def test_forged_buttons_after_revocation_change_nothing(harness: BotHarnes
     real = prompt.callback_data()
     vu = await harness.enrol(5143, "VN", name="Vu")
     vu_id = _id(_person_row(harness, 5143).id)
+    admin = harness.actor(ADMIN_ID)
     with harness.db.session() as session:
         cycle = session.exec(select(Cycle)).one()
         cycle_id = _id(cycle.id)
         draft = cycles.draft_cycle(
             session,
-            actor=_actor(session, ADMIN_ID),
+            actor=admin,
             checklists=harness.runtime.checklists,
             title="Next",
             deadline_day=date(2026, 12, 1),

@@ -692,12 +692,8 @@ def every_locale_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def multilingual(fake_api, tg, database, every_locale_dir) -> Any:
-    bot = BotHarness(fake_api, tg, database, locales_dir=every_locale_dir)
-    await bot.start()
-    try:
+    async with BotHarness(fake_api, tg, database, locales_dir=every_locale_dir) as bot:
         yield bot
-    finally:
-        await bot.stop()
 
 
 @pytest.mark.db
@@ -747,12 +743,10 @@ def tour_locale_dir(tmp_path: Path, pseudo_catalogs: dict[str, Catalog], monkeyp
 
 @pytest.fixture
 async def touring(fake_api, tg, database, tour_locale_dir) -> Any:
-    bot = BotHarness(fake_api, tg, database, locales_dir=tour_locale_dir, first_cycle_title=TITLE)
-    await bot.start()
-    try:
+    async with BotHarness(
+        fake_api, tg, database, locales_dir=tour_locale_dir, first_cycle_title=TITLE
+    ) as bot:
         yield bot
-    finally:
-        await bot.stop()
 
 
 async def press_data(user: Any, prefix: str) -> None:

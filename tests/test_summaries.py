@@ -39,14 +39,6 @@ async def _thailand_answers_three(harness: BotHarness):
     return alice
 
 
-async def _open_second_cycle(harness: BotHarness, *, baseline: bool) -> None:
-    admin = await harness.admin()
-    words = ["2026-12-31", "Second", "cycle"] + (["baseline"] if baseline else [])
-    await admin.command("newcycle", *words)
-    await admin.expect("New reporting cycle")
-    await admin.press_and_wait("Open the cycle")
-
-
 # --------------------------------------------------------------------------- /summary
 
 
@@ -164,7 +156,7 @@ async def test_compare_needs_a_previous_cycle(harness: BotHarness):
 async def test_compare_shows_changes_per_country_and_norm(harness: BotHarness):
     alice = await _thailand_answers_three(harness)
     fill_answers(harness, "VN")
-    await _open_second_cycle(harness, baseline=True)
+    await harness.open_cycle("2026-12-31", "Second", "cycle", "baseline")
     await alice.command("continue")
     await alice.expect(is_prompt)
     await alice.press_and_wait("Implemented")  # a.1 confirmed
@@ -201,7 +193,7 @@ async def test_regional_summary_counts_copies_as_to_confirm_not_as_answered(
 ):
     await _thailand_answers_three(harness)
     harness.clock.advance(days=10)
-    await _open_second_cycle(harness, baseline=True)
+    await harness.open_cycle("2026-12-31", "Second", "cycle", "baseline")
     with harness.db.session() as session:
         admin = find_actor(session, ADMIN_ID)
         assert admin is not None
