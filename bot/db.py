@@ -137,8 +137,8 @@ class Database:
     def safe_url(self) -> str:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
-    def migrate(self) -> None:
-        """Create or upgrade every table to the newest migration (Alembic)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Create or upgrade every table to the newest migration, or to `revision` (Alembic)."""
         from alembic import command
         from alembic.config import Config
 
@@ -146,7 +146,7 @@ class Database:
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         with self.engine.connect() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
             connection.commit()
 
     def dispose(self) -> None:
@@ -156,8 +156,10 @@ class Database:
 
 
 @contextmanager
-def scratch_postgres_schema(url: str, *, prefix: str = "scratch") -> Iterator[Database]:
-    """A migrated database in a fresh PostgreSQL schema, dropped afterwards.
+def scratch_postgres_schema(
+    url: str, *, prefix: str = "scratch", revision: str = "head"
+) -> Iterator[Database]:
+    """A database migrated to `revision` in a fresh PostgreSQL schema, dropped afterwards.
 
     For tests and benchmarks that need an isolated PostgreSQL database without creating one.
     """
@@ -167,7 +169,7 @@ def scratch_postgres_schema(url: str, *, prefix: str = "scratch") -> Iterator[Da
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     db = Database(url, schema=schema)
     try:
-        db.migrate()
+        db.migrate(revision)
         yield db
     finally:
         db.dispose()

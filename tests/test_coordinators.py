@@ -16,7 +16,7 @@ from bot.models import Answer, CountryReport, Cycle, Person
 from bot.services import people, submission
 from bot.services.actors import find_actor
 from bot.services.enrolment import enrol_admin
-from bot.services.errors import PermissionDenied, UnknownPerson
+from bot.services.errors import ConfiguredAdmin, PermissionDenied, UnknownPerson
 from tests.harness import ADMIN_ID, BotHarness, is_prompt, item_id_of
 
 
@@ -353,7 +353,7 @@ async def test_an_admin_named_in_the_settings_cannot_be_revoked(harness: BotHarn
                 config_admins=[3080],
                 now=harness.clock.now(),
             )
-        assert refused.value.details["needed"] == "configured_admin"
+        assert isinstance(refused.value, ConfiguredAdmin)
         row = people.revoke(
             session,
             actor=actor,

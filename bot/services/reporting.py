@@ -29,9 +29,9 @@ from bot.services import evidence
 from bot.services.actors import Actor, touch
 from bot.services.cycles import checklist_of, require_open_cycle
 from bot.services.errors import (
+    CursorMoved,
     CycleClosed,
     InvalidInput,
-    StaleAction,
     TooLong,
     UnknownItem,
 )
@@ -238,10 +238,9 @@ def _first_open(checklist: Checklist, answers: dict[str, Answer]) -> str | None:
     return None
 
 
-def _stale(ctx: _Context) -> StaleAction:
+def _stale(ctx: _Context) -> CursorMoved:
     """The refusal of a button that does not fit where the person stands now."""
-    cursor = ctx.cursor
-    return StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+    return CursorMoved(prompt_message_id=ctx.cursor.prompt_message_id)
 
 
 def _claim(session: Session, ctx: _Context, version: int) -> None:
@@ -477,7 +476,7 @@ def _screen(
         total=len(checklist.items),
         answered=answered,
         answer=_answer_state(session, ctx.answers.get(item.id)),
-        awaiting=Awaiting(cursor.awaiting),
+        awaiting=cursor.awaiting,
         version=cursor.version,
         notice=notice,
         notice_status=notice_status,
@@ -490,7 +489,7 @@ def _screen(
 def _move(ctx: _Context, item_id: str | None, now: datetime) -> None:
     cursor = ctx.cursor
     cursor.item_id = item_id
-    cursor.awaiting = Awaiting.NOTHING.value
+    cursor.awaiting = Awaiting.NOTHING
     cursor.pending = None
     cursor.return_to = None  # walking elsewhere ends a visit from the review list
     cursor.updated_at = now
@@ -533,8 +532,8 @@ def cancel_input(
     """/cancel: stop waiting for a comment or evidence, drop held input, show the item."""
     ctx = _load(session, actor, checklists, now, writing=True)
     touch(session, actor, now)
-    waiting = ctx.cursor.awaiting != Awaiting.NOTHING.value or ctx.cursor.pending is not None
-    ctx.cursor.awaiting = Awaiting.NOTHING.value
+    waiting = ctx.cursor.awaiting != Awaiting.NOTHING or ctx.cursor.pending is not None
+    ctx.cursor.awaiting = Awaiting.NOTHING
     ctx.cursor.pending = None
     ctx.cursor.updated_at = now
     session.add(ctx.cursor)
@@ -597,7 +596,7 @@ def _set_status(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _O
         raise _stale(ctx)
     checklist = ctx.checklist
     if tap.status_index is None or not 0 <= tap.status_index < len(checklist.statuses):
-        raise InvalidInput(what="status")
+        raise InvalidInput()
     status = checklist.statuses[tap.status_index]
     answer = _answer_for(session, ctx, current, now)
     _change(session, ctx, answer, "status", status, now)
@@ -646,7 +645,7 @@ def _back(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome
 def _open(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
     """An item chosen from a norm's review list: a status tap on it returns to that list."""
     if tap.item_id is None:
-        raise UnknownItem(item=tap.item_id)
+        raise UnknownItem(item="")
     try:
         item = ctx.checklist.item(tap.item_id)
     except KeyError:
@@ -665,7 +664,7 @@ def _ask(ctx: _Context, awaiting: Awaiting) -> _Outcome:
     """Wait for a comment or a piece of evidence on the item on screen."""
     _require_writable(ctx)
     _current_item(ctx)
-    ctx.cursor.awaiting = awaiting.value
+    ctx.cursor.awaiting = awaiting
     ctx.cursor.pending = None
     return _Outcome()
 
@@ -679,7 +678,7 @@ def _ask_evidence(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> 
 
 
 def _cancel(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
-    ctx.cursor.awaiting = Awaiting.NOTHING.value
+    ctx.cursor.awaiting = Awaiting.NOTHING
     return _Outcome(Notice.CANCELLED)
 
 
@@ -688,7 +687,7 @@ def _clear_comment(session: Session, ctx: _Context, tap: _Tap, now: datetime) ->
     current = _current_item(ctx)
     answer = _answer_for(session, ctx, current, now)
     _change(session, ctx, answer, "comment", None, now)
-    ctx.cursor.awaiting = Awaiting.NOTHING.value
+    ctx.cursor.awaiting = Awaiting.NOTHING
     return _Outcome(Notice.COMMENT_REMOVED)
 
 
@@ -705,7 +704,7 @@ def _remove_evidence(session: Session, ctx: _Context, tap: _Tap, now: datetime) 
     )
     if removed is not None:
         _evidence_changed(session, ctx, answer, evidence.revision_text(removed), None, now)
-    ctx.cursor.awaiting = Awaiting.NOTHING.value
+    ctx.cursor.awaiting = Awaiting.NOTHING
     return _Outcome(Notice.EVIDENCE_REMOVED)
 
 
@@ -734,7 +733,7 @@ def _keep_pending(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> 
             caption=pending.get("caption"),
         )
     cursor.pending = None
-    cursor.awaiting = Awaiting.NOTHING.value
+    cursor.awaiting = Awaiting.NOTHING
     return _Outcome(notice)
 
 
@@ -818,7 +817,7 @@ def receive_text(
     touch(session, actor, now)
     cursor = ctx.cursor
     text = text.strip()
-    awaiting = Awaiting(cursor.awaiting)
+    awaiting = cursor.awaiting
     notice: Notice | None = None
     if cursor.item_id is not None and awaiting is Awaiting.COMMENT:
         _require_writable(ctx)
@@ -826,7 +825,7 @@ def receive_text(
             raise TooLong(length=len(text), limit=comment_max)
         answer = _answer_for(session, ctx, cursor.item_id, now)
         _change(session, ctx, answer, "comment", text or None, now)
-        cursor.awaiting = Awaiting.NOTHING.value
+        cursor.awaiting = Awaiting.NOTHING
         notice = Notice.COMMENT_SAVED
     elif cursor.item_id is not None and awaiting is Awaiting.EVIDENCE:
         _require_writable(ctx)
@@ -834,7 +833,7 @@ def receive_text(
             notice = Notice.BAD_LINK  # still waiting for a link or a file
         else:
             notice = _add_evidence(session, ctx, cursor.item_id, now, kind="link", url=text)
-            cursor.awaiting = Awaiting.NOTHING.value
+            cursor.awaiting = Awaiting.NOTHING
     else:
         if len(text) > comment_max:
             raise TooLong(length=len(text), limit=comment_max)
@@ -866,7 +865,7 @@ def receive_file(
     touch(session, actor, now)
     cursor = ctx.cursor
     notice: Notice | None = None
-    if cursor.item_id is not None and Awaiting(cursor.awaiting) is Awaiting.EVIDENCE:
+    if cursor.item_id is not None and cursor.awaiting is Awaiting.EVIDENCE:
         _require_writable(ctx)
         notice = _add_evidence(
             session,
@@ -879,7 +878,7 @@ def receive_file(
             file_name=file_name,
             caption=caption,
         )
-        cursor.awaiting = Awaiting.NOTHING.value
+        cursor.awaiting = Awaiting.NOTHING
     else:
         cursor.pending = json.dumps(
             {

@@ -24,7 +24,7 @@ from bot.models import CountryReport, Cycle, Person
 from bot.services import audit
 from bot.services.actors import Actor, touch
 from bot.services.cycles import checklist_of, require_open_cycle
-from bot.services.errors import PermissionDenied
+from bot.services.errors import NationalLeadOnly
 from bot.services.people import Recipient, coordinator_recipients, national_lead_recipients
 from bot.services.reads import ItemState, country_report
 
@@ -41,7 +41,6 @@ class ReportResult:
     """What /submit or /signoff did, and whom the handler tells about it."""
 
     outcome: Outcome
-    cycle_id: int
     cycle_title: str
     country_code: str
     total: int
@@ -83,7 +82,6 @@ def _result(
     national_leads = national_lead_recipients(session, country_code)
     return ReportResult(
         outcome=outcome,
-        cycle_id=cycle.id,
         cycle_title=cycle.title,
         country_code=country_code,
         total=report.counts.total,
@@ -157,7 +155,7 @@ def sign_off(
 ) -> ReportResult:
     """/signoff by the country's national lead: the submitted report becomes final."""
     if not actor.is_national_lead or actor.country_code is None:
-        raise PermissionDenied(needed="national_lead")
+        raise NationalLeadOnly()
     country = actor.country_code
     cycle = require_open_cycle(session)
     assert cycle.id is not None

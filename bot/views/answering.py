@@ -83,6 +83,17 @@ def _reopened_line(t: Translator) -> str:
     )
 
 
+def _header_lines(t: Translator, screen: Screen | ReviewSection) -> list[str]:
+    """What the last tap did, and the report it reopened, each followed by a blank line."""
+    lines: list[str] = []
+    notice = _notice_line(t, screen)
+    if notice:
+        lines += [notice, ""]
+    if screen.reopened:
+        lines += [_reopened_line(t), ""]
+    return lines
+
+
 def render_screen(t: Translator, screen: Screen, *, timezone: str | None = None) -> Rendered:
     if isinstance(screen, DoneScreen):
         return render_done(t, screen)
@@ -91,12 +102,7 @@ def render_screen(t: Translator, screen: Screen, *, timezone: str | None = None)
 
 def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = None) -> Rendered:
     checklist, v, item = screen.checklist, screen.version, screen.item_id
-    lines: list[str] = []
-    notice = _notice_line(t, screen)
-    if notice:
-        lines += [notice, ""]
-    if screen.reopened:
-        lines += [_reopened_line(t), ""]
+    lines = _header_lines(t, screen)
     lines.append(
         "<b>"
         + t.gettext("Norm {norm}: {label}").format(
@@ -218,12 +224,7 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
 
 
 def render_done(t: Translator, screen: DoneScreen) -> Rendered:
-    lines: list[str] = []
-    notice = _notice_line(t, screen)
-    if notice:
-        lines += [notice, ""]
-    if screen.reopened:
-        lines += [_reopened_line(t), ""]
+    lines = _header_lines(t, screen)
     lines.append("🏁 " + t.gettext("You have reached the end of the checklist."))
     lines.append(
         t.gettext("{answered} of {total} items answered.").format(
@@ -294,12 +295,7 @@ def render_review_overview(t: Translator, progress: Progress) -> Rendered:
 
 def render_review_section(t: Translator, review: ReviewSection) -> Rendered:
     checklist, v = review.checklist, review.version
-    lines: list[str] = []
-    notice = _notice_line(t, review)  # after a change made from this list
-    if notice:
-        lines += [notice, ""]
-    if review.reopened:
-        lines += [_reopened_line(t), ""]
+    lines = _header_lines(t, review)  # after a change made from this list
     lines += [
         "<b>"
         + t.gettext("Norm {norm}: {label}").format(

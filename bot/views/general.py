@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.i18n import LOCALES, Translator
+from bot.models import Role
 from bot.services.actors import Actor
 from bot.services.enrolment import CreatedInvite, InviteRow
 from bot.views.callbacks import LanguageButton
@@ -164,7 +165,7 @@ def render_invite(
 ) -> Rendered:
     link = f"https://t.me/{bot_username}?start={invite.code}"
     country = esc(country_name(t, invite.country_code))
-    if invite.role.value == "coordinator":
+    if invite.role is Role.COORDINATOR:
         heading = t.gettext("Invite for a coordinator:")
     elif invite.is_national_lead:
         heading = t.gettext("Invite for the national lead of {country}:").format(country=country)
@@ -191,7 +192,7 @@ def render_invites(
     for row in rows:
         role = (
             t.gettext("coordinator")
-            if row.role.value == "coordinator"
+            if row.role is Role.COORDINATOR
             else (t.gettext("national lead") if row.is_national_lead else t.gettext("focal point"))
         )
         lines.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from bot.services.deliveries import DeliveryKind
+from bot.models import DeliveryKind
 from bot.services.reminders import (
     NudgeOutcome,
     NudgeResult,

@@ -19,7 +19,7 @@ from telegram.ext import (
 from bot.i18n import Translator
 from bot.services import cycles, reporting
 from bot.services.actors import Actor
-from bot.services.errors import StaleAction
+from bot.services.errors import CursorMoved, StaleAction
 from bot.services.reporting import ReviewSection, Screen
 from bot.telegram.common import Caller, acting, answer_query, edit, handler, send
 from bot.telegram.runtime import runtime
@@ -132,7 +132,7 @@ async def _stale(
     query = update.callback_query
     assert query is not None and query.message is not None
     t = caller.t
-    if stale is not None and stale.details.get("prompt_message_id") == query.message.message_id:
+    if isinstance(stale, CursorMoved) and stale.prompt_message_id == query.message.message_id:
         # The same message already moved on: a double tap. Nothing more to do.
         await answer_query(query, t.gettext("Already done: this button was pressed before."))
         return

@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.services import digests, reminders
 from bot.services.digests import DigestPolicy
-from bot.services.errors import InvalidInput, StaleAction
+from bot.services.errors import InvalidInput, ReminderUnchanged
 from bot.services.reminders import NudgeOutcome, ReminderPolicy
 from bot.telegram import jobs
 from bot.telegram.common import Caller, answer_query, edit, handler, send
@@ -92,24 +92,19 @@ async def on_reminder_button(
         raise InvalidInput()
     try:
         await _change_reminders(update, caller, button)
-    except StaleAction as stale:
+    except ReminderUnchanged as stale:
         # Pressed before (or a retry): nothing changed. The keyboard shows the state as it is.
         await answer_query(query, error_text(t, stale), alert=True)
         with contextlib.suppress(BadRequest):
             await query.edit_message_reply_markup(
-                reminder_keyboard(
-                    t,
-                    None,
-                    int(stale.details.get("cycle_id", 0)),  # both services name it
-                    muted=bool(stale.details.get("muted")),
-                )
+                reminder_keyboard(t, None, stale.cycle_id, muted=stale.muted)
             )
 
 
 async def _change_reminders(
     update: Update, caller: Caller, button: SnoozeButton | MuteButton
 ) -> None:
-    """Snooze, mute or unmute; `StaleAction` when the tap changes nothing."""
+    """Snooze, mute or unmute; `ReminderUnchanged` when the tap changes nothing."""
     query = update.callback_query
     assert query is not None
     actor, rt, t = caller.enrolled(), caller.rt, caller.t

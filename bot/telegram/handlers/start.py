@@ -8,7 +8,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot.i18n import Translator
 from bot.services import enrolment, evidence, people
 from bot.services.actors import Actor
-from bot.services.errors import InviteInvalid
+from bot.services.errors import InviteInvalid, InviteProblem
 from bot.telegram.common import Caller, answer_query, edit_once, handler, send
 from bot.telegram.handlers.answering import show_current
 from bot.telegram.menus import set_chat_commands
@@ -46,7 +46,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Call
                 now=now,
             )
         except InviteInvalid as error:
-            if code.startswith(evidence.DEEP_LINK_PREFIX) and error.details["reason"] == "unknown":
+            if code.startswith(evidence.DEEP_LINK_PREFIX) and error.reason is InviteProblem.UNKNOWN:
                 await send_text(update, stranger_text(caller.t))  # an evidence link: not for them
                 return
             raise
