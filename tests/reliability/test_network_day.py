@@ -7,22 +7,15 @@ tested here, not the database).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.db import Database
 from fakegram import FakeBotAPI, FakeTelegram
-from tests.conftest import make_database
 from tests.harness import BotHarness, item_id_of
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    yield from make_database("sqlite", tmp_path)
 
 
 @pytest.fixture
