@@ -51,8 +51,8 @@ pytestmark = pytest.mark.asyncio
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("RELIABILITY_SEED", "12"))
-KILLS = 12
-CALM_KILLS = 6  # the first kills come on a calm day, the others on a bad network day
+KILLS = 10
+CALM_KILLS = 5  # the first kills come on a calm day, the others on a bad network day
 COUNTRIES = ("TH", "VN", "MY", "ID")
 FIRST_USER = 7_100_001
 CONFIRM_SECONDS = 4.0  # no "Recorded" by then: the tap is taken as lost, the person starts over
