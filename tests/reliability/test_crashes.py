@@ -109,7 +109,7 @@ def seed(database_url: str) -> list[str]:
                     telegram_id=FIRST_USER + index,
                     display_name=f"Focal Point {country}",
                     locale="en",
-                    role=Role.FOCAL_POINT.value,
+                    role=Role.FOCAL_POINT,
                     country_code=country,
                     created_at=now,
                     last_active_at=now,
