@@ -43,6 +43,7 @@ class DeliveryKind(StrEnum):
     REMINDER = "reminder"  # planned by the reminder policy
     NUDGE = "nudge"  # asked for by a coordinator with /remind
     DIGEST = "digest"  # a coordinator's periodic digest
+    NOTICE = "notice"  # someone's act told to others: a submission, a new deadline (notices.py)
 
 
 REMINDER_KINDS = (DeliveryKind.REMINDER, DeliveryKind.NUDGE)
