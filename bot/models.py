@@ -322,3 +322,19 @@ class AuditHead(SQLModel, table=True):
     last_id: int | None = None
     last_hash: str = Field(default="", max_length=64)
     count: int = 0
+
+
+class HandledUpdate(SQLModel, table=True):
+    """A Telegram update whose effect is committed, recorded in the same transaction.
+
+    Telegram serves an update again when the process that got it died before confirming it,
+    and retries a webhook post whose answer was lost: a repeat finds its id here and changes
+    nothing (`bot/services/updates.py`). The sweeper forgets ids after a few days.
+    """
+
+    __tablename__ = "handled_update"
+
+    update_id: int = Field(
+        primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    at: datetime | None = _utc_column(nullable=False, index=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from telegram.ext import ContextTypes
 
+from bot.services import updates
 from bot.services.digests import DigestPolicy, plan_digests
 from bot.services.reminders import ReminderPolicy, plan_reminders
 from bot.telegram.runtime import App, Runtime
@@ -57,6 +58,7 @@ async def plan(rt: Runtime) -> tuple[int, int]:
         now=now,
     )
     digests = await rt.db.run(plan_digests, policy=DigestPolicy.from_settings(rt.settings), now=now)
+    await rt.db.run(updates.prune, now=now)  # the ids of updates handled days ago
     return reminders.planned, digests
 
 
