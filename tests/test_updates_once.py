@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel, col, select
 
 from bot.db import MIGRATIONS_DIR, Database
-from bot.models import AnswerRevision, Cursor, Cycle, HandledUpdate, Invite
+from bot.models import AnswerRevision, Cursor, Cycle, Evidence, HandledUpdate, Invite
 from bot.services import updates
 from fakegram import FakeUser
 from tests.harness import START, BotHarness
@@ -96,6 +98,46 @@ async def test_a_comment_served_twice_is_taken_once(harness: BotHarness):
         assert [r.new_value for r in revisions] == ["We adopted the strategy in 2023"]
         [cursor] = session.exec(select(Cursor)).all()
         assert cursor.pending is None
+
+
+async def test_a_document_served_twice_is_one_piece_of_evidence(harness: BotHarness):
+    alice = await harness.enrol(3202, "TH", name="Alice")
+    await alice.press_and_wait("Evidence")
+    served = Served(harness)
+    await alice.send_document("policy.pdf", b"%PDF-1.4 strategy", caption="The strategy")
+    await alice.expect(lambda m: "Evidence saved" in m.plain)
+    [update] = served.updates
+    before = await _bot_messages(alice)
+
+    await served.again_after_a_crash(update)
+    assert await _bot_messages(alice) == before
+    with harness.db.session() as session:
+        assert [e.file_name for e in session.exec(select(Evidence)).all()] == ["policy.pdf"]
+        [cursor] = session.exec(select(Cursor)).all()
+        assert cursor.pending is None
+
+
+def test_two_processes_handling_one_update_at_once_record_it_once(database: Database):
+    """A webhook retry handled while the first post still runs: one of them goes on."""
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def handle() -> None:
+        barrier.wait()
+        try:
+            with database.session() as session:
+                updates.record(session, update_id=42, now=START)
+                time.sleep(0.2)  # the effect, while the other one waits on the key
+            outcomes.append("handled")
+        except updates.AlreadyHandled:
+            outcomes.append("repeat")
+
+    threads = [threading.Thread(target=handle) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["handled", "repeat"]
 
 
 async def test_handled_updates_are_forgotten_after_a_few_days(harness: BotHarness):
