@@ -15,26 +15,11 @@ from sqlmodel import col, select
 
 from bot.models import Delivery, DeliveryStatus, Person
 from bot.services import cycles, submission
-from bot.services.actors import Actor, find_actor
 from bot.services.submission import Outcome
 from bot.telegram.sender import send_due
-from fakegram import FakeUser
 from tests.harness import ADMIN_ID, BotHarness
 from tests.test_coordinators import fill_answers
-
-SETTLE = 0.5  # seconds for a message that should (or should not) arrive
-
-
-async def _told(user: FakeUser, text: str) -> int:
-    """How many messages the fake API delivered to `user` containing `text`."""
-    await asyncio.sleep(SETTLE)
-    return sum(text in message.plain for message in await user.messages())
-
-
-def _actor(harness: BotHarness, telegram_id: int) -> Actor:
-    actor = harness.db.read(find_actor, telegram_id)
-    assert actor is not None
-    return actor
+from tests.test_idempotent_buttons import _actor, _told
 
 
 def _notices(harness: BotHarness) -> list[Delivery]:

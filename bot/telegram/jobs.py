@@ -106,6 +106,13 @@ async def send_now(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("sending the nudges failed; the next sweep tries again")
 
 
+def send_soon(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A handler planned deliveries (a notice, a nudge): send them now, not at the next sweep.
+    Nothing is lost if this process dies first: they are rows, and the next sweep sends them."""
+    if context.job_queue is not None:
+        context.job_queue.run_once(send_now, when=0, name="send-now")
+
+
 def schedule(application: App, rt: Runtime) -> None:
     if application.job_queue is None:
         raise RuntimeError("python-telegram-bot was installed without its job-queue extra")

@@ -2,7 +2,7 @@
 
 Opening a cycle, moving its deadline, submitting and signing off tell other people: the
 service plans those notices in the same transaction as the change (`services/notices.py`), and
-`tell_soon` wakes the sender, which writes each in its recipient's language and marks someone
+`jobs.send_soon` wakes the sender, which writes each in its recipient's language and marks someone
 who blocked the bot unreachable.
 """
 
@@ -71,13 +71,6 @@ async def show(update: Update, rendered: Rendered) -> None:
     await answer_query(query)
     if await edit(query, rendered) is None:
         await send(update, rendered)
-
-
-def tell_soon(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The service planned its notices in its own transaction; send them now rather than at
-    the next sweep. Nothing is lost if this process dies first: the next sweep sends them."""
-    if context.job_queue is not None:
-        context.job_queue.run_once(jobs.send_now, when=0, name="send-now")
 
 
 # --------------------------------------------------------------------------- /cycle
@@ -198,7 +191,7 @@ async def _deadline_moved(
 ) -> None:
     """Show the new deadline to the coordinator, then tell the focal points."""
     await show(update, render_deadline_moved(caller.t, moved, timezone=caller.timezone))
-    tell_soon(context)
+    jobs.send_soon(context)
 
 
 @handler()
@@ -304,7 +297,7 @@ async def _on_draft(
             now=now,
         )
         await show(update, render_opened(t, opened, timezone=zone))
-        tell_soon(context)
+        jobs.send_soon(context)
         return
     if choice == "no":
         await rt.db.run(cycles.drop_draft, actor=actor, draft_id=draft_id, now=now)
@@ -337,7 +330,7 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
         submission.submit_report, actor=actor, checklists=rt.checklists, now=rt.clock.now()
     )
     if result.outcome is Outcome.DONE:
-        tell_soon(context)  # the coordinators and the national lead
+        jobs.send_soon(context)  # the coordinators and the national lead
     await send(update, render_submit(caller.t, result, timezone=caller.timezone))
 
 
@@ -349,7 +342,7 @@ async def sign_off(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: C
         submission.sign_off, actor=actor, checklists=rt.checklists, now=rt.clock.now()
     )
     if result.outcome is Outcome.DONE:
-        tell_soon(context)  # the coordinators
+        jobs.send_soon(context)  # the coordinators
     await send(update, render_signoff(caller.t, result, timezone=caller.timezone))
 
 
