@@ -7,16 +7,14 @@ from datetime import datetime
 from bot.i18n import LOCALES, Translator
 from bot.services.actors import Actor
 from bot.services.enrolment import CreatedInvite, InviteRow
-from bot.views.callbacks import pack
+from bot.views.callbacks import LanguageButton
 from bot.views.common import Rendered, chunks, country_name, esc, keyboard
-
-LANGUAGE = "l"  # l:<locale>
 
 
 def render_language_choice(t: Translator, codes: list[str], *, welcome: str | None) -> Rendered:
     lines = [welcome, ""] if welcome else []
     lines.append("🌐 " + t.gettext("Choose your language:"))
-    buttons = [(LOCALES[code].native_name, pack(LANGUAGE, code)) for code in codes]
+    buttons = [(LOCALES[code].native_name, LanguageButton(code).pack()) for code in codes]
     return Rendered("\n".join(lines), keyboard(chunks(buttons, 2)))
 
 
