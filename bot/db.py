@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -66,6 +68,62 @@ def _make_engine(url: str, *, immediate: bool, schema: str | None) -> Engine:
     )
 
 
+class FirstWrite:
+    """A step run first in the next writing transaction (`Database.run`) of one asyncio task.
+
+    The Telegram layer records an update's id this way, in the transaction of its effect (see
+    `bot/telegram/once.py`). Only the task that set it is concerned: a job started meanwhile
+    inherits the context variable, not the step. Once a transaction with the step commits,
+    later ones run without it.
+    """
+
+    def __init__(self, step: Callable[[Session], None]) -> None:
+        self.step = step
+        self.task = asyncio.current_task()
+        self.done = False
+
+    def applies(self) -> bool:
+        return not self.done and self.task is asyncio.current_task()
+
+
+_first_write: ContextVar[FirstWrite | None] = ContextVar("normsbot_first_write", default=None)
+
+
+@contextmanager
+def before_first_write(step: Callable[[Session], None]) -> Iterator[FirstWrite]:
+    """Within the block, run `step` at the start of this task's next writing transaction."""
+    hook = FirstWrite(step)
+    token = _first_write.set(hook)
+    try:
+        yield hook
+    finally:
+        hook.done = True
+        _first_write.reset(token)
+
+
+def insert_new(
+    session: Session, model: type[SQLModel], values: Mapping[str, Any], unique: Sequence[str]
+) -> bool:
+    """`INSERT … ON CONFLICT (unique) DO NOTHING`: True when the row was new.
+
+    RETURNING tells an insert from a conflict on both databases (rowcount does not, once the
+    ORM is involved); on PostgreSQL a concurrent insert of the same key waits for the other
+    transaction and then conflicts.
+    """
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    statement: postgresql.Insert | sqlite.Insert
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).values(**values)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).values(**values)
+    else:
+        raise RuntimeError(f"unsupported database {dialect}")
+    statement = statement.on_conflict_do_nothing(index_elements=list(unique))
+    returning = statement.returning(*(table.c[name] for name in unique))
+    return session.execute(returning).first() is not None
+
+
 class Database:
     """The bot's database: a writing engine, a reading engine and a transaction runner."""
 
@@ -112,8 +170,19 @@ class Database:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """Run a writing service in a worker thread, in one transaction."""
-        return await asyncio.to_thread(functools.partial(self.call, fn, *args, **kwargs))
+        """Run a writing service in a worker thread, in one transaction (which starts with the
+        task's `before_first_write` step, if one is pending)."""
+        hook = _first_write.get()
+        if hook is None or not hook.applies():
+            return await asyncio.to_thread(functools.partial(self.call, fn, *args, **kwargs))
+
+        def first(session: Session) -> T:
+            hook.step(session)
+            return fn(session, *args, **kwargs)
+
+        result = await asyncio.to_thread(self.call, first)
+        hook.done = True  # committed: the step is not run again for this task
+        return result
 
     async def run_read(
         self,

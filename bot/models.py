@@ -95,6 +95,7 @@ class DeliveryKind(StrEnum):
     REMINDER = "reminder"  # planned by the reminder policy
     NUDGE = "nudge"  # asked for by a coordinator with /remind
     DIGEST = "digest"  # a coordinator's periodic digest
+    NOTICE = "notice"  # someone's act told to others: a submission, a new deadline (notices.py)
 
 
 class Country(SQLModel, table=True):
@@ -356,3 +357,19 @@ class AuditHead(SQLModel, table=True):
     last_id: int | None = None
     last_hash: str = Field(default="", max_length=64)
     count: int = 0
+
+
+class HandledUpdate(SQLModel, table=True):
+    """A Telegram update whose effect is committed, recorded in the same transaction.
+
+    Telegram serves an update again when the process that got it died before confirming it,
+    and retries a webhook post whose answer was lost: a repeat finds its id here and changes
+    nothing (`bot/services/updates.py`). The sweeper forgets ids after a few days.
+    """
+
+    __tablename__ = "handled_update"
+
+    update_id: int = Field(
+        primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    at: datetime | None = _utc_column(nullable=False, index=True)

@@ -153,6 +153,7 @@ async def test_a_coordinator_who_blocked_the_bot_does_not_stop_a_submission(
     await alice.command("submit")
     await alice.expect("is submitted")
     await admin.expect("was submitted by Alice")
+    await harness.sweep()  # after the sending run that told them, Bob's refusal recorded too
     assert _person(harness, 3021).unreachable_at == harness.clock.now()
     assert _person(harness, ADMIN_ID).unreachable_at is None
 

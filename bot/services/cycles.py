@@ -54,6 +54,7 @@ from bot.services.errors import (
     UnknownChecklistVersion,
 )
 from bot.services.evidence import copy_evidence
+from bot.services.notices import CycleNotice, NoticeKind, plan_notices
 from bot.services.people import Recipient, focal_point_recipients
 from bot.services.reads import open_cycle as open_cycle  # moved to reads; importable here
 
@@ -332,7 +333,7 @@ class OpenedCycle:
     cycle: CycleInfo
     closed: CycleInfo | None
     copied: int  # answers copied as a baseline
-    focal_points: list[Recipient]  # to be told that the cycle is open
+    focal_points: list[Recipient]  # told that the cycle is open (notices planned)
 
 
 def _clean_title(title: str) -> str:
@@ -534,11 +535,35 @@ def open_drafted_cycle(
             "copied": copied,
         },
     )
-    return OpenedCycle(
+    opened = OpenedCycle(
         cycle=cycle_info(session, cycle, checklists),
         closed=cycle_info(session, closed, checklists) if closed else None,
         copied=copied,
         focal_points=focal_point_recipients(session),
+    )
+    info = opened.cycle
+    notice = CycleNotice(info.title, info.deadline, info.baseline_title)
+    _tell(session, NoticeKind.CYCLE_OPENED, notice, opened.focal_points, info, now)
+    return opened
+
+
+def _tell(
+    session: Session,
+    kind: NoticeKind,
+    notice: CycleNotice,
+    recipients: list[Recipient],
+    info: CycleInfo,
+    now: datetime,
+) -> None:
+    """Plan the focal points' notice in this transaction; the sweeper sends it."""
+    plan_notices(
+        session,
+        kind=kind,
+        notice=notice,
+        recipients=[recipient.person_id for recipient in recipients],
+        event=f"cycle:{info.cycle_id}:v{info.version}",
+        now=now,
+        cycle_id=info.cycle_id,
     )
 
 
@@ -624,7 +649,7 @@ def copy_baseline(
 class DeadlineMoved:
     cycle: CycleInfo
     new: datetime
-    focal_points: list[Recipient]  # to be told the new deadline
+    focal_points: list[Recipient]  # told the new deadline (notices planned)
 
 
 def _open_cycle_for(session: Session, actor: Actor, cycle_id: int | None) -> Cycle:
@@ -662,9 +687,12 @@ def _set_deadline(
         subject=f"cycle:{cycle.id}",
         details=details,
     )
-    return DeadlineMoved(
+    moved = DeadlineMoved(
         cycle_info(session, cycle, checklists), deadline, focal_point_recipients(session)
     )
+    notice = CycleNotice(moved.cycle.title, deadline)
+    _tell(session, NoticeKind.DEADLINE_MOVED, notice, moved.focal_points, moved.cycle, now)
+    return moved
 
 
 def move_deadline(

@@ -28,9 +28,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from bot.db import insert_new
 from bot.models import Delivery, DeliveryKind, DeliveryStatus, Person
 
 if TYPE_CHECKING:
@@ -104,24 +104,7 @@ def plan(
         "payload": payload,
         "created_at": now,
     }
-    unique = ["recipient_id", "kind", "slot"]
-    statement: postgresql.Insert | sqlite.Insert
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = (
-            postgresql.insert(Delivery)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=unique)
-        )
-    elif dialect == "sqlite":
-        statement = (
-            sqlite.insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=unique)
-        )
-    else:
-        raise RuntimeError(f"unsupported database {dialect}")
-    # RETURNING tells an insert from a conflict on both databases (rowcount does not, once
-    # the ORM is involved).
-    return session.execute(statement.returning(col(Delivery.id))).first() is not None
+    return insert_new(session, Delivery, values, ["recipient_id", "kind", "slot"])
 
 
 def drop_plan(session: Session, delivery_id: int) -> bool:

@@ -150,18 +150,6 @@ def focal_point_recipients(session: Session) -> list[Recipient]:
     )
 
 
-def mark_unreachable(session: Session, *, telegram_ids: Collection[int], now: datetime) -> int:
-    """Note that these people blocked the bot (Telegram answered 403); returns how many."""
-    if not telegram_ids:
-        return 0
-    result = session.execute(
-        sa.update(Person)
-        .where(col(Person.telegram_id).in_(list(telegram_ids)))
-        .values(unreachable_at=now)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 # --------------------------------------------------------------------------- the people list
 
 

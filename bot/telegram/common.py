@@ -25,6 +25,7 @@ from bot.i18n import Translator
 from bot.services.actors import ACTIVITY_GRANULARITY, Actor, find_actor, seen
 from bot.services.errors import NotEnrolled, ServiceError
 from bot.telegram.limiter import replying_to
+from bot.telegram.once import handled_once
 from bot.telegram.runtime import Runtime, runtime
 from bot.views.common import Rendered, split_text
 from bot.views.errors import error_text, private_only_text
@@ -118,7 +119,8 @@ def handler(*, enrolled: bool = True) -> Callable[[Body], Callback]:
                     if enrolled and caller.actor is None:
                         raise NotEnrolled()
                     await note_activity(caller)
-                    await body(update, context, caller)
+                    with handled_once(update, caller.rt):  # a repeated update: no effect
+                        await body(update, context, caller)
                 except ServiceError as error:
                     await explain(update, caller.t, error)
 

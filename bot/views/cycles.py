@@ -18,6 +18,7 @@ from bot.services.cycles import (
     DraftView,
     OpenedCycle,
 )
+from bot.services.notices import CycleNotice, ReportNotice
 from bot.services.submission import Outcome, ReportResult
 from bot.views.callbacks import (
     CloseAskButton,
@@ -192,11 +193,14 @@ def render_deadline_moved(t: Translator, moved: DeadlineMoved, *, timezone: str 
     return Rendered(text)
 
 
-def deadline_moved_notice(t: Translator, moved: DeadlineMoved, *, timezone: str | None) -> str:
+def deadline_moved_notice(t: Translator, moved: CycleNotice, *, timezone: str | None) -> str:
     """To focal points: the deadline changed."""
+    assert moved.deadline is not None
     return "⏰ " + t.gettext(
         "The deadline of the reporting cycle “{title}” has changed: it is now {deadline}."
-    ).format(title=esc(cycle_title(t, moved.cycle.title)), deadline=t.datetime(moved.new, timezone))
+    ).format(
+        title=esc(cycle_title(t, moved.cycle_title)), deadline=t.datetime(moved.deadline, timezone)
+    )
 
 
 # --------------------------------------------------------------------------- new cycle
@@ -292,13 +296,12 @@ def render_opened(t: Translator, opened: OpenedCycle, *, timezone: str | None) -
     return Rendered("\n".join(lines))
 
 
-def cycle_opened_notice(t: Translator, opened: OpenedCycle, *, timezone: str | None) -> str:
+def cycle_opened_notice(t: Translator, info: CycleNotice, *, timezone: str | None) -> str:
     """To focal points: a new cycle is open."""
-    info = opened.cycle
     lines = [
         "🆕 "
         + t.gettext("A new reporting cycle is open: “{title}”.").format(
-            title=esc(cycle_title(t, info.title))
+            title=esc(cycle_title(t, info.cycle_title))
         ),
         deadline_line(t, info.deadline, None, timezone),
     ]
@@ -420,7 +423,7 @@ def render_submit(t: Translator, result: ReportResult, *, timezone: str | None) 
     return Rendered("\n".join(lines))
 
 
-def _counts_line(t: Translator, result: ReportResult) -> str:
+def _counts_line(t: Translator, result: ReportResult | ReportNotice) -> str:
     return t.gettext("{answered} of {total} items answered, {skipped} skipped.").format(
         answered=t.number(result.answered),
         total=t.number(result.total),
@@ -428,7 +431,7 @@ def _counts_line(t: Translator, result: ReportResult) -> str:
     )
 
 
-def submitted_notice(t: Translator, result: ReportResult, *, national_lead: bool) -> str:
+def submitted_notice(t: Translator, result: ReportNotice, *, national_lead: bool) -> str:
     """To coordinators (and the country's national lead): a report was submitted."""
     lines = [
         "📨 "
@@ -477,7 +480,7 @@ def render_signoff(t: Translator, result: ReportResult, *, timezone: str | None)
     )
 
 
-def signed_off_notice(t: Translator, result: ReportResult) -> str:
+def signed_off_notice(t: Translator, result: ReportNotice) -> str:
     """To coordinators: a national lead signed off their country's report."""
     return "🏁 " + t.gettext(
         "{country}'s report for “{title}” is final: signed off by {name}, the national lead."

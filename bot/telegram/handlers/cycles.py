@@ -1,29 +1,25 @@
 """Reporting cycles and reports: /cycle, /newcycle, /deadline, /closecycle, /submit, /signoff.
 
-Opening a cycle, moving its deadline, submitting and signing off tell other people: those
-messages go out through `tell`, after the person who acted has their answer, and one blocked
-recipient never fails the request (they are marked unreachable instead).
+Opening a cycle, moving its deadline, submitting and signing off tell other people: the
+service plans those notices in the same transaction as the change (`services/notices.py`), and
+`jobs.send_soon` wakes the sender, which writes each in its recipient's language and marks someone
+who blocked the bot unreachable.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.i18n import Translator
-from bot.services import cycles, people, submission
+from bot.services import cycles, submission
 from bot.services.errors import StaleAction
-from bot.services.people import Recipient
 from bot.services.submission import Outcome
+from bot.telegram import jobs
 from bot.telegram.common import Caller, answer_query, edit, handler, send
-from bot.telegram.runtime import runtime
 from bot.views.callbacks import (
     CYCLE,
     CloseAskButton,
@@ -36,10 +32,8 @@ from bot.views.callbacks import (
     NewCycleHelpButton,
     read_button,
 )
-from bot.views.common import Rendered, split_text
+from bot.views.common import Rendered
 from bot.views.cycles import (
-    cycle_opened_notice,
-    deadline_moved_notice,
     deadline_prompt,
     deadline_usage,
     new_cycle_usage,
@@ -53,8 +47,6 @@ from bot.views.cycles import (
     render_opened,
     render_signoff,
     render_submit,
-    signed_off_notice,
-    submitted_notice,
 )
 from bot.views.errors import error_text
 
@@ -82,42 +74,6 @@ async def show(update: Update, rendered: Rendered) -> None:
     await answer_query(query)
     if await edit(query, rendered) is None:
         await send(update, rendered)
-
-
-async def tell(
-    context: ContextTypes.DEFAULT_TYPE,
-    recipients: Sequence[Recipient],
-    text_for: Callable[[Translator, Recipient], str],
-) -> int:
-    """Send each recipient their text in their language; returns how many got it.
-
-    Sends go through the application's rate limiter (PTB's AIORateLimiter), which queues
-    them within Telegram's limits. Someone who blocked the bot is marked unreachable.
-    """
-    rt = runtime(context)
-    blocked: list[int] = []
-
-    async def one(recipient: Recipient) -> bool:
-        t = rt.i18n.translator(recipient.locale or rt.i18n.negotiate(recipient.telegram_language))
-        try:
-            for part in split_text(text_for(t, recipient)):
-                await context.bot.send_message(recipient.telegram_id, part)
-        except Forbidden:
-            blocked.append(recipient.telegram_id)
-            return False
-        except TelegramError as error:
-            log.warning("could not tell person %s: %s", recipient.person_id, error)
-            return False
-        return True
-
-    sent = await asyncio.gather(*(one(recipient) for recipient in recipients))
-    if blocked:
-        await rt.db.run(people.mark_unreachable, telegram_ids=blocked, now=rt.clock.now())
-    return sum(sent)
-
-
-def _recipient_zone(caller: Caller, recipient: Recipient) -> str:
-    return recipient.timezone or caller.rt.settings.coordinator_timezone
 
 
 # --------------------------------------------------------------------------- /cycle
@@ -213,11 +169,7 @@ async def _deadline_moved(
 ) -> None:
     """Show the new deadline to the coordinator, then tell the focal points."""
     await show(update, render_deadline_moved(caller.t, moved, timezone=caller.timezone))
-    await tell(
-        context,
-        moved.focal_points,
-        lambda t, r: deadline_moved_notice(t, moved, timezone=_recipient_zone(caller, r)),
-    )
+    jobs.send_soon(context)
 
 
 @handler()
@@ -304,11 +256,7 @@ async def _on_draft(
     if choice is DraftChoice.OPEN:
         opened = await rt.db.run(cycles.open_drafted_cycle, **caller.acting(now), draft_id=draft_id)
         await show(update, render_opened(t, opened, timezone=zone))
-        await tell(
-            context,
-            opened.focal_points,
-            lambda t, r: cycle_opened_notice(t, opened, timezone=_recipient_zone(caller, r)),
-        )
+        jobs.send_soon(context)
         return
     if choice is DraftChoice.CANCEL:
         await rt.db.run(cycles.drop_draft, actor=actor, draft_id=draft_id, now=now)
@@ -336,13 +284,7 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
     """/submit (focal points): the country's report, when nothing is left open."""
     result = await caller.rt.db.run(submission.submit_report, **caller.acting())
     if result.outcome is Outcome.DONE:
-        # The few coordinators are told first, so that "they have been told" is true.
-        await tell(
-            context, result.tell, lambda t, r: submitted_notice(t, result, national_lead=False)
-        )
-        await tell(
-            context, result.leads, lambda t, r: submitted_notice(t, result, national_lead=True)
-        )
+        jobs.send_soon(context)  # the coordinators and the national lead
     await send(update, render_submit(caller.t, result, timezone=caller.timezone))
 
 
@@ -351,7 +293,7 @@ async def sign_off(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: C
     """/signoff (the country's national lead): the submitted report becomes final."""
     result = await caller.rt.db.run(submission.sign_off, **caller.acting())
     if result.outcome is Outcome.DONE:
-        await tell(context, result.tell, lambda t, r: signed_off_notice(t, result))
+        jobs.send_soon(context)  # the coordinators
     await send(update, render_signoff(caller.t, result, timezone=caller.timezone))
 
 

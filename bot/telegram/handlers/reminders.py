@@ -58,9 +58,8 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
     )
     await send(update, render_nudge_result(t, result))
     now = any(target.outcome is NudgeOutcome.NOW for target in result.targets)
-    if now and context.job_queue is not None:
-        # Send now rather than at the next sweep; the rows are planned, so a crash loses nothing.
-        context.job_queue.run_once(jobs.send_now, when=0, name="send-now")
+    if now:
+        jobs.send_soon(context)
 
 
 @handler()
