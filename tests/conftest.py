@@ -3,18 +3,26 @@
 Every test that asks for `database` runs twice: on a fresh SQLite file and in a fresh schema of
 the PostgreSQL at NORMSBOT_TEST_POSTGRES_URL (default: the local server's `test` database).
 Without CI, an unreachable PostgreSQL skips those runs; with CI=true it fails them.
+
+The migrations run once per session and backend, not once per test: each test's SQLite file is
+a copy of a migrated one, and each PostgreSQL schema gets the statements the migrations sent to
+an empty one, replayed (`MigrationRecording`). tests/test_migrations_agree.py checks that such a
+copy holds what a real migration (`make_freshly_migrated_database`) does, and that the models
+agree with it; tests of upgrade paths run the real migrations from there.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from bot.db import Database, scratch_postgres_schema
+from bot.db import Database, MigrationRecording, scratch_postgres_schema
 from fakegram import FakeBotAPI, FakeTelegram
 from tests.harness import BOT_USERNAME, TOKEN, BotHarness
 
@@ -44,25 +52,68 @@ def _postgres_unavailable() -> str | None:
     return _postgres_problem
 
 
-def make_database(backend: str, tmp_path: Path) -> Iterator[Database]:
-    if backend == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'normsbot.db'}")
-        db.migrate()
-        yield db
-        db.dispose()
-        return
+def require_postgres() -> None:
+    """Skip the test if PostgreSQL cannot be reached; fail it instead under CI."""
     problem = _postgres_unavailable()
     if problem:
         if IN_CI:
             pytest.fail(problem)
         pytest.skip(problem)
-    with scratch_postgres_schema(POSTGRES_URL, prefix="t") as db:
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to `head`, once per session: `database` hands out copies."""
+    path = tmp_path_factory.mktemp("template") / "normsbot.db"
+    db = Database(f"sqlite:///{path}")
+    db.migrate()
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_recording() -> MigrationRecording:
+    """What migrating an empty PostgreSQL schema sent, once per session, to replay per test."""
+    require_postgres()
+    return MigrationRecording.record(POSTGRES_URL)
+
+
+def make_database(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Database]:
+    """A migrated database of its own for one test: a copy of the session's template."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "normsbot.db"
+        # The backup API copies the pages whatever the journal holds; the template is closed.
+        with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(path)) as copy:
+            source.backup(copy)
+        db = Database(f"sqlite:///{path}")
+        yield db
+        db.dispose()
+        return
+    require_postgres()
+    recording: MigrationRecording = request.getfixturevalue("postgres_recording")
+    with scratch_postgres_schema(POSTGRES_URL, prefix="t", recording=recording) as db:
+        yield db
+
+
+def make_freshly_migrated_database(backend: str, tmp_path: Path) -> Iterator[Database]:
+    """A database migrated by Alembic for this test alone, as `normsbot migrate` does it."""
+    if backend == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'migrated.db'}")
+        db.migrate()
+        yield db
+        db.dispose()
+        return
+    require_postgres()
+    with scratch_postgres_schema(POSTGRES_URL, prefix="m") as db:
         yield db
 
 
 @pytest.fixture(params=BACKENDS)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    yield from make_database(request.param, tmp_path)
+    yield from make_database(request.param, tmp_path, request)
 
 
 @pytest.fixture

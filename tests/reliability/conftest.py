@@ -13,5 +13,5 @@ from tests.conftest import make_database
 
 
 @pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    yield from make_database("sqlite", tmp_path)
+def sqlite_db(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
+    yield from make_database("sqlite", tmp_path, request)
