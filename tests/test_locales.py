@@ -262,7 +262,6 @@ def item_screens(checklist: Checklist) -> Iterator[tuple[str, ItemScreen | DoneS
         )
     done: dict[str, Any] = {
         "cycle_id": 1,
-        "checklist": checklist,
         "total": total,
         "answered": total - 3,
         "skipped": 2,
@@ -289,16 +288,13 @@ def progress(checklist: Checklist) -> Progress:
             section.id,
             len(section.items),
             len(section.items) - 1,
-            {checklist.statuses[0]: len(section.items) - 1},
         )
         for section in checklist.sections
     ]
     total = len(checklist.items)
     return Progress(
-        cycle_id=1,
         cycle_title=TITLE,
         deadline=NOW + timedelta(days=40),
-        country_code="KH",
         checklist=checklist,
         total=total,
         answered=total - len(sections),
@@ -316,7 +312,6 @@ def review_section(checklist: Checklist) -> ReviewSection:
     items = [
         ReviewItem(
             item_id=item.id,
-            position=item.position + 1,
             status=statuses[n % len(statuses)],
             skipped=n % len(statuses) == len(statuses) - 1,
             has_comment=n % 2 == 0,

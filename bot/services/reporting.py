@@ -115,7 +115,6 @@ class DoneScreen:
     """Past the last item: what is answered, and whether anything is still open."""
 
     cycle_id: int
-    checklist: Checklist
     total: int
     answered: int
     skipped: int
@@ -136,16 +135,12 @@ class SectionProgress:
     section_id: str
     total: int
     answered: int
-    by_status: dict[str, int]
-    open: int = 0  # neither answered, skipped nor to confirm
 
 
 @dataclass(frozen=True)
 class Progress:
-    cycle_id: int
     cycle_title: str
     deadline: datetime | None
-    country_code: str
     checklist: Checklist
     total: int
     answered: int
@@ -160,7 +155,6 @@ class Progress:
 @dataclass(frozen=True)
 class ReviewItem:
     item_id: str
-    position: int
     status: str | None
     skipped: bool
     has_comment: bool
@@ -453,7 +447,6 @@ def _screen(
     if cursor.item_id is None:
         return DoneScreen(
             cycle_id=ctx.cycle.id,
-            checklist=checklist,
             total=len(checklist.items),
             answered=answered,
             skipped=counts.skipped,
@@ -908,17 +901,12 @@ def progress(
             section.id,
             len(section.items),
             report.sections[section.id].answered,
-            report.sections[section.id].by_status,
-            report.sections[section.id].open,
         )
         for section in checklist.sections
     ]
-    assert ctx.cycle.id is not None
     return Progress(
-        cycle_id=ctx.cycle.id,
         cycle_title=ctx.cycle.title,
         deadline=ctx.cycle.deadline,
-        country_code=ctx.country,
         checklist=checklist,
         total=counts.total,
         answered=counts.answered,
@@ -968,7 +956,6 @@ def _review(
         items.append(
             ReviewItem(
                 item_id=item.id,
-                position=item.position + 1,
                 status=answer.status if answer else None,
                 skipped=bool(answer and answer.skipped),
                 has_comment=bool(answer and answer.comment),
@@ -987,42 +974,3 @@ def _review(
         notice_status=notice_status,
         reopened=ctx.reopened,
     )
-
-
-@dataclass(frozen=True)
-class RevisionRow:
-    field: str
-    old_value: str | None
-    new_value: str | None
-    changed_by: str | None
-    changed_at: datetime
-
-
-def history(
-    session: Session, *, actor: Actor, cycle_id: int, country_code: str, item_id: str
-) -> list[RevisionRow]:
-    """Every change of one answer, oldest first, with who made it."""
-    actor.require_country(country_code)
-    rows = session.exec(
-        select(AnswerRevision, Person)
-        .join(Person, col(Person.id) == col(AnswerRevision.changed_by), isouter=True)
-        .where(
-            AnswerRevision.cycle_id == cycle_id,
-            AnswerRevision.country_code == country_code,
-            AnswerRevision.item_id == item_id,
-        )
-        .order_by(col(AnswerRevision.id))
-    ).all()
-    result = []
-    for revision, person in rows:
-        assert revision.changed_at is not None
-        result.append(
-            RevisionRow(
-                revision.field,
-                revision.old_value,
-                revision.new_value,
-                person.display_name if person else None,
-                revision.changed_at,
-            )
-        )
-    return result
