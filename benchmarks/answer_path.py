@@ -123,7 +123,7 @@ def seed(database_url: str, user_ids: Sequence[int]) -> int:
                     telegram_id=user_id,
                     display_name=f"Focal Point {user_id}",
                     locale="en",
-                    role=Role.FOCAL_POINT.value,
+                    role=Role.FOCAL_POINT,
                     country_code=countries[index % len(countries)],
                     created_at=now,
                     last_active_at=now,

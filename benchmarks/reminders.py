@@ -163,7 +163,7 @@ def seed(database_url: str, count: int) -> list[int]:
                 telegram_id=telegram_id,
                 display_name=f"Focal Point {telegram_id}",
                 locale="en",
-                role=Role.FOCAL_POINT.value,
+                role=Role.FOCAL_POINT,
                 country_code=countries[n % len(countries)],
                 created_at=since,
                 last_active_at=since,

@@ -138,7 +138,7 @@ def seed_region(
         coordinator = Person(
             telegram_id=coordinator_telegram_id,
             display_name="Synthetic Coordinator",
-            role=Role.COORDINATOR.value,
+            role=Role.COORDINATOR,
             locale="en",
             created_at=now,
         )
@@ -148,7 +148,7 @@ def seed_region(
             {
                 "telegram_id": coordinator_telegram_id + 1 + n,
                 "display_name": f"Focal point {code}",
-                "role": Role.FOCAL_POINT.value,
+                "role": Role.FOCAL_POINT,
                 "country_code": code,
                 "locale": "en",
                 "created_at": now,

@@ -62,6 +62,12 @@ EXPLANATION_MAX_CHARS: Final = 400
 # The fields whose values are shown to users and therefore translated.
 TRANSLATABLE_FIELDS: Final = frozenset({"title", "label", "summary", "text", "explanation"})
 
+# Buttons carry ids in Telegram's 64 bytes of callback data: the widest one,
+# "a:ed:<version>:<item id>:<evidence id>" with 11-digit numbers, leaves 35 for the item id
+# (tests/test_buttons.py). An item id is its section id, a dot and a number.
+ITEM_ID_MAX_CHARS: Final = 32
+SECTION_ID_MAX_CHARS: Final = 30
+
 _CHECKLIST_ID_RE: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _SECTION_ID_RE: Final = re.compile(r"[a-z0-9]+(?:[_-][a-z0-9]+)*")
 _ITEM_ID_RE: Final = re.compile(r"([a-z0-9]+(?:[_-][a-z0-9]+)*)\.([1-9][0-9]*)")
@@ -704,6 +710,13 @@ class _Validator:
                     " use lowercase letters and digits, such as 'a'",
                     prefix=False,
                 )
+            elif len(section_id) > SECTION_ID_MAX_CHARS:
+                self.report(
+                    (*loc, "id"),
+                    f"{self.word} id {section_id!r} is longer than {SECTION_ID_MAX_CHARS}"
+                    " characters: buttons carry it, and Telegram allows them 64 bytes",
+                    prefix=False,
+                )
             else:
                 section_lines[section_id] = line or 0
         self.not_empty((*loc, "id"))
@@ -740,6 +753,13 @@ class _Validator:
                     id_loc,
                     f"item id {item_id!r} is not valid: write '<{self.word} id>.<number>',"
                     f" such as {example!r}",
+                    prefix=False,
+                )
+            elif len(item_id) > ITEM_ID_MAX_CHARS:
+                self.report(
+                    id_loc,
+                    f"item id {item_id!r} is longer than {ITEM_ID_MAX_CHARS} characters:"
+                    " buttons carry it, and Telegram allows them 64 bytes",
                     prefix=False,
                 )
             elif isinstance(section_id, str) and match.group(1) != section_id:

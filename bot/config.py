@@ -26,12 +26,6 @@ def _split_ints(value: object) -> object:
     return value
 
 
-def _split_words(value: object) -> object:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
-
-
 class Settings(BaseSettings):
     """Settings of one bot process. Every field has a default except the token."""
 

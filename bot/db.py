@@ -11,14 +11,16 @@ import asyncio
 import functools
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -44,7 +46,9 @@ def _make_engine(url: str, *, immediate: bool, schema: str | None) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            # FULL: a commit is on disk before the bot says "Recorded". NORMAL (enough against
+            # a crash of the process) can lose the last commits when the machine loses power.
+            cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA busy_timeout=15000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
@@ -63,6 +67,62 @@ def _make_engine(url: str, *, immediate: bool, schema: str | None) -> Engine:
     return sa.create_engine(
         url, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=20
     )
+
+
+class FirstWrite:
+    """A step run first in the next writing transaction (`Database.run`) of one asyncio task.
+
+    The Telegram layer records an update's id this way, in the transaction of its effect (see
+    `bot/telegram/once.py`). Only the task that set it is concerned: a job started meanwhile
+    inherits the context variable, not the step. Once a transaction with the step commits,
+    later ones run without it.
+    """
+
+    def __init__(self, step: Callable[[Session], None]) -> None:
+        self.step = step
+        self.task = asyncio.current_task()
+        self.done = False
+
+    def applies(self) -> bool:
+        return not self.done and self.task is asyncio.current_task()
+
+
+_first_write: ContextVar[FirstWrite | None] = ContextVar("normsbot_first_write", default=None)
+
+
+@contextmanager
+def before_first_write(step: Callable[[Session], None]) -> Iterator[FirstWrite]:
+    """Within the block, run `step` at the start of this task's next writing transaction."""
+    hook = FirstWrite(step)
+    token = _first_write.set(hook)
+    try:
+        yield hook
+    finally:
+        hook.done = True
+        _first_write.reset(token)
+
+
+def insert_new(
+    session: Session, model: type[SQLModel], values: Mapping[str, Any], unique: Sequence[str]
+) -> bool:
+    """`INSERT … ON CONFLICT (unique) DO NOTHING`: True when the row was new.
+
+    RETURNING tells an insert from a conflict on both databases (rowcount does not, once the
+    ORM is involved); on PostgreSQL a concurrent insert of the same key waits for the other
+    transaction and then conflicts.
+    """
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    statement: postgresql.Insert | sqlite.Insert
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).values(**values)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).values(**values)
+    else:
+        raise RuntimeError(f"unsupported database {dialect}")
+    statement = statement.on_conflict_do_nothing(index_elements=list(unique))
+    returning = statement.returning(*(table.c[name] for name in unique))
+    return session.execute(returning).first() is not None
 
 
 class Database:
@@ -111,8 +171,19 @@ class Database:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """Run a writing service in a worker thread, in one transaction."""
-        return await asyncio.to_thread(functools.partial(self.call, fn, *args, **kwargs))
+        """Run a writing service in a worker thread, in one transaction (which starts with the
+        task's `before_first_write` step, if one is pending)."""
+        hook = _first_write.get()
+        if hook is None or not hook.applies():
+            return await asyncio.to_thread(functools.partial(self.call, fn, *args, **kwargs))
+
+        def first(session: Session) -> T:
+            hook.step(session)
+            return fn(session, *args, **kwargs)
+
+        result = await asyncio.to_thread(self.call, first)
+        hook.done = True  # committed: the step is not run again for this task
+        return result
 
     async def run_read(
         self,
@@ -138,10 +209,10 @@ class Database:
     def safe_url(self) -> str:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
-    def migrate(self) -> None:
-        """Create or upgrade every table to the newest migration (Alembic)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Create or upgrade every table to the newest migration, or to `revision` (Alembic)."""
         with self.engine.connect() as connection:
-            _upgrade_to_head(connection)
+            _upgrade(connection, revision)
             connection.commit()
 
     def dispose(self) -> None:
@@ -150,14 +221,14 @@ class Database:
             self.read_engine.dispose()
 
 
-def _upgrade_to_head(connection: sa.Connection) -> None:
+def _upgrade(connection: sa.Connection, revision: str = "head") -> None:
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
 # What a migration sends that changes nothing: Alembic's reflection, a data migration's reads.
@@ -196,7 +267,7 @@ class MigrationRecording:
 
         with _scratch_schema(url, "record") as db, db.engine.connect() as connection:
             sa.event.listen(connection, "before_cursor_execute", keep)
-            _upgrade_to_head(connection)
+            _upgrade(connection)
             connection.commit()
             schema = str(db.schema)
             if any(
@@ -241,17 +312,21 @@ def _scratch_schema(url: str, prefix: str) -> Iterator[Database]:
 
 @contextmanager
 def scratch_postgres_schema(
-    url: str, *, prefix: str = "scratch", recording: MigrationRecording | None = None
+    url: str,
+    *,
+    prefix: str = "scratch",
+    revision: str = "head",
+    recording: MigrationRecording | None = None,
 ) -> Iterator[Database]:
-    """A migrated database in a fresh PostgreSQL schema, dropped afterwards.
+    """A database migrated to `revision` in a fresh PostgreSQL schema, dropped afterwards.
 
     For tests and benchmarks that need an isolated PostgreSQL database without creating one.
-    Given a `MigrationRecording`, it replays that instead of running the migrations: the same
-    schema, much sooner (the tests make hundreds of them).
+    Given a `MigrationRecording` (of `head`), it replays that instead of running the
+    migrations: the same schema, much sooner (the tests make hundreds of them).
     """
     with _scratch_schema(url, prefix) as db:
         if recording is None:
-            db.migrate()
+            db.migrate(revision)
         else:
             recording.replay(db)
         yield db

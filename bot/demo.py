@@ -32,8 +32,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.i18n import I18n
 from bot.telegram.app import build_application, polling
-from bot.views.callbacks import pack
-from bot.views.general import LANGUAGE
+from bot.views.callbacks import LanguageButton
 from fakegram import FakeBotAPI, FakeTelegram, FakeUser, Msg
 from fakegram.client import Button, FakeTelegramError
 
@@ -269,7 +268,7 @@ async def _expect(user: FakeUser, predicate: Callable[[Msg], bool], what: str) -
 
 
 def _language_button(code: str) -> Callable[[Msg], bool]:
-    data = pack(LANGUAGE, code)
+    data = LanguageButton(code).pack()
     return lambda message: data in message.callback_data()
 
 
@@ -299,7 +298,7 @@ async def _admin(tg: FakeTelegram) -> FakeUser:
     admin = await tg.user(ADMIN_ID, "Ada", last_name="Admin", language_code="en")
     await admin.command("start")
     await _expect(admin, _language_button("en"), "greet the admin")
-    await admin.press(pack(LANGUAGE, "en"), timeout=FIRST_REPLY_SECONDS)
+    await admin.press(LanguageButton("en").pack(), timeout=FIRST_REPLY_SECONDS)
     await _expect(admin, lambda m: "/invite" in m.plain, "show the admin's commands")
     return admin
 

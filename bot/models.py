@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -41,6 +42,31 @@ def _utc_column(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumText(sa.types.TypeDecorator[E]):
+    """A StrEnum stored as its plain value in a VARCHAR, as the migrations made the column.
+
+    Not `sa.Enum`: that would store the member's name, or want a native PostgreSQL enum or a
+    VARCHAR of the longest value's length, and so change the tables. Rows come back as
+    members; a value the enum does not know fails loudly on writing and on reading.
+    """
+
+    impl = AutoString
+    cache_ok = True
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__()
+        self.enum = enum  # the name matches the argument: SQLAlchemy's cache key reads it
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
 class Role(StrEnum):
     FOCAL_POINT = "focal_point"
     COORDINATOR = "coordinator"
@@ -56,11 +82,20 @@ class Awaiting(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
+    """Where a delivery is in its life (see `bot/services/deliveries.py`)."""
+
     PLANNED = "planned"
     CLAIMED = "claimed"
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class DeliveryKind(StrEnum):
+    REMINDER = "reminder"  # planned by the reminder policy
+    NUDGE = "nudge"  # asked for by a coordinator with /remind
+    DIGEST = "digest"  # a coordinator's periodic digest
+    NOTICE = "notice"  # someone's act told to others: a submission, a new deadline (notices.py)
 
 
 class Country(SQLModel, table=True):
@@ -80,7 +115,7 @@ class Person(SQLModel, table=True):
     username: str | None = None
     telegram_language: str | None = None
     locale: str | None = Field(default=None, description="the person's explicit choice")
-    role: str = Field(default=Role.FOCAL_POINT.value, index=True)
+    role: Role = Field(default=Role.FOCAL_POINT, sa_type=EnumText(Role), index=True)
     is_admin: bool = False
     is_national_lead: bool = False
     country_code: str | None = Field(default=None, foreign_key="country.code", index=True)
@@ -98,7 +133,7 @@ class Invite(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code_hash: str = Field(unique=True, max_length=64)
     country_code: str | None = Field(default=None, foreign_key="country.code")
-    role: str = Role.FOCAL_POINT.value
+    role: Role = Field(default=Role.FOCAL_POINT, sa_type=EnumText(Role))
     is_national_lead: bool = False
     created_by: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime | None = _utc_column(nullable=False)
@@ -225,7 +260,7 @@ class Cursor(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     cycle_id: int = Field(foreign_key="cycle.id")
     item_id: str | None = Field(default=None, max_length=32)
-    awaiting: str = Awaiting.NOTHING.value
+    awaiting: Awaiting = Field(default=Awaiting.NOTHING, sa_type=EnumText(Awaiting))
     pending: str | None = Field(
         default=None,
         description="JSON of a text or file sent when none was asked for, kept until decided",
@@ -248,11 +283,11 @@ class Delivery(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     recipient_id: int = Field(foreign_key="person.id", index=True)
-    kind: str  # "reminder", "digest", "nudge"
+    kind: DeliveryKind = Field(sa_type=EnumText(DeliveryKind))
     slot: str = Field(max_length=64)
     cycle_id: int | None = Field(default=None, foreign_key="cycle.id")
     due_at: datetime | None = _utc_column(nullable=False)
-    status: str = DeliveryStatus.PLANNED.value
+    status: DeliveryStatus = Field(default=DeliveryStatus.PLANNED, sa_type=EnumText(DeliveryStatus))
     claimed_by: str | None = None
     claimed_at: datetime | None = _utc_column()
     attempts: int = 0
@@ -322,3 +357,19 @@ class AuditHead(SQLModel, table=True):
     last_id: int | None = None
     last_hash: str = Field(default="", max_length=64)
     count: int = 0
+
+
+class HandledUpdate(SQLModel, table=True):
+    """A Telegram update whose effect is committed, recorded in the same transaction.
+
+    Telegram serves an update again when the process that got it died before confirming it,
+    and retries a webhook post whose answer was lost: a repeat finds its id here and changes
+    nothing (`bot/services/updates.py`). The sweeper forgets ids after a few days.
+    """
+
+    __tablename__ = "handled_update"
+
+    update_id: int = Field(
+        primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    at: datetime | None = _utc_column(nullable=False, index=True)

@@ -292,6 +292,7 @@ class FakeTelegram:
         delay: float | None = None,
         status: int | None = None,
         processed: bool | None = None,
+        share: float | None = None,
     ) -> dict[str, Any]:
         """Make the next ``count`` matching calls fail; see :mod:`fakegram.faults`."""
         rule: dict[str, Any] = {"method": method, "kind": kind, "count": count}
@@ -301,6 +302,7 @@ class FakeTelegram:
             "delay": delay,
             "status": status,
             "processed": processed,
+            "share": share,
         }
         rule.update({k: v for k, v in optional.items() if v is not None})
         body = await self.request("POST", "/faults", json=rule)

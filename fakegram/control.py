@@ -15,7 +15,7 @@ from aiohttp import web
 from fakegram.faults import FaultRule
 from fakegram.html import utf16_len
 from fakegram.media import image_size
-from fakegram.state import Group, Message, User
+from fakegram.state import Group, Message, StoredFile, User
 
 if TYPE_CHECKING:
     from fakegram.server import FakeBotAPI
@@ -128,14 +128,8 @@ class ControlApi:
             raise ControlError(400, "a JSON object is expected")
         return body
 
-    def _post_user_message(self, user: User, message: Message) -> web.Response:
-        group = self.api.state.groups.get(message.chat_id)
-        update = None
-        if group is None:
-            user.started = True  # writing in a group does not open the private chat
-            update = self.api.state.queue_update("message", self.api.state.message_json(message))
-        elif group.bot_inside:  # a bot that is not in the group sees nothing of it
-            update = self.api.state.queue_update("message", self.api.state.message_json(message))
+    def _posted(self, update: dict[str, Any] | None, message: Message) -> web.Response:
+        """What posting a message answers: the update the bot gets (None: it sees nothing)."""
         return web.json_response(
             {
                 "ok": True,
@@ -144,6 +138,16 @@ class ControlApi:
                 "seq": self.api.state.seq,
             }
         )
+
+    def _post_user_message(self, user: User, message: Message) -> web.Response:
+        group = self.api.state.groups.get(message.chat_id)
+        update = None
+        if group is None:
+            user.started = True  # writing in a group does not open the private chat
+            update = self.api.state.queue_update("message", self.api.state.message_json(message))
+        elif group.bot_inside:  # a bot that is not in the group sees nothing of it
+            update = self.api.state.queue_update("message", self.api.state.message_json(message))
+        return self._posted(update, message)
 
     # --- users ------------------------------------------------------------------------------
 
@@ -205,6 +209,14 @@ class ControlApi:
             fields["mime_type"] = upload.content_type
         return upload.file.read(), fields
 
+    def _post_user_file(
+        self, user: User, kind: str, stored: StoredFile, caption: str | None
+    ) -> web.Response:
+        message = self.api.state.new_message(
+            user.id, from_bot=False, kind=kind, file=stored, text=caption, raw=caption
+        )
+        return self._post_user_message(user, message)
+
     async def user_document(self, request: web.Request) -> web.Response:
         user = self._user(request)
         content, fields = await self._upload(request)
@@ -215,11 +227,7 @@ class ControlApi:
             mime_type=fields.get("mime_type") or "application/octet-stream",
             from_bot=False,
         )
-        caption = fields.get("caption") or None
-        message = self.api.state.new_message(
-            user.id, from_bot=False, kind="document", file=stored, text=caption, raw=caption
-        )
-        return self._post_user_message(user, message)
+        return self._post_user_file(user, "document", stored, fields.get("caption") or None)
 
     async def user_photo(self, request: web.Request) -> web.Response:
         user = self._user(request)
@@ -233,11 +241,7 @@ class ControlApi:
             height=height,
             from_bot=False,
         )
-        caption = fields.get("caption") or None
-        message = self.api.state.new_message(
-            user.id, from_bot=False, kind="photo", file=stored, text=caption, raw=caption
-        )
-        return self._post_user_message(user, message)
+        return self._post_user_file(user, "photo", stored, fields.get("caption") or None)
 
     async def press(self, request: web.Request) -> web.Response:
         user = self._user(request)
@@ -339,14 +343,7 @@ class ControlApi:
             update = self.api.state.queue_update(
                 "channel_post", self.api.state.message_json(message)
             )
-        return web.json_response(
-            {
-                "ok": True,
-                "update": update,
-                "message": message.control_json(),
-                "seq": self.api.state.seq,
-            }
-        )
+        return self._posted(update, message)
 
     async def callback_answer(self, request: web.Request) -> web.Response:
         query = self.api.state.callbacks.get(request.match_info["query_id"])

@@ -8,11 +8,19 @@ from typing import Any
 class ApiError(Exception):
     """A Bot API failure: becomes ``{"ok": false, "error_code": ..., "description": ...}``."""
 
-    def __init__(self, status: int, description: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        html: str | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.html = html  # answered as a text/html page instead of JSON (a proxy's 502)
 
     def payload(self) -> dict[str, Any]:
         body: dict[str, Any] = {

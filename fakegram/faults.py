@@ -8,10 +8,15 @@ Kinds:
 * ``delay`` - wait ``delay`` seconds, then process the call normally;
 * ``drop`` - close the connection without an answer; with ``processed=True`` the call is
   carried out first (the message exists) and only the answer is lost.
+
+A rule with ``share`` below 1 strikes only that share of its matching calls, drawn from the
+injector's own seeded random generator (``FaultInjector(seed=...)``): a bad network day, the
+same one on every run.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, cast
 
@@ -31,6 +36,7 @@ class FaultRule:
     delay: float = 1.0
     status: int = 500
     processed: bool = False
+    share: float = 1.0
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -39,6 +45,8 @@ class FaultRule:
             raise ValueError("server_error status must be 500 or 502")
         if self.count < 1:
             raise ValueError("count must be at least 1")
+        if not 0.0 < self.share <= 1.0:
+            raise ValueError("share must be above 0 and at most 1")
 
     def matches(self, method: str, chat_id: int | None) -> bool:
         if self.method != "*" and self.method.lower() != method.lower():
@@ -59,6 +67,7 @@ class FaultRule:
             "delay",
             "status",
             "processed",
+            "share",
         }
         unknown = set(body) - known
         if unknown:
@@ -74,14 +83,16 @@ class FaultRule:
             delay=float(body.get("delay", 1.0)),
             status=int(body.get("status", 500)),
             processed=bool(body.get("processed", False)),
+            share=float(body.get("share", 1.0)),
         )
 
 
 class FaultInjector:
-    """Rules in the order they were added; each match uses up one of the rule's count."""
+    """Rules in the order they were added; each strike uses up one of the rule's count."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int | None = None) -> None:
         self._rules: list[FaultRule] = []
+        self.random = random.Random(seed)  # noqa: S311 - a test double, not a secret
 
     def add(self, rule: FaultRule) -> None:
         self._rules.append(rule)
@@ -94,9 +105,11 @@ class FaultInjector:
         return list(self._rules)
 
     def take(self, method: str, chat_id: int | None) -> FaultRule | None:
-        """Return the first rule matching this call and charge it, or None."""
+        """Return the first rule that strikes this call and charge it, or None."""
         for rule in self._rules:
-            if rule.matches(method, chat_id):
+            if rule.matches(method, chat_id) and (
+                rule.share >= 1.0 or self.random.random() < rule.share
+            ):
                 rule.count -= 1
                 if rule.count <= 0:
                     self._rules.remove(rule)

@@ -31,6 +31,11 @@ logger = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 60 * 1024 * 1024
 CLIENT_GONE = 499  # logged status of calls whose client disconnected before the answer
+BAD_GATEWAY_PAGE = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
 
 
 class FakeBotAPI:
@@ -48,6 +53,7 @@ class FakeBotAPI:
         callback_query_timeout: float = 15.0,
         strict_html: bool = True,
         bot_first_name: str = "Normsbot",
+        fault_seed: int | None = None,
     ) -> None:
         self.token = token
         self.host = host
@@ -56,7 +62,7 @@ class FakeBotAPI:
         self.botapi = BotApi(
             self.state, callback_query_timeout=callback_query_timeout, strict_html=strict_html
         )
-        self.faults = FaultInjector()
+        self.faults = FaultInjector(fault_seed)
         self.log = CallLog()
         self.limiter = RateLimiter(rate_limits) if rate_limits is not None else None
         self.control = ControlApi(self)
@@ -159,8 +165,9 @@ class FakeBotAPI:
         delay: float = 1.0,
         status: int = 500,
         processed: bool = False,
+        share: float = 1.0,
     ) -> FaultRule:
-        rule = FaultRule(method, kind, count, chat_id, retry_after, delay, status, processed)
+        rule = FaultRule(method, kind, count, chat_id, retry_after, delay, status, processed, share)
         self.faults.add(rule)
         return rule
 
@@ -195,6 +202,7 @@ class FakeBotAPI:
             wall_time=time.time(),
         )
         drop_after = False
+        html_page: str | None = None
         try:
             params = await Params.from_request(request)
             record.params = params.loggable()
@@ -219,6 +227,8 @@ class FakeBotAPI:
         except ApiError as exc:
             status, body = exc.status, exc.payload()
             record.description = exc.description
+            if exc.html is not None:
+                html_page = exc.html
         except Exception:
             logger.exception("fake Bot API failed on %s", method)
             status = 500
@@ -233,6 +243,8 @@ class FakeBotAPI:
             record.status = CLIENT_GONE
             record.description = f"client went away before the answer ({status})"
         self._finish(record)
+        if html_page is not None:
+            return web.Response(text=html_page, status=status, content_type="text/html")
         return web.json_response(body, status=status)
 
     async def _apply_fault(self, fault: FaultRule) -> None:
@@ -243,8 +255,9 @@ class FakeBotAPI:
         elif fault.kind == "forbidden":
             raise forbidden("bot was blocked by the user")
         elif fault.kind == "server_error":
-            text = "Bad Gateway" if fault.status == 502 else "Internal Server Error"
-            raise ApiError(fault.status, text)
+            if fault.status == 502:  # the proxy in front of Telegram answers with a page
+                raise ApiError(502, "Bad Gateway", html=BAD_GATEWAY_PAGE)
+            raise ApiError(fault.status, "Internal Server Error")
 
     def _drop(self, request: web.Request, record: CallRecord) -> web.StreamResponse:
         record.status = 0

@@ -132,9 +132,5 @@ async def tg(fake_api: FakeBotAPI) -> AsyncIterator[FakeTelegram]:
 async def harness(
     fake_api: FakeBotAPI, tg: FakeTelegram, database: Database
 ) -> AsyncIterator[BotHarness]:
-    bot = BotHarness(fake_api, tg, database)
-    await bot.start()
-    try:
+    async with BotHarness(fake_api, tg, database) as bot:
         yield bot
-    finally:
-        await bot.stop()

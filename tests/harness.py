@@ -16,6 +16,7 @@ from bot.bootstrap import prepare_runtime
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.db import Database
+from bot.services.actors import Actor, find_actor
 from bot.telegram.app import build_application, polling
 from bot.telegram.jobs import SweepReport, run_sweep
 from bot.telegram.runtime import App, Runtime
@@ -80,6 +81,14 @@ class BotHarness:
             self._stack = None
         self.app = None
 
+    async def __aenter__(self) -> BotHarness:
+        """`async with BotHarness(...) as bot:` runs the bot for the block, then stops it."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
     async def restart(self) -> None:
         await self.stop()
         await self.start()
@@ -94,6 +103,12 @@ class BotHarness:
         assert self.rt is not None
         return self.rt
 
+    def actor(self, telegram_id: int) -> Actor:
+        """The enrolled person as the bot finds them for each update (`common.identify`)."""
+        actor = self.db.read(find_actor, telegram_id)
+        assert actor is not None, f"{telegram_id} is not enrolled"
+        return actor
+
     async def user(self, user_id: int, name: str = "Test", language_code: str = "en") -> FakeUser:
         return await self.tg.user(user_id, name, language_code=language_code)
 
@@ -107,6 +122,13 @@ class BotHarness:
             await admin.expect("Commands")
             self._admin = admin
         return self._admin
+
+    async def open_cycle(self, *words: str) -> None:
+        """The admin opens a new reporting cycle: `/newcycle <words>`, then its Open button."""
+        admin = await self.admin()
+        await admin.command("newcycle", *words)
+        await admin.expect("New reporting cycle")
+        await admin.press_and_wait("Open the cycle")
 
     async def invite_code(self, country: str, *extra: str) -> str:
         admin = await self.admin()

@@ -27,8 +27,8 @@ from bot.models import (
     Role,
 )
 from bot.services import cycles, enrolment, people, submission, summaries
-from bot.services.actors import Actor, find_actor, require_actor
-from bot.services.errors import InvalidInput, NotEnrolled, PermissionDenied
+from bot.services.actors import Actor, find_actor, person_of
+from bot.services.errors import NotEnrolled, PermissionDenied, UnknownRole
 from bot.telegram.handlers.invites import InviteRequest, parse_invite_args
 from fakegram import FakeGroup, FakeUser
 from tests.harness import ADMIN_ID, BOT_USERNAME, INVITE_LINK, BotHarness, make_settings
@@ -177,8 +177,8 @@ async def _region(harness: BotHarness) -> dict[str, object]:
     sam = await harness.user(5004, "Sam")  # never enrolled
     fill_answers(harness, "VN")
     now = harness.clock.now()
+    admin = harness.actor(ADMIN_ID)
     with harness.db.session() as session:
-        admin = require_actor(session, ADMIN_ID)
         draft = cycles.draft_cycle(
             session,
             actor=admin,
@@ -233,8 +233,8 @@ async def test_each_command_for_stranger_focal_point_and_coordinator(
 async def test_a_revoked_coordinator_is_a_stranger_to_every_command(harness: BotHarness):
     region = await _region(harness)
     bob: FakeUser = region["bob"]  # type: ignore[assignment]
+    admin = harness.actor(ADMIN_ID)
     with harness.db.session() as session:
-        admin = require_actor(session, ADMIN_ID)
         person = session.exec(select(Person).where(Person.telegram_id == 5003)).one()
         people.revoke(
             session,
@@ -253,10 +253,7 @@ async def test_a_revoked_coordinator_is_a_stranger_to_every_command(harness: Bot
 
 
 def _actors(harness: BotHarness) -> tuple[Actor, Actor]:
-    with harness.db.session() as session:
-        alice, bob = find_actor(session, 5001), find_actor(session, 5003)
-        assert alice is not None and bob is not None
-        return alice, bob
+    return harness.actor(5001), harness.actor(5003)
 
 
 async def test_services_refuse_focal_points_what_only_coordinators_may_do(harness: BotHarness):
@@ -309,17 +306,24 @@ async def test_services_refuse_focal_points_what_only_coordinators_may_do(harnes
 
 
 async def test_a_revoked_person_is_not_an_actor_any_more(harness: BotHarness):
-    await _region(harness)
+    region = await _region(harness)
+    alice: FakeUser = region["alice"]  # type: ignore[assignment]
+    admin = harness.actor(ADMIN_ID)
+    before = harness.actor(5001)  # as a service call already under way holds her
     with harness.db.session() as session:
-        admin = require_actor(session, ADMIN_ID)
-        alice = session.exec(select(Person).where(Person.telegram_id == 5001)).one()
         people.revoke(
-            session, actor=admin, person_id=_id(alice.id), config_admins=[], now=harness.clock.now()
+            session,
+            actor=admin,
+            person_id=before.person_id,
+            config_admins=[],
+            now=harness.clock.now(),
         )
     with harness.db.session() as session:
         assert find_actor(session, 5001) is None
         with pytest.raises(NotEnrolled):
-            require_actor(session, 5001)
+            person_of(session, before)
+    await alice.command("progress")
+    await alice.expect("This bot is for the national focal points")
 
 
 # --------------------------------------------------------------------------- revoked stays out
@@ -397,7 +401,7 @@ async def test_readmit_restores_country_and_role_once_and_never_admin(harness: B
     restored = await bob.press_and_wait("Yes, re-admit")
     assert f"Access restored: #{alice_id} Alice" in restored.plain
     back = _person_row(harness, 5111)
-    assert (back.active, back.country_code, back.role) == (True, "TH", Role.FOCAL_POINT.value)
+    assert (back.active, back.country_code, back.role) == (True, "TH", Role.FOCAL_POINT)
     assert not back.is_admin and not back.is_national_lead
     for _ in range(50):  # the menu is set right after the confirmation is shown
         if ("chat:5111", "") in await harness.tg.commands():
@@ -438,7 +442,7 @@ async def test_removing_an_admin_from_the_settings_demotes_them_at_restart(
     demoted = _person_row(harness, second)
     assert (demoted.active, demoted.role, demoted.is_admin) == (
         True,
-        Role.COORDINATOR.value,
+        Role.COORDINATOR,
         False,
     )
     await dora.command("invite", "coordinator")
@@ -625,12 +629,13 @@ async def test_forged_buttons_after_revocation_change_nothing(harness: BotHarnes
     real = prompt.callback_data()
     vu = await harness.enrol(5143, "VN", name="Vu")
     vu_id = _id(_person_row(harness, 5143).id)
+    admin = harness.actor(ADMIN_ID)
     with harness.db.session() as session:
         cycle = session.exec(select(Cycle)).one()
         cycle_id = _id(cycle.id)
         draft = cycles.draft_cycle(
             session,
-            actor=require_actor(session, ADMIN_ID),
+            actor=admin,
             checklists=harness.runtime.checklists,
             title="Next",
             deadline_day=date(2026, 12, 1),
@@ -678,6 +683,17 @@ async def test_forged_buttons_after_revocation_change_nothing(harness: BotHarnes
     await vu.mark()
 
 
+async def test_a_forged_open_button_without_an_item_names_no_item(harness: BotHarness):
+    """An "open item" button without its item: refused, without naming a made-up item."""
+    alice = await harness.enrol(5151, "TH", name="Alice")
+    prompt = await alice.last()
+    version = next(d for d in prompt.callback_data() if d.startswith("a:s:")).split(":")[2]
+    answer = await alice.press(f"a:o:{version}", message_id=prompt.message_id, force=True)
+    assert answer is not None and answer.text is not None
+    assert "There is no item" in answer.text
+    assert "None" not in answer.text
+
+
 # --------------------------------------------------------------------------- small promises
 
 
@@ -686,9 +702,9 @@ def test_invite_arguments_name_the_word_they_do_not_know():
     assert parse_invite_args(["Lead", "VN"]) == InviteRequest("VN", Role.FOCAL_POINT, True)
     assert parse_invite_args(["coordinator"]) == InviteRequest(None, Role.COORDINATOR, False)
     assert parse_invite_args(["XX"]).country == "XX"  # the service says it is unknown
-    with pytest.raises(InvalidInput) as bad:
+    with pytest.raises(UnknownRole) as bad:
         parse_invite_args(["TH", "boss"])
-    assert bad.value.details == {"what": "role", "value": "boss"}
+    assert bad.value.value == "boss"
 
 
 async def test_invite_with_a_bad_role_names_the_role_not_the_country(harness: BotHarness):

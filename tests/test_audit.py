@@ -155,9 +155,7 @@ async def test_each_act_through_the_bot_leaves_one_entry_and_the_chain_verifies(
     await admin.expect("Close “First reporting cycle”?")
     await admin.press_and_wait("Yes, close it")
     log.new(AuditAction.CYCLE_CLOSED)
-    await admin.command("newcycle", "2026-12-31", "Second")
-    await admin.expect("New reporting cycle")
-    await admin.press_and_wait("Open the cycle")
+    await harness.open_cycle("2026-12-31", "Second")
     (opened,) = log.new(AuditAction.CYCLE_OPENED)
     assert opened.subject == "cycle:2"
 

@@ -260,16 +260,12 @@ async def test_a_cycle_title_with_math_markup_still_gets_a_chart(
     fake_api: FakeBotAPI, tg: FakeTelegram, database: Database
 ):
     # The first cycle's title is a setting; a coordinator's /newcycle stores theirs the same way.
-    bot = BotHarness(fake_api, tg, database, first_cycle_title=MATH_TITLE)
-    await bot.start()
-    try:
+    async with BotHarness(fake_api, tg, database, first_cycle_title=MATH_TITLE) as bot:
         admin = await bot.admin()
         await admin.command("chart")
         photo = await admin.expect(lambda m: m.photo is not None or "wrong" in m.plain, timeout=60)
         assert photo.photo is not None, photo.plain
         assert MATH_TITLE in photo.plain
-    finally:
-        await bot.stop()
 
 
 async def test_taps_are_answered_while_a_chart_is_drawn(harness: BotHarness):

@@ -280,6 +280,21 @@ def test_base_fixture_is_valid(tmp_path: Path) -> None:
             {11: "      - id: a.0"}, "", [(11, r"item id 'a\.0' is not valid")], id="item-id-zero"
         ),
         pytest.param(
+            {17: "  - id: " + "b" * 30, 21: "      - id: " + "b" * 30 + ".12"},
+            "",
+            [(21, r"^item id 'b{30}\.12' is longer than 32 characters")],
+            id="item-id-too-long-for-a-button",
+        ),
+        pytest.param(
+            {17: "  - id: " + "b" * 31, 21: "      - id: " + "b" * 31 + ".1"},
+            "",
+            [
+                (17, r"^section id 'b{31}' is longer than 30 characters"),
+                (21, r"^item id 'b{31}\.1' is longer than 32 characters"),
+            ],
+            id="section-id-too-long-for-a-button",
+        ),
+        pytest.param(
             {21: "      - id: a.3"},
             "",
             [(21, r"^item id 'a\.3' does not start with its section id 'b': write 'b\.3'")],

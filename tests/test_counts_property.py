@@ -134,9 +134,7 @@ def _world(db: Database, checklist: Checklist) -> World:
             session.add(person)
             session.flush()
             focal[code] = actor_from(person, country)
-        boss = Person(
-            telegram_id=1, display_name="Boss", role=Role.COORDINATOR.value, created_at=START
-        )
+        boss = Person(telegram_id=1, display_name="Boss", role=Role.COORDINATOR, created_at=START)
         session.add(boss)
         session.flush()
         coordinator = actor_from(boss)
@@ -311,7 +309,7 @@ def _check(world: World, model: Model) -> None:
         assert (row.answered, row.skipped, row.to_confirm) == (answered, skipped, to_confirm)
         assert row.implemented == model.by_status(code, checklist).get(checklist.statuses[0], 0)
 
-        if comparison.previous_id is not None:
+        if comparison.previous_title is not None:
             assert compared[code].answered_now == answered
             assert compared[code].unconfirmed == to_confirm
 

@@ -363,9 +363,7 @@ async def test_a_close_button_for_an_older_cycle_closes_nothing(harness: BotHarn
     admin = await harness.admin()
     await admin.command("closecycle")
     ask = await admin.expect("Close “First reporting cycle”?")
-    await admin.command("newcycle", "2026-12-31", "Second")
-    await admin.expect("New reporting cycle")
-    await admin.press_and_wait("Open the cycle")
+    await harness.open_cycle("2026-12-31", "Second")
     answer = await admin.press("Yes, close it", message_id=ask.message_id)
     assert answer is not None and "no longer current" in (answer.text or "")
     assert _cycles(harness)[-1].closed_at is None

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import col, select
 
 from bot.db import Database
-from bot.models import Delivery, Person
+from bot.models import Delivery, DeliveryKind, Person
 from bot.services import deliveries
-from bot.services.deliveries import DeliveryKind, DeliveryPolicy, RetryOutcome
+from bot.services.deliveries import DeliveryPolicy, RetryOutcome
 
 NOW = datetime(2026, 3, 5, 3, 0, tzinfo=UTC)
 POLICY = DeliveryPolicy(lease=timedelta(minutes=5), max_attempts=3)

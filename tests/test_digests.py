@@ -188,12 +188,8 @@ async def test_a_coordinator_in_myanmar_gets_it_at_0900_yangon_time(harness: Bot
 async def quiet_harness(
     fake_api: FakeBotAPI, tg: FakeTelegram, database: Database
 ) -> AsyncIterator[BotHarness]:
-    bot = BotHarness(fake_api, tg, database, digest_enabled=False)
-    await bot.start()
-    try:
+    async with BotHarness(fake_api, tg, database, digest_enabled=False) as bot:
         yield bot
-    finally:
-        await bot.stop()
 
 
 async def test_digests_switched_off_in_the_settings(quiet_harness: BotHarness):
@@ -211,12 +207,8 @@ async def test_digests_switched_off_in_the_settings(quiet_harness: BotHarness):
 async def daily_harness(
     fake_api: FakeBotAPI, tg: FakeTelegram, database: Database
 ) -> AsyncIterator[BotHarness]:
-    bot = BotHarness(fake_api, tg, database, digest_frequency="daily")
-    await bot.start()
-    try:
+    async with BotHarness(fake_api, tg, database, digest_frequency="daily") as bot:
         yield bot
-    finally:
-        await bot.stop()
 
 
 async def test_daily_digests(daily_harness: BotHarness):

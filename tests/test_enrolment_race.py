@@ -29,9 +29,7 @@ CODES = 5
 def _admin_and_codes(db: Database) -> list[str]:
     with db.session() as session:
         setup.seed_countries(session)
-        admin = Person(
-            telegram_id=1, display_name="Admin", role=Role.COORDINATOR.value, is_admin=True
-        )
+        admin = Person(telegram_id=1, display_name="Admin", role=Role.COORDINATOR, is_admin=True)
         admin.created_at = NOW
         session.add(admin)
         session.flush()
@@ -63,7 +61,7 @@ def _race(db: Database, code: str, first_id: int) -> list[str]:
             )
             outcomes[index] = "enrolled"
         except InviteInvalid as refused:
-            outcomes[index] = str(refused.details["reason"])
+            outcomes[index] = str(refused.reason)
         except Exception as error:  # any other failure is a finding too
             outcomes[index] = repr(error)
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import openpyxl
 from sqlmodel import select
 
-from bot.models import Delivery, DeliveryStatus, Person
+from bot.models import Delivery, DeliveryKind, DeliveryStatus, Person
 from bot.services import audit
 from fakegram import FakeUser, Msg
 from tests.harness import BotHarness, is_prompt
@@ -79,7 +79,7 @@ async def test_an_admin_erases_a_revoked_person_who_then_shows_as_a_pseudonym(
         session.add(
             Delivery(
                 recipient_id=alice_id,
-                kind="reminder",
+                kind=DeliveryKind.REMINDER,
                 slot="test",
                 due_at=harness.clock.now() + timedelta(days=1),
                 created_at=harness.clock.now(),
@@ -112,7 +112,7 @@ async def test_an_admin_erases_a_revoked_person_who_then_shows_as_a_pseudonym(
         statuses = session.exec(
             select(Delivery.status).where(Delivery.recipient_id == alice_id)
         ).all()
-        assert statuses == [DeliveryStatus.CANCELLED.value]
+        assert statuses == [DeliveryStatus.CANCELLED]
         # The hashed rows never held her name: the chain verifies as before.
         result = audit.verify(session)
         assert result.ok, result

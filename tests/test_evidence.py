@@ -7,18 +7,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlmodel import col, select
 
-from bot.db import MIGRATIONS_DIR, Database
+from bot.db import Database, scratch_postgres_schema
 from bot.models import Answer, AnswerRevision, Evidence
 from bot.services.evidence import MAX_PER_ANSWER
 from fakegram import FakeUser, Msg
@@ -202,40 +199,20 @@ OLD_REVISION = "f2523687d1f5"
 T0 = "2026-01-05 03:00:00"
 
 
-def _alembic(db: Database, target: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with db.engine.connect() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, target)
-        connection.commit()
-
-
 @pytest.fixture(params=BACKENDS)
 def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A database at the revision before evidence rows, not migrated any further."""
     if request.param == "sqlite":
         db = Database(f"sqlite:///{tmp_path / 'old.db'}")
-        _alembic(db, OLD_REVISION)
+        db.migrate(OLD_REVISION)
         yield db
         db.dispose()
         return
     problem = _postgres_unavailable()
     if problem:
         pytest.skip(problem)
-    schema = f"old_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(POSTGRES_URL, schema=schema)
-    try:
-        _alembic(db, OLD_REVISION)
+    with scratch_postgres_schema(POSTGRES_URL, prefix="old", revision=OLD_REVISION) as db:
         yield db
-    finally:
-        db.dispose()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_single_evidence_of_an_old_database_survives_the_upgrade(old_database: Database):
@@ -292,11 +269,8 @@ async def test_a_new_cycle_from_the_baseline_keeps_the_evidence_but_not_removed_
     await alice.expect("Evidence removed")
     await alice.press_and_wait("Implemented")
 
-    admin = await harness.admin()
     harness.clock.advance(days=30)
-    await admin.command("newcycle", "2026-12-31", "Second", "baseline")
-    await admin.expect("New reporting cycle")
-    await admin.press_and_wait("Open the cycle")
+    await harness.open_cycle("2026-12-31", "Second", "baseline")
     await alice.expect("A new reporting cycle is open")
 
     rows = _evidence(harness, "TH", "a.1")

@@ -410,11 +410,11 @@ def test_neutralise_formula_like_text(value: str, shown: str):
 
 
 def test_file_names_are_ascii_with_cycle_and_day():
-    cycle = ReportCycle(7, "Cycle 2026 – Bangkok/ADGMIN", "asean-norms", "1", _T, None, None)
+    cycle = ReportCycle(7, "Cycle 2026 – Bangkok/ADGMIN", _T, None, None)
     assert export_file_name(cycle, None, date(2026, 3, 2), "xlsx") == (
         "normsbot-cycle-2026-bangkok-adgmin-2026-03-02.xlsx"
     )
-    thai = ReportCycle(7, "รอบรายงาน ๒๕๖๙", "asean-norms", "1", _T, None, None)
+    thai = ReportCycle(7, "รอบรายงาน ๒๕๖๙", _T, None, None)
     assert export_file_name(thai, "TH", date(2026, 3, 2), "csv") == (
         "normsbot-cycle-7-th-2026-03-02.csv"
     )

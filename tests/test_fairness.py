@@ -24,14 +24,10 @@ async def paced(
 ) -> AsyncIterator[BotHarness]:
     """The bot with a small burst, so that a flood's accepted updates take a while (about
     2.5 seconds for the backlog of 5): long enough for the order below never to be a race."""
-    bot = BotHarness(
+    async with BotHarness(
         fake_api, tg, database, user_burst=3, user_updates_per_second=2, user_backlog=5
-    )
-    await bot.start()
-    try:
+    ) as bot:
         yield bot
-    finally:
-        await bot.stop()
 
 
 async def _settled(user: FakeUser) -> list[Msg]:

@@ -23,7 +23,7 @@ from bot.checklist import ChecklistRegistry, bundled_checklist_dir
 from bot.db import MIGRATIONS_DIR, Database
 from bot.models import Answer, Cycle, CycleDraft, Person
 from bot.services import cycles, submission
-from bot.services.actors import Actor, find_actor
+from bot.services.actors import Actor
 from bot.services.errors import StaleAction
 from bot.services.submission import Outcome
 from fakegram import FakeUser
@@ -41,12 +41,6 @@ async def _told(user: FakeUser, text: str) -> int:
     """How many messages the fake API delivered to `user` containing `text`."""
     await asyncio.sleep(SETTLE)
     return sum(text in message.plain for message in await user.messages())
-
-
-def _actor(harness: BotHarness, telegram_id: int) -> Actor:
-    actor = harness.db.read(find_actor, telegram_id)
-    assert actor is not None
-    return actor
 
 
 def _race(count: int, work: Callable[[], Any]) -> list[Any]:
@@ -225,7 +219,7 @@ def _draft(harness: BotHarness, admin: Actor, title: str) -> int:
 
 async def test_two_confirms_of_one_draft_at_once_open_one_cycle(harness: BotHarness):
     await harness.admin()
-    admin = _actor(harness, ADMIN_ID)
+    admin = harness.actor(ADMIN_ID)
     checklists: ChecklistRegistry = harness.runtime.checklists
     draft_id = _draft(harness, admin, "Second")
 
@@ -246,7 +240,7 @@ async def test_two_confirms_of_one_draft_at_once_open_one_cycle(harness: BotHarn
 
 async def test_two_drafts_confirmed_at_once_leave_one_open_cycle(harness: BotHarness):
     await harness.admin()
-    admin = _actor(harness, ADMIN_ID)
+    admin = harness.actor(ADMIN_ID)
     drafts = [_draft(harness, admin, "Second"), _draft(harness, admin, "Third")]
     barrier = threading.Barrier(2)
 
@@ -276,7 +270,7 @@ async def test_two_drafts_confirmed_at_once_leave_one_open_cycle(harness: BotHar
 
 async def test_two_deadline_moves_with_the_same_seen_version_apply_once(harness: BotHarness):
     await harness.admin()
-    admin = _actor(harness, ADMIN_ID)
+    admin = harness.actor(ADMIN_ID)
     [cycle] = _cycles(harness)
     cycle_id = cycle.id
     assert cycle_id is not None and cycle.deadline is not None
@@ -312,7 +306,7 @@ async def test_two_submits_and_two_sign_offs_at_once_record_and_tell_once(harnes
     await harness.enrol(3005, "TH", name="Lena", national_lead=True)
     with harness.db.session() as session:
         _answer_everything(session, harness, "TH")
-    alice, lena = _actor(harness, 3004), _actor(harness, 3005)
+    alice, lena = harness.actor(3004), harness.actor(3005)
 
     def submit() -> submission.ReportResult:
         return harness.db.call(

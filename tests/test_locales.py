@@ -262,7 +262,6 @@ def item_screens(checklist: Checklist) -> Iterator[tuple[str, ItemScreen | DoneS
         )
     done: dict[str, Any] = {
         "cycle_id": 1,
-        "checklist": checklist,
         "total": total,
         "answered": total - 3,
         "skipped": 2,
@@ -289,16 +288,13 @@ def progress(checklist: Checklist) -> Progress:
             section.id,
             len(section.items),
             len(section.items) - 1,
-            {checklist.statuses[0]: len(section.items) - 1},
         )
         for section in checklist.sections
     ]
     total = len(checklist.items)
     return Progress(
-        cycle_id=1,
         cycle_title=TITLE,
         deadline=NOW + timedelta(days=40),
-        country_code="KH",
         checklist=checklist,
         total=total,
         answered=total - len(sections),
@@ -316,7 +312,6 @@ def review_section(checklist: Checklist) -> ReviewSection:
     items = [
         ReviewItem(
             item_id=item.id,
-            position=item.position + 1,
             status=statuses[n % len(statuses)],
             skipped=n % len(statuses) == len(statuses) - 1,
             has_comment=n % 2 == 0,
@@ -361,7 +356,7 @@ def screens(t: Translator, checklist: Checklist) -> Iterator[tuple[str, Rendered
             general.render_invite(t, invite, bot_username="normsbot_test_bot", timezone=zone),
         )
     rows = [
-        InviteRow(n, country, role, lead, NOW, expires, NAME)
+        InviteRow(n, country, role, lead, expires)
         for n, (country, role, lead) in enumerate(
             [
                 ("TH", Role.FOCAL_POINT, False),
@@ -377,39 +372,42 @@ def screens(t: Translator, checklist: Checklist) -> Iterator[tuple[str, Rendered
 
 
 # Every variant of every error the services raise, with the details its text needs.
-ERROR_VARIANTS: dict[str, list[dict[str, Any]]] = {
-    "not_enrolled": [{}],
-    "permission_denied": [
-        {"needed": needed}
-        for needed in (
-            "coordinator",
-            "focal_point",
-            "admin",
-            "country",
-            "national_lead",
-            "not_self",
-            "configured_admin",
-        )
-    ],
-    "no_open_cycle": [{}, {"closed_title": TITLE}],
-    "cycle_closed": [{}],
-    "unknown_country": [{"country": "XX"}],
-    "unknown_item": [{"item": "z.99"}],
-    "unknown_cycle": [{"cycle": "99"}],
-    "invite_invalid": [{"reason": r} for r in ("unknown", "used", "expired", "cancelled")],
-    "stale": [{}],
-    "too_long": [{"length": 4321, "limit": 3000}],
-    "invalid_input": [
-        {},
-        {"what": "title"},
-        {"what": "title_long", "limit": 200},
-        {"what": "deadline_past"},
-        {"what": "checklist_version", "value": "9.9", "known": ["2025.1", "2026.1"]},
-    ],
-    "unknown_person": [{"person": "77"}],
-    "old_reminder": [{}],
-    "not_erasable": [{"reason": "active", "person": 77}, {"reason": "erased", "person": 77}],
-}
+E = service_errors
+# One or more of every error the services raise, with the values their texts show.
+ERROR_VARIANTS: list[service_errors.ServiceError] = [
+    E.NotEnrolled(),
+    E.PermissionDenied(),
+    E.CoordinatorsOnly(),
+    E.FocalPointsOnly(),
+    E.AdminsOnly(),
+    E.NotYourCountry(country="TH"),
+    E.NationalLeadOnly(),
+    E.CannotRevokeSelf(),
+    E.ConfiguredAdmin(),
+    E.NoOpenCycle(),
+    E.NoOpenCycle(closed_title=TITLE),
+    E.CycleClosed(),
+    E.UnknownCountry(country="XX"),
+    E.UnknownItem(item="z.99"),
+    E.UnknownCycle(cycle=99),
+    *(E.InviteInvalid(reason=r) for r in E.InviteProblem if r is not E.InviteProblem.REVOKED),
+    E.StaleAction(),
+    E.CursorMoved(prompt_message_id=None),
+    E.ReminderUnchanged(cycle_id=1, muted=True),
+    E.TooLong(length=4321, limit=3000),
+    E.InvalidInput(),
+    E.UnknownRole(value="b0ss"),
+    E.TitleMissing(),
+    E.TitleTooLong(limit=200),
+    E.DeadlinePast(),
+    E.NoSuchDay(value="31.04.2026"),
+    E.UnknownChecklistVersion(value="9.9", known=("2025.1", "2026.1")),
+    E.BadEvidenceLink(),
+    E.UnknownPerson(person=77),
+    E.OldReminder(),
+    E.StillHasAccess(person=77),
+    E.AlreadyErased(person=77),
+]
 
 
 def service_error_classes() -> list[type[service_errors.ServiceError]]:
@@ -424,10 +422,9 @@ def service_error_classes() -> list[type[service_errors.ServiceError]]:
 
 def alerts(t: Translator) -> Iterator[tuple[str, str]]:
     """Texts that can reach a user as a button's alert (at most 200 characters there)."""
-    for cls in service_error_classes():
-        for details in ERROR_VARIANTS.get(cls.code, []):
-            yield f"error {cls.code} {details}", error_text(t, cls(**details))
-    for reason in ("unknown", "used", "expired", "cancelled"):
+    for error in ERROR_VARIANTS:
+        yield f"error {error!r}", error_text(t, error)
+    for reason in E.InviteProblem:
         yield f"invite {reason}", invite_text(t, reason)
     yield "stranger", stranger_text(t)
 
@@ -460,7 +457,7 @@ def problems_of(name: str, rendered: Rendered) -> list[str]:
     parts = split_text(rendered.text)
     if len(parts) > 1:  # views edit messages in place: a screen must fit one message
         problems.append(f"{name}: {len(parts)} messages long")
-    for part in (*parts, *rendered.extra):
+    for part in parts:
         try:
             parsed = parse_html(part)
         except Exception as error:
@@ -493,13 +490,14 @@ def test_every_screen_fits_telegram_and_a_phone(subject: Subject, checklist: Che
 
 def test_every_error_has_its_own_text_and_fits_an_alert(subject: Subject):
     generic = error_text(subject.t, service_errors.ServiceError())
-    missing = [cls.code for cls in service_error_classes() if cls.code not in ERROR_VARIANTS]
-    assert missing == [], "add the new error codes to ERROR_VARIANTS"
+    shown = {type(error) for error in ERROR_VARIANTS}
+    missing = [cls.__name__ for cls in service_error_classes() if cls not in shown]
+    assert missing == [], "add the new errors to ERROR_VARIANTS"
     texts = list(alerts(subject.t))
-    assert len(texts) >= sum(len(v) for v in ERROR_VARIANTS.values())
+    assert len(texts) >= len(ERROR_VARIANTS)
     for name, text in texts:
         assert text.strip(), name
-        if "invalid_input {}" not in name:  # the generic invalid input is the generic text
+        if "InvalidInput()" not in name:  # the generic invalid input is the generic text
             assert text != generic, f"{name} falls back to the generic error text"
         parse_html(text)
         assert len(text) <= CALLBACK_ANSWER_MAX, f"{name}: {len(text)} characters: {text}"
@@ -689,12 +687,8 @@ def every_locale_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def multilingual(fake_api, tg, database, every_locale_dir) -> Any:
-    bot = BotHarness(fake_api, tg, database, locales_dir=every_locale_dir)
-    await bot.start()
-    try:
+    async with BotHarness(fake_api, tg, database, locales_dir=every_locale_dir) as bot:
         yield bot
-    finally:
-        await bot.stop()
 
 
 @pytest.mark.db
@@ -744,12 +738,10 @@ def tour_locale_dir(tmp_path: Path, pseudo_catalogs: dict[str, Catalog], monkeyp
 
 @pytest.fixture
 async def touring(fake_api, tg, database, tour_locale_dir) -> Any:
-    bot = BotHarness(fake_api, tg, database, locales_dir=tour_locale_dir, first_cycle_title=TITLE)
-    await bot.start()
-    try:
+    async with BotHarness(
+        fake_api, tg, database, locales_dir=tour_locale_dir, first_cycle_title=TITLE
+    ) as bot:
         yield bot
-    finally:
-        await bot.stop()
 
 
 async def press_data(user: Any, prefix: str) -> None:

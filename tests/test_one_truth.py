@@ -29,14 +29,6 @@ async def _progress(user: FakeUser) -> tuple[int, dict[str, int]]:
     return answered, {label: int(count) for label, count in STATE_LINE.findall(shown.plain)}
 
 
-async def _open_second_cycle(harness: BotHarness, *, baseline: bool) -> None:
-    admin = await harness.admin()
-    words = ["2026-12-31", "Second", "cycle"] + (["baseline"] if baseline else [])
-    await admin.command("newcycle", *words)
-    await admin.expect("New reporting cycle")
-    await admin.press_and_wait("Open the cycle")
-
-
 async def test_progress_adds_up_with_a_skipped_item(harness: BotHarness):
     alice = await harness.enrol(5001, "TH", name="Alice")
     for _ in range(5):
@@ -52,7 +44,7 @@ async def test_progress_adds_up_in_a_baseline_cycle(harness: BotHarness):
     alice = await harness.enrol(5002, "TH", name="Alice")
     for _ in range(4):
         await alice.press_and_wait("Implemented")
-    await _open_second_cycle(harness, baseline=True)
+    await harness.open_cycle("2026-12-31", "Second", "cycle", "baseline")
     await alice.command("continue")
     await alice.expect(is_prompt)
     await alice.press_and_wait("Implemented")  # a.1 confirmed; a.2 .. a.4 still to confirm
@@ -85,7 +77,7 @@ async def test_submit_status_and_progress_say_the_same_open_count(harness: BotHa
 async def test_submit_counts_copies_to_confirm_as_open_like_status_does(harness: BotHarness):
     alice = await harness.enrol(5004, "TH", name="Alice")
     fill_answers(harness, "TH", leave=("a.1",))
-    await _open_second_cycle(harness, baseline=True)
+    await harness.open_cycle("2026-12-31", "Second", "cycle", "baseline")
     await alice.command("submit")
     refused = await alice.expect("cannot be submitted yet")
     assert "48 items are still open" in refused.plain  # a.1 open, 47 copies to confirm
@@ -115,7 +107,7 @@ async def test_a_digest_over_a_new_cycle_tells_the_changes_of_both(harness: BotH
     for _ in range(3):
         await alice.press_and_wait("Implemented")
     harness.clock.advance(days=1)
-    await _open_second_cycle(harness, baseline=False)
+    await harness.open_cycle("2026-12-31", "Second", "cycle")
     harness.clock.advance(hours=1)
     await alice.command("continue")
     await alice.expect(is_prompt)

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from bot.bootstrap import prepare_runtime
 from bot.db import Database
-from bot.models import Answer, CountryReport, Cycle, Delivery, Person
+from bot.models import Answer, CountryReport, Cycle, Delivery, DeliveryStatus, Person
 from bot.services.reminders import (
     ReminderHistory,
     ReminderPolicy,
@@ -436,7 +436,9 @@ async def test_a_claim_left_by_a_dead_process_is_sent_once_after_its_lease(
         session.execute(
             sa.update(Delivery)
             .where(col(Delivery.id) == row.id)
-            .values(status="claimed", claimed_by="dead:0", claimed_at=harness.clock.now())
+            .values(
+                status=DeliveryStatus.CLAIMED, claimed_by="dead:0", claimed_at=harness.clock.now()
+            )
         )
     harness.clock.advance(minutes=4)
     await harness.sweep()

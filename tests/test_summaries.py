@@ -39,14 +39,6 @@ async def _thailand_answers_three(harness: BotHarness):
     return alice
 
 
-async def _open_second_cycle(harness: BotHarness, *, baseline: bool) -> None:
-    admin = await harness.admin()
-    words = ["2026-12-31", "Second", "cycle"] + (["baseline"] if baseline else [])
-    await admin.command("newcycle", *words)
-    await admin.expect("New reporting cycle")
-    await admin.press_and_wait("Open the cycle")
-
-
 # --------------------------------------------------------------------------- /summary
 
 
@@ -164,7 +156,7 @@ async def test_compare_needs_a_previous_cycle(harness: BotHarness):
 async def test_compare_shows_changes_per_country_and_norm(harness: BotHarness):
     alice = await _thailand_answers_three(harness)
     fill_answers(harness, "VN")
-    await _open_second_cycle(harness, baseline=True)
+    await harness.open_cycle("2026-12-31", "Second", "cycle", "baseline")
     await alice.command("continue")
     await alice.expect(is_prompt)
     await alice.press_and_wait("Implemented")  # a.1 confirmed
@@ -201,7 +193,7 @@ async def test_regional_summary_counts_copies_as_to_confirm_not_as_answered(
 ):
     await _thailand_answers_three(harness)
     harness.clock.advance(days=10)
-    await _open_second_cycle(harness, baseline=True)
+    await harness.open_cycle("2026-12-31", "Second", "cycle", "baseline")
     with harness.db.session() as session:
         admin = find_actor(session, ADMIN_ID)
         assert admin is not None
@@ -266,7 +258,7 @@ async def test_summary_services_refuse_other_countries_and_name_unknown_ones(
         assert [row.country_code for row in own.countries] == ["TH"]
         assert own.scope == "TH"
         compared = summaries.compare_cycles(session, actor=alice, checklists=checklists, now=now)
-        assert compared.previous_id is None and compared.countries == []
+        assert compared.previous_title is None and compared.countries == []
         status = summaries.country_status(
             session, actor=alice, checklists=checklists, country_code=None, now=now
         )

@@ -173,12 +173,8 @@ async def test_the_bots_first_cycle_has_no_title_of_its_own_and_reads_in_each_la
 async def titled_harness(
     fake_api: FakeBotAPI, tg: FakeTelegram, database: Database
 ) -> AsyncIterator[BotHarness]:
-    bot = BotHarness(fake_api, tg, database, first_cycle_title=" Cycle  2026 ")
-    await bot.start()
-    try:
+    async with BotHarness(fake_api, tg, database, first_cycle_title=" Cycle  2026 ") as bot:
         yield bot
-    finally:
-        await bot.stop()
 
 
 async def test_a_first_cycle_title_from_the_settings_is_a_title_of_its_own(
@@ -316,9 +312,7 @@ async def test_compare_names_the_countries_without_changes_on_one_line(harness: 
     alice = await harness.enrol(8001, "TH", name="Alice")
     await alice.press_and_wait("Implemented")
     admin = await harness.admin()
-    await admin.command("newcycle", "2026-12-31", "Second", "cycle")
-    await admin.expect("New reporting cycle")
-    await admin.press_and_wait("Open the cycle")
+    await harness.open_cycle("2026-12-31", "Second", "cycle")
     await alice.command("continue")
     await alice.expect("Item 1 / 48")  # the new cycle's prompt, not the old one's buttons
     await alice.press_and_wait("Planned")

@@ -13,7 +13,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.models import Country, Person, Role
-from bot.services.errors import NotEnrolled, PermissionDenied
+from bot.services.errors import (
+    AdminsOnly,
+    CoordinatorsOnly,
+    FocalPointsOnly,
+    NotEnrolled,
+    NotYourCountry,
+)
 from bot.services.reads import person_zone
 
 
@@ -43,20 +49,20 @@ class Actor:
 
     def require_coordinator(self) -> None:
         if not self.is_coordinator:
-            raise PermissionDenied(needed="coordinator")
+            raise CoordinatorsOnly()
 
     def require_admin(self) -> None:
         if not (self.is_coordinator and self.is_admin):
-            raise PermissionDenied(needed="admin")
+            raise AdminsOnly()
 
     def require_country(self, country_code: str) -> None:
         if not self.can_see_country(country_code):
-            raise PermissionDenied(needed="country", country=country_code)
+            raise NotYourCountry(country=country_code)
 
     def require_focal_point(self) -> str:
         """The actor's country; only focal points answer the checklist."""
         if not self.is_focal_point or self.country_code is None:
-            raise PermissionDenied(needed="focal_point")
+            raise FocalPointsOnly()
         return self.country_code
 
 
@@ -67,7 +73,7 @@ def actor_from(person: Person, country: Country | None = None) -> Actor:
         person_id=person.id,
         telegram_id=person.telegram_id,
         display_name=person.display_name,
-        role=Role(person.role),
+        role=person.role,
         is_admin=person.is_admin,
         is_national_lead=person.is_national_lead,
         country_code=person.country_code,
@@ -88,13 +94,6 @@ def find_actor(session: Session, telegram_id: int) -> Actor | None:
         return None
     country = session.get(Country, person.country_code) if person.country_code else None
     return actor_from(person, country)
-
-
-def require_actor(session: Session, telegram_id: int) -> Actor:
-    actor = find_actor(session, telegram_id)
-    if actor is None:
-        raise NotEnrolled()
-    return actor
 
 
 def person_of(session: Session, actor: Actor) -> Person:

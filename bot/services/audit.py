@@ -164,16 +164,9 @@ def record(
         subject=subject,
         details=text,
         prev_hash=head.last_hash,
-        hash=entry_hash(
-            at=at,
-            actor_id=actor_id,
-            action=action_code,
-            country_code=country_code,
-            subject=subject,
-            details=text,
-            prev_hash=head.last_hash,
-        ),
+        hash="",
     )
+    entry.hash = _hash_of(entry)  # from the fields as stored, as `verify` computes it
     session.add(entry)
     session.flush()
     head.last_id, head.last_hash, head.count = entry.id, entry.hash, head.count + 1
@@ -259,7 +252,6 @@ class AuditLine:
     subject_kind: str | None  # "invite", "person", "cycle"
     subject_id: int | None
     subject_name: str | None  # the person's current name (or pseudonym) for "person:N"
-    details: dict[str, Any]
     subject: str | None = None  # as stored: "invite:12"
     details_text: str = "{}"  # as stored (and hashed)
     hash: str = ""
@@ -315,7 +307,6 @@ def _lines(session: Session, entries: list[AuditEntry]) -> list[AuditLine]:
                 subject_kind=kind,
                 subject_id=number,
                 subject_name=names.get(number) if kind == "person" and number else None,
-                details=json.loads(entry.details or "{}"),
                 subject=entry.subject,
                 details_text=entry.details,
                 hash=entry.hash,

@@ -43,8 +43,18 @@ from bot.models import (
 )
 from bot.services import audit
 from bot.services.actors import Actor
-from bot.services.errors import InvalidInput, NoOpenCycle, StaleAction
+from bot.services.errors import (
+    DeadlinePast,
+    InvalidInput,
+    NoOpenCycle,
+    NoSuchDay,
+    StaleAction,
+    TitleMissing,
+    TitleTooLong,
+    UnknownChecklistVersion,
+)
 from bot.services.evidence import copy_evidence
+from bot.services.notices import CycleNotice, NoticeKind, plan_notices
 from bot.services.people import Recipient, focal_point_recipients
 from bot.services.reads import open_cycle as open_cycle  # moved to reads; importable here
 
@@ -100,7 +110,7 @@ def parse_day(text: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(what="no_such_day", value=text) from None
+        raise NoSuchDay(value=text) from None
 
 
 def latest_cycle(session: Session) -> Cycle | None:
@@ -211,7 +221,6 @@ def days_left(deadline: datetime, now: datetime, timezone: str | None) -> DaysLe
 class CycleInfo:
     cycle_id: int
     title: str
-    checklist_id: str
     checklist_version: str
     item_count: int
     opens_at: datetime
@@ -254,7 +263,6 @@ def cycle_info(session: Session, cycle: Cycle, checklists: ChecklistRegistry) ->
     return CycleInfo(
         cycle_id=cycle.id,
         title=cycle.title,
-        checklist_id=cycle.checklist_id,
         checklist_version=cycle.checklist_version,
         item_count=item_count,
         opens_at=cycle.opens_at,
@@ -312,7 +320,6 @@ class DraftView:
     draft_id: int
     title: str
     deadline: datetime
-    checklist_id: str
     checklist_version: str
     versions: tuple[str, ...]
     item_count: int
@@ -326,21 +333,21 @@ class OpenedCycle:
     cycle: CycleInfo
     closed: CycleInfo | None
     copied: int  # answers copied as a baseline
-    focal_points: list[Recipient]  # to be told that the cycle is open
+    focal_points: list[Recipient]  # told that the cycle is open (notices planned)
 
 
 def _clean_title(title: str) -> str:
     title = " ".join(title.split())
     if not title:
-        raise InvalidInput(what="title")
+        raise TitleMissing()
     if len(title) > TITLE_MAX:
-        raise InvalidInput(what="title_long", limit=TITLE_MAX)
+        raise TitleTooLong(limit=TITLE_MAX)
     return title
 
 
 def _check_deadline(deadline: datetime, now: datetime) -> None:
     if deadline <= now:
-        raise InvalidInput(what="deadline_past")
+        raise DeadlinePast()
 
 
 def _draft_view(session: Session, draft: CycleDraft, checklists: ChecklistRegistry) -> DraftView:
@@ -352,7 +359,6 @@ def _draft_view(session: Session, draft: CycleDraft, checklists: ChecklistRegist
         draft_id=draft.id,
         title=draft.title,
         deadline=draft.deadline,
-        checklist_id=draft.checklist_id,
         checklist_version=draft.checklist_version,
         versions=checklists.versions(draft.checklist_id),
         item_count=len(checklist.items),
@@ -388,7 +394,7 @@ def draft_cycle(
     if version is None:
         version = versions[-1] if versions else None
     if version is None or version not in versions:
-        raise InvalidInput(what="checklist_version", value=version or "", known=list(versions))
+        raise UnknownChecklistVersion(value=version or "", known=tuple(versions))
     draft = CycleDraft(
         created_by=actor.person_id,
         title=title,
@@ -529,11 +535,35 @@ def open_drafted_cycle(
             "copied": copied,
         },
     )
-    return OpenedCycle(
+    opened = OpenedCycle(
         cycle=cycle_info(session, cycle, checklists),
         closed=cycle_info(session, closed, checklists) if closed else None,
         copied=copied,
         focal_points=focal_point_recipients(session),
+    )
+    info = opened.cycle
+    notice = CycleNotice(info.title, info.deadline, info.baseline_title)
+    _tell(session, NoticeKind.CYCLE_OPENED, notice, opened.focal_points, info, now)
+    return opened
+
+
+def _tell(
+    session: Session,
+    kind: NoticeKind,
+    notice: CycleNotice,
+    recipients: list[Recipient],
+    info: CycleInfo,
+    now: datetime,
+) -> None:
+    """Plan the focal points' notice in this transaction; the sweeper sends it."""
+    plan_notices(
+        session,
+        kind=kind,
+        notice=notice,
+        recipients=[recipient.person_id for recipient in recipients],
+        event=f"cycle:{info.cycle_id}:v{info.version}",
+        now=now,
+        cycle_id=info.cycle_id,
     )
 
 
@@ -618,9 +648,8 @@ def copy_baseline(
 @dataclass(frozen=True)
 class DeadlineMoved:
     cycle: CycleInfo
-    old: datetime | None
     new: datetime
-    focal_points: list[Recipient]  # to be told the new deadline
+    focal_points: list[Recipient]  # told the new deadline (notices planned)
 
 
 def _open_cycle_for(session: Session, actor: Actor, cycle_id: int | None) -> Cycle:
@@ -658,9 +687,12 @@ def _set_deadline(
         subject=f"cycle:{cycle.id}",
         details=details,
     )
-    return DeadlineMoved(
-        cycle_info(session, cycle, checklists), old, deadline, focal_point_recipients(session)
+    moved = DeadlineMoved(
+        cycle_info(session, cycle, checklists), deadline, focal_point_recipients(session)
     )
+    notice = CycleNotice(moved.cycle.title, deadline)
+    _tell(session, NoticeKind.DEADLINE_MOVED, notice, moved.focal_points, moved.cycle, now)
+    return moved
 
 
 def move_deadline(
@@ -694,7 +726,7 @@ def extend_deadline(
     nothing. None only for callers without a button, such as scripts.
     """
     if not 0 < days <= 366:
-        raise InvalidInput(what="days")
+        raise InvalidInput()
     cycle = _open_cycle_for(session, actor, cycle_id)
     if version is not None and cycle.version != version:
         raise StaleAction()
@@ -710,16 +742,23 @@ def stop_awaiting_deadline(session: Session, *, actor: Actor) -> bool:
     True when a day was awaited (one conditional UPDATE, so a repeated /cancel says so)."""
     actor.require_coordinator()
     cycle = open_cycle(session)
-    if cycle is None:
-        return False
+    return cycle is not None and _stop_awaiting(session, actor, cycle)
+
+
+def _stop_awaiting(session: Session, actor: Actor, cycle: Cycle) -> bool:
+    """Stop waiting for the coordinator's day; True when one was awaited.
+
+    One conditional UPDATE: of a /cancel and a typed day (or two of either) arriving
+    together, exactly one finds the day awaited.
+    """
     stopped = session.execute(
         sa.update(Cursor)
         .where(
             col(Cursor.person_id) == actor.person_id,
             col(Cursor.cycle_id) == cycle.id,
-            col(Cursor.awaiting) == Awaiting.DEADLINE.value,
+            col(Cursor.awaiting) == Awaiting.DEADLINE,
         )
-        .values(awaiting=Awaiting.NOTHING.value)
+        .values(awaiting=Awaiting.NOTHING)
     )
     return bool(stopped.rowcount)  # type: ignore[attr-defined]
 
@@ -732,7 +771,7 @@ def await_deadline(session: Session, *, actor: Actor) -> None:
     """
     cycle = _open_cycle_for(session, actor, None)
     assert cycle.id is not None
-    deadline = Awaiting.DEADLINE.value
+    deadline = Awaiting.DEADLINE
     mine = (col(Cursor.person_id) == actor.person_id, col(Cursor.cycle_id) == cycle.id)
     updated = session.execute(sa.update(Cursor).where(*mine).values(awaiting=deadline))
     if updated.rowcount:  # type: ignore[attr-defined]
@@ -771,16 +810,7 @@ def deadline_from_text(
     cycle = open_cycle(session)
     if cycle is None:
         return None
-    taken = session.execute(
-        sa.update(Cursor)
-        .where(
-            col(Cursor.person_id) == actor.person_id,
-            col(Cursor.cycle_id) == cycle.id,
-            col(Cursor.awaiting) == Awaiting.DEADLINE.value,
-        )
-        .values(awaiting=Awaiting.NOTHING.value)
-    )
-    if not taken.rowcount:  # type: ignore[attr-defined]
+    if not _stop_awaiting(session, actor, cycle):
         return None
     day = parse_day(text)
     if day is None:

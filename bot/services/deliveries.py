@@ -28,21 +28,15 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from bot.models import Delivery, DeliveryStatus, Person
+from bot.db import insert_new
+from bot.models import Delivery, DeliveryKind, DeliveryStatus, Person
 
 if TYPE_CHECKING:
     from bot.config import Settings
 
 ERROR_MAX = 500  # characters of an error kept in `last_error`
-
-
-class DeliveryKind(StrEnum):
-    REMINDER = "reminder"  # planned by the reminder policy
-    NUDGE = "nudge"  # asked for by a coordinator with /remind
-    DIGEST = "digest"  # a coordinator's periodic digest
 
 
 REMINDER_KINDS = (DeliveryKind.REMINDER, DeliveryKind.NUDGE)
@@ -101,33 +95,16 @@ def plan(
     """Plan one delivery; False when this recipient already has one for this slot."""
     values = {
         "recipient_id": recipient_id,
-        "kind": kind.value,
+        "kind": kind,
         "slot": slot,
         "cycle_id": cycle_id,
         "due_at": due_at,
-        "status": DeliveryStatus.PLANNED.value,
+        "status": DeliveryStatus.PLANNED,
         "attempts": 0,
         "payload": payload,
         "created_at": now,
     }
-    unique = ["recipient_id", "kind", "slot"]
-    statement: postgresql.Insert | sqlite.Insert
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = (
-            postgresql.insert(Delivery)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=unique)
-        )
-    elif dialect == "sqlite":
-        statement = (
-            sqlite.insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=unique)
-        )
-    else:
-        raise RuntimeError(f"unsupported database {dialect}")
-    # RETURNING tells an insert from a conflict on both databases (rowcount does not, once
-    # the ORM is involved).
-    return session.execute(statement.returning(col(Delivery.id))).first() is not None
+    return insert_new(session, Delivery, values, ["recipient_id", "kind", "slot"])
 
 
 def drop_plan(session: Session, delivery_id: int) -> bool:
@@ -138,7 +115,7 @@ def drop_plan(session: Session, delivery_id: int) -> bool:
     result = session.execute(
         sa.delete(Delivery).where(
             col(Delivery.id) == delivery_id,
-            col(Delivery.status) == DeliveryStatus.PLANNED.value,
+            col(Delivery.status) == DeliveryStatus.PLANNED,
         )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -162,14 +139,14 @@ def claim_due(
     rows = session.exec(
         select(Delivery)
         .where(
-            col(Delivery.kind).in_([kind.value for kind in kinds]),
+            col(Delivery.kind).in_(kinds),
             sa.or_(
                 sa.and_(
-                    col(Delivery.status) == DeliveryStatus.PLANNED.value,
+                    col(Delivery.status) == DeliveryStatus.PLANNED,
                     col(Delivery.due_at) <= now,
                 ),
                 sa.and_(
-                    col(Delivery.status) == DeliveryStatus.CLAIMED.value,
+                    col(Delivery.status) == DeliveryStatus.CLAIMED,
                     col(Delivery.claimed_at) <= expired,
                 ),
             ),
@@ -182,14 +159,14 @@ def claim_due(
     ).all()
     claimed = []
     for row in rows:
-        if row.status == DeliveryStatus.CLAIMED.value:
+        if row.status == DeliveryStatus.CLAIMED:
             row.attempts += 1
             row.last_error = "the sending process stopped before it recorded the result"
             if row.attempts >= policy.max_attempts:
-                row.status = DeliveryStatus.FAILED.value
+                row.status = DeliveryStatus.FAILED
                 session.add(row)
                 continue
-        row.status = DeliveryStatus.CLAIMED.value
+        row.status = DeliveryStatus.CLAIMED
         row.claimed_by = claimer
         row.claimed_at = now
         session.add(row)
@@ -200,7 +177,7 @@ def claim_due(
 
 def defer(session: Session, row: Delivery, until: datetime) -> None:
     """Give a claimed row back as planned, due at `until` (not a failed attempt)."""
-    row.status = DeliveryStatus.PLANNED.value
+    row.status = DeliveryStatus.PLANNED
     row.due_at = until
     row.claimed_by = None
     row.claimed_at = None
@@ -209,7 +186,7 @@ def defer(session: Session, row: Delivery, until: datetime) -> None:
 
 def cancel(session: Session, row: Delivery, reason: str) -> None:
     """A claimed row that must not be sent after all (completed, muted …): kept as history."""
-    row.status = DeliveryStatus.CANCELLED.value
+    row.status = DeliveryStatus.CANCELLED
     row.last_error = reason[:ERROR_MAX]
     session.add(row)
 
@@ -217,7 +194,7 @@ def cancel(session: Session, row: Delivery, reason: str) -> None:
 def _mine(delivery_id: int, claimer: str) -> sa.ColumnElement[bool]:
     return sa.and_(
         col(Delivery.id) == delivery_id,
-        col(Delivery.status) == DeliveryStatus.CLAIMED.value,
+        col(Delivery.status) == DeliveryStatus.CLAIMED,
         col(Delivery.claimed_by) == claimer,
     )
 
@@ -230,7 +207,7 @@ def record_sent(
         sa.update(Delivery)
         .where(_mine(delivery_id, claimer))
         .values(
-            status=DeliveryStatus.SENT.value,
+            status=DeliveryStatus.SENT,
             sent_at=now,
             telegram_message_id=message_id,
             last_error=None,
@@ -267,10 +244,10 @@ def record_failure(
     row.claimed_by = None
     row.claimed_at = None
     if permanent or row.attempts >= policy.max_attempts:
-        row.status = DeliveryStatus.FAILED.value
+        row.status = DeliveryStatus.FAILED
         session.add(row)
         return RetryOutcome.GAVE_UP
-    row.status = DeliveryStatus.PLANNED.value
+    row.status = DeliveryStatus.PLANNED
     row.due_at = now + max(retry_after or timedelta(0), policy.backoff(row.attempts))
     session.add(row)
     return RetryOutcome.RETRY
@@ -287,15 +264,15 @@ def cancel_planned(
     """Cancel a recipient's planned rows of these kinds (all cycles unless one is given)."""
     conditions = [
         col(Delivery.recipient_id) == recipient_id,
-        col(Delivery.status) == DeliveryStatus.PLANNED.value,
-        col(Delivery.kind).in_([kind.value for kind in kinds]),
+        col(Delivery.status) == DeliveryStatus.PLANNED,
+        col(Delivery.kind).in_(kinds),
     ]
     if cycle_id is not None:
         conditions.append(col(Delivery.cycle_id) == cycle_id)
     result = session.execute(
         sa.update(Delivery)
         .where(*conditions)
-        .values(status=DeliveryStatus.CANCELLED.value, last_error=reason[:ERROR_MAX])
+        .values(status=DeliveryStatus.CANCELLED, last_error=reason[:ERROR_MAX])
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -311,7 +288,7 @@ def mark_unreachable(
     row = session.exec(select(Delivery).where(_mine(delivery_id, claimer))).first()
     if row is None:
         return None
-    row.status = DeliveryStatus.FAILED.value
+    row.status = DeliveryStatus.FAILED
     row.attempts += 1
     row.last_error = error[:ERROR_MAX]
     session.add(row)

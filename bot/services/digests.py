@@ -30,6 +30,7 @@ from bot.models import (
     CountryReport,
     Cycle,
     Delivery,
+    DeliveryKind,
     DeliveryStatus,
     Person,
     Role,
@@ -37,7 +38,7 @@ from bot.models import (
 from bot.services import deliveries
 from bot.services.actors import Actor, person_of
 from bot.services.cycles import open_cycle
-from bot.services.deliveries import Claimed, DeliveryKind, DeliveryPolicy
+from bot.services.deliveries import Claimed, DeliveryPolicy
 from bot.services.reads import (
     UnreachablePerson,
     people_with_country,
@@ -88,7 +89,7 @@ class DigestPolicy:
 
 
 def _coordinators(session: Session) -> list[tuple[Person, Country | None]]:
-    return people_with_country(session, col(Person.role) == Role.COORDINATOR.value)
+    return people_with_country(session, col(Person.role) == Role.COORDINATOR)
 
 
 def _wants_digest(person: Person, policy: DigestPolicy) -> bool:
@@ -106,8 +107,8 @@ def plan_digests(session: Session, *, policy: DigestPolicy, now: datetime) -> in
     planned_rows: dict[int, list[Delivery]] = defaultdict(list)
     for row in session.exec(
         select(Delivery).where(
-            Delivery.kind == DeliveryKind.DIGEST.value,
-            Delivery.status == DeliveryStatus.PLANNED.value,
+            Delivery.kind == DeliveryKind.DIGEST,
+            Delivery.status == DeliveryStatus.PLANNED,
         )
     ).all():
         planned_rows[row.recipient_id].append(row)
@@ -171,7 +172,6 @@ class Behind:
 class CycleChanges:
     """Changes within the window to a cycle that is no longer the open one."""
 
-    cycle_id: int
     cycle_title: str
     changes: list[CountryChange]
 
@@ -230,7 +230,7 @@ def build_digest(
             continue
         reports = report_counts(session, old, old_checklist, list(changed[old.id]))
         counts = {code: (r.counts.answered, r.counts.total) for code, r in reports.items()}
-        earlier.append(CycleChanges(old.id, old.title, _changes(changed[old.id], counts)))
+        earlier.append(CycleChanges(old.title, _changes(changed[old.id], counts)))
     submissions = [
         Submission(report.country_code, report.submitted_at)
         for report in session.exec(
@@ -248,7 +248,7 @@ def build_digest(
     for code in session.exec(
         select(Person.country_code).where(
             col(Person.active).is_(True),
-            col(Person.role) == Role.FOCAL_POINT.value,
+            col(Person.role) == Role.FOCAL_POINT,
             col(Person.country_code).is_not(None),
         )
     ).all():
@@ -295,8 +295,8 @@ def _last_sent(session: Session, person_id: int) -> datetime | None:
     last: datetime | None = session.exec(
         select(func.max(Delivery.sent_at)).where(
             Delivery.recipient_id == person_id,
-            Delivery.kind == DeliveryKind.DIGEST.value,
-            Delivery.status == DeliveryStatus.SENT.value,
+            Delivery.kind == DeliveryKind.DIGEST,
+            Delivery.status == DeliveryStatus.SENT,
         )
     ).one()
     if last is not None and last.tzinfo is None:  # SQLite hands aggregates back naive
@@ -353,7 +353,7 @@ def claim_digests(
         if (
             person is None
             or not person.active
-            or person.role != Role.COORDINATOR.value
+            or person.role != Role.COORDINATOR
             or not _wants_digest(person, policy)
         ):
             deliveries.cancel(session, row, "digest no longer wanted")
@@ -413,22 +413,25 @@ def digest_preview(
     setting. Nothing is recorded: the scheduled digest still covers the same window."""
     actor.require_coordinator()
     person = person_of(session, actor)
+    return _preview(session, person, checklists, policy, now)
+
+
+def _preview(
+    session: Session,
+    person: Person,
+    checklists: ChecklistRegistry,
+    policy: DigestPolicy,
+    now: datetime,
+) -> DigestPreview:
+    """The digest as it would be sent now to `person`, with their setting and the next one."""
     country = session.get(Country, person.country_code) if person.country_code else None
     tz = person_tz(person, country, policy.default_timezone)
     slot = policy.slot(now, tz)
     digest = build_digest(
         session, checklists=checklists, since=_since(session, person, slot, now), now=now
     )
-    return _preview(person, digest, policy, tz, now)
-
-
-def _preview(
-    person: Person, digest: Digest, policy: DigestPolicy, tz: tzinfo, now: datetime
-) -> DigestPreview:
     enabled = person.digest_enabled
-    next_at = None
-    if enabled and policy.enabled:
-        next_at = policy.slot(now, tz).due + policy.slot(now, tz).period
+    next_at = slot.due + slot.period if enabled and policy.enabled else None
     return DigestPreview(digest, enabled, policy.enabled, policy.frequency, next_at, zone_name(tz))
 
 
@@ -454,10 +457,4 @@ def set_digest(
             kinds=(DeliveryKind.DIGEST,),
             reason="digest switched off",
         )
-    country = session.get(Country, person.country_code) if person.country_code else None
-    tz = person_tz(person, country, policy.default_timezone)
-    slot = policy.slot(now, tz)
-    digest = build_digest(
-        session, checklists=checklists, since=_since(session, person, slot, now), now=now
-    )
-    return _preview(person, digest, policy, tz, now)
+    return _preview(session, person, checklists, policy, now)

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from bot.models import Country, Invite, Person, Role
 from bot.services import audit
 from bot.services.actors import Actor, actor_from, find_person
-from bot.services.errors import InviteInvalid, UnknownCountry
+from bot.services.errors import InviteInvalid, InviteProblem, UnknownCountry
 
 CODE_BYTES = 12  # 16 URL-safe characters: fits Telegram's 64-character start parameter
 
@@ -42,9 +42,7 @@ class InviteRow:
     country_code: str | None
     role: Role
     is_national_lead: bool
-    created_at: datetime
     expires_at: datetime
-    created_by: str | None
 
 
 def create_invite(
@@ -71,7 +69,7 @@ def create_invite(
     invite = Invite(
         code_hash=hash_code(code),
         country_code=country_code,
-        role=role.value,
+        role=role,
         is_national_lead=national_lead,
         created_by=actor.person_id,
         created_at=now,
@@ -128,7 +126,7 @@ def redeem_invite(
     person = find_person(session, telegram_id)
     if person is not None and not person.active:
         # Raising rolls the claim back: the invite stays open, for a coordinator to cancel.
-        raise InviteInvalid(reason="revoked")
+        raise InviteInvalid(reason=InviteProblem.REVOKED)
     if person is None:
         person = Person(telegram_id=telegram_id, created_at=now)
     person.display_name = display_name
@@ -160,16 +158,16 @@ def redeem_invite(
     return actor_from(person)
 
 
-def _why_unusable(session: Session, code_hash: str) -> str:
+def _why_unusable(session: Session, code_hash: str) -> InviteProblem:
     """Why the claim of an invite changed no row: unknown, used, cancelled or expired."""
     invite = session.exec(select(Invite).where(Invite.code_hash == code_hash)).first()
     if invite is None:
-        return "unknown"
+        return InviteProblem.UNKNOWN
     if invite.used_at is not None:
-        return "used"
+        return InviteProblem.USED
     if invite.cancelled_at is not None:
-        return "cancelled"
-    return "expired"
+        return InviteProblem.CANCELLED
+    return InviteProblem.EXPIRED
 
 
 def enrol_admin(
@@ -187,13 +185,13 @@ def enrol_admin(
     person.display_name = display_name or person.display_name
     person.username = username
     person.telegram_language = language_code
-    person.role = Role.COORDINATOR.value
+    person.role = Role.COORDINATOR
     person.is_admin = True
     person.active = True
     person.last_active_at = now
     session.add(person)
     session.flush()
-    if was != (person.id, Role.COORDINATOR.value, True, True):
+    if was != (person.id, Role.COORDINATOR, True, True):
         audit.record(
             session,
             actor_id=None,
@@ -213,9 +211,8 @@ def enrol_admin(
 
 def list_open_invites(session: Session, *, actor: Actor, now: datetime) -> list[InviteRow]:
     actor.require_coordinator()
-    rows = session.exec(
-        select(Invite, Person)
-        .join(Person, col(Person.id) == col(Invite.created_by), isouter=True)
+    invites = session.exec(
+        select(Invite)
         .where(
             col(Invite.used_at).is_(None),
             col(Invite.cancelled_at).is_(None),
@@ -224,17 +221,15 @@ def list_open_invites(session: Session, *, actor: Actor, now: datetime) -> list[
         .order_by(col(Invite.id))
     ).all()
     result = []
-    for invite, creator in rows:
-        assert invite.id is not None and invite.created_at and invite.expires_at
+    for invite in invites:
+        assert invite.id is not None and invite.expires_at
         result.append(
             InviteRow(
                 invite.id,
                 invite.country_code,
-                Role(invite.role),
+                invite.role,
                 invite.is_national_lead,
-                invite.created_at,
                 invite.expires_at,
-                creator.display_name if creator else None,
             )
         )
     return result

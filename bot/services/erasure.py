@@ -29,14 +29,14 @@ from sqlmodel import Session, col
 from bot.models import Delivery, DeliveryStatus, Person, Role
 from bot.services import audit
 from bot.services.actors import Actor
-from bot.services.errors import NotErasable, StaleAction, UnknownPerson
+from bot.services.errors import AlreadyErased, StaleAction, StillHasAccess, UnknownPerson
 
 TOKEN_CHARS = 10
 
 
-def pseudonym(person_id: int, role: str, country_code: str | None) -> str:
+def pseudonym(person_id: int, role: Role, country_code: str | None) -> str:
     """The stable name an erased person is shown under (stored in English)."""
-    if role == Role.COORDINATOR.value or not country_code:
+    if role == Role.COORDINATOR or not country_code:
         return f"Coordinator {person_id}"
     return f"Focal point {country_code}-{person_id}"
 
@@ -88,7 +88,6 @@ class ErasePreview:
 class Erased:
     person_id: int
     pseudonym: str
-    deliveries_cancelled: int
 
 
 def _erasable(session: Session, actor: Actor, person_id: int) -> Person:
@@ -97,9 +96,9 @@ def _erasable(session: Session, actor: Actor, person_id: int) -> Person:
     if person is None:
         raise UnknownPerson(person=person_id)
     if is_erased(person):
-        raise NotErasable(reason="erased", person=person_id)
+        raise AlreadyErased(person=person_id)
     if person.active:
-        raise NotErasable(reason="active", person=person_id)
+        raise StillHasAccess(person=person_id)
     return person
 
 
@@ -111,7 +110,7 @@ def erase_preview(session: Session, *, actor: Actor, person_id: int) -> ErasePre
         person_id=person.id,
         display_name=person.display_name,
         username=person.username,
-        role=Role(person.role),
+        role=person.role,
         country_code=person.country_code,
         pseudonym=pseudonym(person.id, person.role, person.country_code),
         token=erase_token(person),
@@ -149,9 +148,9 @@ def erase(session: Session, *, actor: Actor, person_id: int, token: str, now: da
         sa.update(Delivery)
         .where(
             col(Delivery.recipient_id) == person_id,
-            col(Delivery.status) == DeliveryStatus.PLANNED.value,
+            col(Delivery.status) == DeliveryStatus.PLANNED,
         )
-        .values(status=DeliveryStatus.CANCELLED.value, payload=None)
+        .values(status=DeliveryStatus.CANCELLED, payload=None)
         .execution_options(synchronize_session=False)
     )
     count = int(cancelled.rowcount)  # type: ignore[attr-defined]
@@ -164,4 +163,4 @@ def erase(session: Session, *, actor: Actor, person_id: int, token: str, now: da
         subject=f"person:{person_id}",
         details={"deliveries_cancelled": count},
     )
-    return Erased(person_id, name, count)
+    return Erased(person_id, name)

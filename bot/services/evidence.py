@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from bot.models import Answer, Evidence
 from bot.services.actors import Actor
-from bot.services.errors import InvalidInput
+from bot.services.errors import BadEvidenceLink
 
 # A phone screen lists this many with a remove button each; more is a folder, not evidence.
 MAX_PER_ANSWER = 10
@@ -185,11 +185,11 @@ def file_for(session: Session, *, actor: Actor, public_id: str) -> EvidenceFile:
         .where(col(Evidence.public_id) == public_id)
     ).first()
     if row is None:
-        raise InvalidInput(what="evidence_link")
+        raise BadEvidenceLink()
     evidence, answer = row
     actor.require_country(answer.country_code)
     if evidence.removed_at is not None or evidence.file_id is None or evidence.kind == "link":
-        raise InvalidInput(what="evidence_link")
+        raise BadEvidenceLink()
     return EvidenceFile(
         kind=evidence.kind,
         file_id=evidence.file_id,

@@ -36,7 +36,7 @@ from bot.models import Answer, AnswerRevision, Evidence, Person
 from bot.services import audit
 from bot.services.actors import Actor
 from bot.services.cycles import checklist_of
-from bot.services.errors import PermissionDenied
+from bot.services.errors import NotYourCountry
 from bot.services.evidence import EvidenceEntry
 from bot.services.evidence import deep_link as evidence_link
 from bot.services.matrix import (
@@ -217,7 +217,7 @@ def build_export(
     if not actor.is_coordinator:
         own = actor.require_focal_point()
         if country_code is not None and country_code != own:
-            raise PermissionDenied(needed="country", country=country_code)
+            raise NotYourCountry(country=country_code)
         country_code = own
     countries = country_codes(session, country_code)
     cycle = report_cycle(session, cycle_id)
@@ -402,7 +402,9 @@ class ExportLabels:
     sheet_about: str
     answer_headers: tuple[str, ...]  # as many as `ANSWER_COLUMNS`
     matrix_headers: tuple[str, str]  # country code, country; the norms follow
-    matrix_count_headers: tuple[str, ...]  # after the norms: as many as `MATRIX_COUNT_COLUMNS`
+    # After the norms: all norms (share), items, answered, implemented, n/a, skipped, to
+    # confirm, open.
+    matrix_count_headers: tuple[str, ...]
     history_headers: tuple[str, ...]  # as many as `HISTORY_COLUMNS`
     about: tuple[tuple[str, str], ...]  # label and value rows of the About sheet
     about_headers: tuple[str, str]
@@ -446,8 +448,6 @@ ANSWER_COLUMNS: tuple[tuple[float, Format], ...] = (
     (20, Format.GENERAL),  # answered by
     (17, Format.DATETIME),  # answered at (UTC)
 )
-# all norms (share), items, answered, implemented, n/a, skipped, to confirm, open
-MATRIX_COUNT_COLUMNS = 8
 HISTORY_COLUMNS: tuple[tuple[float, Format], ...] = (
     (17, Format.DATETIME),  # changed at (UTC)
     (8, Format.GENERAL),  # country code

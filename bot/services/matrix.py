@@ -80,8 +80,6 @@ class ReportCycle:
 
     cycle_id: int
     title: str
-    checklist_id: str
-    checklist_version: str
     opens_at: datetime
     deadline: datetime | None
     closed_at: datetime | None
@@ -92,7 +90,6 @@ class NormMatrix:
     cycle: ReportCycle
     checklist: Checklist
     section_ids: tuple[str, ...]
-    implemented_status: str
     rows: tuple[MatrixRow, ...]  # one per country, by country code
 
 
@@ -115,8 +112,6 @@ def cycle_values(cycle: Cycle) -> ReportCycle:
     return ReportCycle(
         cycle_id=cycle.id,
         title=cycle.title,
-        checklist_id=cycle.checklist_id,
-        checklist_version=cycle.checklist_version,
         opens_at=cycle.opens_at,
         deadline=cycle.deadline,
         closed_at=cycle.closed_at,
@@ -190,6 +185,5 @@ def norm_matrix(
         cycle=cycle_values(cycle),
         checklist=checklist,
         section_ids=tuple(section.id for section in checklist.sections),
-        implemented_status=checklist.statuses[0],
         rows=rows,
     )

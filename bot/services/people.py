@@ -19,7 +19,13 @@ from sqlmodel import Session, col, select
 from bot.models import Country, Invite, Person, Role
 from bot.services import audit
 from bot.services.actors import Actor, actor_from, person_of
-from bot.services.errors import PermissionDenied, UnknownCountry, UnknownPerson
+from bot.services.errors import (
+    CannotRevokeSelf,
+    ConfiguredAdmin,
+    NotYourCountry,
+    UnknownCountry,
+    UnknownPerson,
+)
 from bot.services.reads import open_cycle as _open_cycle
 from bot.services.reads import people_with_country, person_zone
 
@@ -116,7 +122,7 @@ def _recipients(session: Session, *conditions: sa.ColumnElement[bool]) -> list[R
 
 def coordinator_recipients(session: Session, *, exclude: int | None = None) -> list[Recipient]:
     """Every active coordinator (but `exclude`, a person id)."""
-    conditions = [col(Person.role) == Role.COORDINATOR.value]
+    conditions = [col(Person.role) == Role.COORDINATOR]
     if exclude is not None:
         conditions.append(col(Person.id) != exclude)
     return _recipients(session, *conditions)
@@ -139,21 +145,9 @@ def focal_point_recipients(session: Session) -> list[Recipient]:
     """Every active focal point of every country."""
     return _recipients(
         session,
-        col(Person.role) == Role.FOCAL_POINT.value,
+        col(Person.role) == Role.FOCAL_POINT,
         col(Person.country_code).is_not(None),
     )
-
-
-def mark_unreachable(session: Session, *, telegram_ids: Collection[int], now: datetime) -> int:
-    """Note that these people blocked the bot (Telegram answered 403); returns how many."""
-    if not telegram_ids:
-        return 0
-    result = session.execute(
-        sa.update(Person)
-        .where(col(Person.telegram_id).in_(list(telegram_ids)))
-        .values(unreachable_at=now)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- the people list
@@ -188,7 +182,6 @@ class CountryPeople:
 class PeopleList:
     groups: list[CountryPeople]
     can_revoke: bool
-    country_filter: str | None
 
 
 def _row(
@@ -204,7 +197,7 @@ def _row(
         telegram_id=person.telegram_id,
         display_name=person.display_name,
         username=person.username if with_username else None,
-        role=Role(person.role),
+        role=person.role,
         is_admin=person.is_admin,
         is_national_lead=person.is_national_lead,
         country_code=person.country_code,
@@ -230,7 +223,7 @@ def list_people(
     if not actor.is_coordinator:
         own = actor.require_focal_point()
         if country_code is not None and country_code != own:
-            raise PermissionDenied(needed="country", country=country_code)
+            raise NotYourCountry(country=country_code)
         country_code = own
     cycle = _open_cycle(session)
     query = select(Person).where(col(Person.active).is_(True))
@@ -256,7 +249,7 @@ def list_people(
         for group in groups.values()
         if group.country_code is not None or group.coordinators or group.focal_points
     ]
-    return PeopleList(kept, can_revoke=actor.is_coordinator, country_filter=country_code)
+    return PeopleList(kept, can_revoke=actor.is_coordinator)
 
 
 # --------------------------------------------------------------------------- revoking
@@ -269,7 +262,6 @@ class AccessChange:
 
     person: PersonRow
     changed: bool
-    cancelled_invites: int = 0
 
 
 def _managed(session: Session, actor: Actor, person_id: int) -> Person:
@@ -281,8 +273,8 @@ def _managed(session: Session, actor: Actor, person_id: int) -> Person:
         # left to re-admit, only a pseudonym in the history.
         raise UnknownPerson(person=person_id)
     if person.id == actor.person_id:
-        raise PermissionDenied(needed="not_self")
-    if person.role == Role.COORDINATOR.value:
+        raise CannotRevokeSelf()
+    if person.role == Role.COORDINATOR:
         # Only administrators invite coordinators; only they remove or re-admit one.
         actor.require_admin()
     return person
@@ -295,7 +287,7 @@ def _revocable(
     person = _managed(session, actor, person_id)
     if person.is_admin and person.telegram_id in config_admins:
         # Listed in NORMSBOT_ADMINS: their next /start would make them an admin again.
-        raise PermissionDenied(needed="configured_admin")
+        raise ConfiguredAdmin()
     return person
 
 
@@ -355,11 +347,7 @@ def revoke(
         },
     )
     session.refresh(person)
-    return AccessChange(
-        _current_row(session, person, now),
-        changed=True,
-        cancelled_invites=int(cancelled.rowcount),  # type: ignore[attr-defined]
-    )
+    return AccessChange(_current_row(session, person, now), changed=True)
 
 
 def readmit_preview(session: Session, *, actor: Actor, person_id: int, now: datetime) -> PersonRow:

@@ -134,7 +134,6 @@ class ItemReport:
 class ReportCounts:
     """One country's report in one cycle: the counts per state, overall and per norm."""
 
-    country_code: str
     counts: StateCounts
     sections: dict[str, StateCounts]  # by section id, in checklist order
     # The latest answer changed in this cycle (copies excluded); `report_counts` reads it only
@@ -178,7 +177,6 @@ def _report(
     for row in items:
         by_section[row.section_id].append(row)
     return ReportStates(
-        country_code=code,
         items=tuple(items),
         counts=counts(items),
         sections={section_id: counts(rows) for section_id, rows in by_section.items()},
@@ -303,7 +301,7 @@ def report_counts(
         if latest is not None and latest.tzinfo is None:  # SQLite: aggregates come back naive
             latest = latest.replace(tzinfo=UTC)
         total = _sum(parts.values())
-        result[code] = ReportCounts(code, total, parts if per_section else {}, latest)
+        result[code] = ReportCounts(total, parts if per_section else {}, latest)
     return result
 
 

@@ -32,12 +32,21 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.checklist import Checklist, ChecklistRegistry
-from bot.models import Country, CountryReport, Cycle, Delivery, DeliveryStatus, Person, Role
+from bot.models import (
+    Country,
+    CountryReport,
+    Cycle,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Person,
+    Role,
+)
 from bot.services import deliveries
 from bot.services.actors import Actor, person_of
 from bot.services.cycles import checklist_of, open_cycle, require_open_cycle
-from bot.services.deliveries import REMINDER_KINDS, Claimed, DeliveryKind, DeliveryPolicy
-from bot.services.errors import InvalidInput, OldReminder, StaleAction, UnknownCountry
+from bot.services.deliveries import REMINDER_KINDS, Claimed, DeliveryPolicy
+from bot.services.errors import InvalidInput, OldReminder, ReminderUnchanged, UnknownCountry
 from bot.services.reads import (
     StateCounts,
     UnreachablePerson,
@@ -156,7 +165,6 @@ class Slot:
     key: str
     at: datetime
     due: datetime
-    days_before: int | None = None  # deadline reminders: days before the deadline
 
 
 def deadline_slots(
@@ -175,7 +183,7 @@ def deadline_slots(
         if due > deadline or due in taken:
             continue
         taken.add(due)
-        slots.append(Slot(f"c{cycle_id}:d{days}-{tag}", at, due, days))
+        slots.append(Slot(f"c{cycle_id}:d{days}-{tag}", at, due))
     return sorted(slots, key=lambda slot: slot.due)
 
 
@@ -288,7 +296,7 @@ def due_time(
 def _focal_points(session: Session) -> list[tuple[Person, Country | None]]:
     return people_with_country(
         session,
-        col(Person.role) == Role.FOCAL_POINT.value,
+        col(Person.role) == Role.FOCAL_POINT,
         col(Person.country_code).is_not(None),
     )
 
@@ -302,8 +310,8 @@ def _histories(
 ) -> dict[int, ReminderHistory]:
     query = select(Delivery).where(
         Delivery.cycle_id == cycle_id,
-        col(Delivery.kind).in_([kind.value for kind in REMINDER_KINDS]),
-        col(Delivery.status) != DeliveryStatus.PLANNED.value,
+        col(Delivery.kind).in_(REMINDER_KINDS),
+        col(Delivery.status) != DeliveryStatus.PLANNED,
     )
     if people is not None:
         query = query.where(col(Delivery.recipient_id).in_(list(people)))
@@ -314,10 +322,10 @@ def _histories(
         if row.id in exclude:
             continue
         person_id = row.recipient_id
-        if row.kind == DeliveryKind.REMINDER.value:
+        if row.kind == DeliveryKind.REMINDER:
             done[person_id].add(row.slot)
-        if row.status in (DeliveryStatus.SENT.value, DeliveryStatus.CLAIMED.value):
-            if row.kind == DeliveryKind.REMINDER.value:
+        if row.status in (DeliveryStatus.SENT, DeliveryStatus.CLAIMED):
+            if row.kind == DeliveryKind.REMINDER:
                 sent[person_id] += 1
             at = row.sent_at or row.claimed_at
             if at is not None and (person_id not in last or at > last[person_id]):
@@ -340,7 +348,6 @@ def _may_remind(person: Person, cycle: Cycle, state: CountryState | None) -> boo
 @dataclass(frozen=True)
 class PlanReport:
     planned: int = 0
-    dropped: int = 0
 
 
 def plan_reminders(
@@ -357,15 +364,15 @@ def plan_reminders(
     for row in session.exec(
         select(Delivery)
         .where(
-            Delivery.kind == DeliveryKind.REMINDER.value,
-            Delivery.status == DeliveryStatus.PLANNED.value,
+            Delivery.kind == DeliveryKind.REMINDER,
+            Delivery.status == DeliveryStatus.PLANNED,
         )
         .order_by(col(Delivery.recipient_id), col(Delivery.id))
     ).all():
         existing[row.recipient_id].append(row)
     cycle = open_cycle(session)
     checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
-    planned = dropped = 0
+    planned = 0
     if policy.enabled and cycle is not None and checklist is not None:
         assert cycle.id is not None and cycle.opens_at is not None
         states = country_states(session, cycle, checklist)
@@ -399,7 +406,7 @@ def plan_reminders(
                     wanted = (slot, due)
             for row in rows:
                 if (wanted is None or row.slot != wanted[0].key) and row.id is not None:
-                    dropped += deliveries.drop_plan(session, row.id)
+                    deliveries.drop_plan(session, row.id)
             if wanted is not None and all(row.slot != wanted[0].key for row in rows):
                 planned += deliveries.plan(
                     session,
@@ -413,8 +420,8 @@ def plan_reminders(
     for rows in existing.values():  # no longer focal points, or no cycle, or reminders off
         for row in rows:
             if row.id is not None:
-                dropped += deliveries.drop_plan(session, row.id)
-    return PlanReport(planned, dropped)
+                deliveries.drop_plan(session, row.id)
+    return PlanReport(planned)
 
 
 # --------------------------------------------------------------------------- sending
@@ -458,26 +465,26 @@ def _verdict(
     now: datetime,
 ) -> str | _Defer | None:
     """Why a claimed reminder must not go (a reason), when it may (`_Defer`), or None: now."""
-    if person is None or not person.active or person.role != Role.FOCAL_POINT.value:
+    if person is None or not person.active or person.role != Role.FOCAL_POINT:
         return "no longer a focal point"
     if person.unreachable_at is not None:
         return "the person blocked the bot"
     if cycle is None or row.cycle_id != cycle.id or state is None:
         return "the cycle is closed"
-    if row.kind == DeliveryKind.REMINDER.value and not policy.enabled:
+    if row.kind == DeliveryKind.REMINDER and not policy.enabled:
         return "reminders are switched off"
     if state.complete:
         return "the report is complete"
     if person.muted_cycle_id == cycle.id:
         return "muted for this cycle"
-    if row.kind == DeliveryKind.REMINDER.value and history.sent >= policy.cap:
+    if row.kind == DeliveryKind.REMINDER and history.sent >= policy.cap:
         return "the cap of reminders per cycle is reached"
     wait = now
     if person.snoozed_until is not None:
         wait = max(wait, person.snoozed_until)
     if person.last_active_at is not None:
         wait = max(wait, person.last_active_at + policy.quiet)  # they are answering right now
-    if row.kind == DeliveryKind.REMINDER.value and history.last_sent_at is not None:
+    if row.kind == DeliveryKind.REMINDER and history.last_sent_at is not None:
         wait = max(wait, history.last_sent_at + policy.min_gap)
     opening = policy.hours.next_opening(wait, person_tz(person, country, policy.default_timezone))
     return _Defer(opening) if opening > now else None
@@ -488,7 +495,6 @@ class _Batch:
     """What the checks of one claimed batch load once."""
 
     cycle: Cycle | None
-    checklist: Checklist | None
     persons: dict[int, Person]
     countries: dict[str, Country]
     states: dict[str, CountryState] = field(default_factory=dict)
@@ -505,7 +511,7 @@ def _load_batch(session: Session, rows: list[Delivery], checklists: ChecklistReg
         if person.id is not None
     }
     countries = {country.code: country for country in session.exec(select(Country)).all()}
-    batch = _Batch(cycle, checklist, persons, countries)
+    batch = _Batch(cycle, persons, countries)
     if cycle is not None and cycle.id is not None and checklist is not None:
         codes = {p.country_code for p in persons.values() if p.country_code}
         batch.states = country_states(session, cycle, checklist, codes)
@@ -548,7 +554,7 @@ def claim_reminders(
             # Two of this person's reminders fell due together: one is enough for now.
             verdict = (
                 "reminded just now"
-                if row.kind == DeliveryKind.NUDGE.value
+                if row.kind == DeliveryKind.NUDGE
                 else _Defer(now + policy.min_gap)
             )
         if isinstance(verdict, str):
@@ -566,7 +572,7 @@ def claim_reminders(
             ReminderMessage(
                 delivery_id=row.id,
                 claimer=claimer,
-                kind=DeliveryKind(row.kind),
+                kind=row.kind,
                 chat_id=person.telegram_id,
                 locale=person.locale,
                 telegram_language=person.telegram_language,
@@ -683,11 +689,11 @@ def remind_country(
             earlier = session.exec(
                 select(Delivery).where(
                     Delivery.recipient_id == person.id,
-                    Delivery.kind == DeliveryKind.NUDGE.value,
+                    Delivery.kind == DeliveryKind.NUDGE,
                     Delivery.slot == slot,
                 )
             ).one()
-            if earlier.status == DeliveryStatus.PLANNED.value:
+            if earlier.status == DeliveryStatus.PLANNED:
                 targets.append(
                     NudgeTarget(name, NudgeOutcome.PENDING, earlier.due_at, zone_name(tz))
                 )
@@ -702,7 +708,6 @@ class CountryReminders:
     timezone: str
     focal_points: int
     complete: bool
-    open_items: int
     next_at: datetime | None  # the next planned reminder or nudge
     sent: int  # reminders and nudges sent in this cycle
     muted: int
@@ -713,7 +718,6 @@ class CountryReminders:
 class ReminderOverview:
     enabled: bool
     cycle_title: str | None
-    deadline: datetime | None
     countries: list[CountryReminders]
 
 
@@ -734,7 +738,7 @@ def reminder_overview(
     cycle = open_cycle(session)
     checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
     if cycle is None or checklist is None or cycle.id is None:
-        return ReminderOverview(policy.enabled, None, None, [])
+        return ReminderOverview(policy.enabled, None, [])
     states = country_states(session, cycle, checklist)
     people = _focal_points(session)
     by_country: dict[str, list[Person]] = defaultdict(list)
@@ -742,10 +746,10 @@ def reminder_overview(
         by_country[person.country_code or ""].append(person)
     rows = session.exec(
         select(Delivery).where(
-            col(Delivery.kind).in_([kind.value for kind in REMINDER_KINDS]),
+            col(Delivery.kind).in_(REMINDER_KINDS),
             sa.or_(
                 col(Delivery.cycle_id) == cycle.id,
-                col(Delivery.status) == DeliveryStatus.PLANNED.value,
+                col(Delivery.status) == DeliveryStatus.PLANNED,
             ),
         )
     ).all()
@@ -756,10 +760,10 @@ def reminder_overview(
         code = person_country.get(row.recipient_id)
         if code is None:
             continue
-        if row.status == DeliveryStatus.PLANNED.value and row.due_at is not None:
+        if row.status == DeliveryStatus.PLANNED and row.due_at is not None:
             if code not in next_at or row.due_at < next_at[code]:
                 next_at[code] = row.due_at
-        elif row.status == DeliveryStatus.SENT.value and row.cycle_id == cycle.id:
+        elif row.status == DeliveryStatus.SENT and row.cycle_id == cycle.id:
             sent[code] += 1
     countries = []
     for country in session.exec(select(Country).order_by(col(Country.code))).all():
@@ -771,7 +775,6 @@ def reminder_overview(
                 timezone=zone_name(zone(country.timezone, policy.default_timezone)),
                 focal_points=len(members),
                 complete=bool(state and state.complete),
-                open_items=state.open_items if state else 0,
                 next_at=next_at.get(country.code),
                 sent=sent.get(country.code, 0),
                 muted=sum(1 for p in members if p.muted_cycle_id == cycle.id),
@@ -782,7 +785,7 @@ def reminder_overview(
                 ],
             )
         )
-    return ReminderOverview(policy.enabled, cycle.title, cycle.deadline, countries)
+    return ReminderOverview(policy.enabled, cycle.title, countries)
 
 
 # --------------------------------------------------------------------------- the buttons
@@ -808,11 +811,11 @@ def snooze(
 
     The reminder was sent while the person was not snoozed, so `snoozed_until` being no later
     than its sending is the version its buttons carry: the first snooze moves `snoozed_until`
-    past it, and a second tap, a retry or another process matches no row (`StaleAction`).
+    past it, and a second tap, a retry or another process matches no row (`ReminderUnchanged`).
     """
     actor.require_focal_point()
     if days not in (1, 7):
-        raise InvalidInput(what="snooze")
+        raise InvalidInput()
     row = session.get(Delivery, delivery_id)
     if row is None or row.recipient_id != actor.person_id:
         raise OldReminder()
@@ -829,7 +832,9 @@ def snooze(
         .execution_options(synchronize_session=False)
     )
     if not snoozed.rowcount:  # type: ignore[attr-defined]
-        raise StaleAction(cycle_id=row.cycle_id or 0, muted=person.muted_cycle_id == row.cycle_id)
+        raise ReminderUnchanged(
+            cycle_id=row.cycle_id or 0, muted=person.muted_cycle_id == row.cycle_id
+        )
     country = session.get(Country, person.country_code) if person.country_code else None
     tz = person_tz(person, country, policy.default_timezone)
     opening = policy.hours.next_opening(until, tz)
@@ -837,8 +842,8 @@ def snooze(
         sa.update(Delivery)
         .where(
             col(Delivery.recipient_id) == person.id,
-            col(Delivery.status) == DeliveryStatus.PLANNED.value,
-            col(Delivery.kind).in_([kind.value for kind in REMINDER_KINDS]),
+            col(Delivery.status) == DeliveryStatus.PLANNED,
+            col(Delivery.kind).in_(REMINDER_KINDS),
             col(Delivery.due_at) < opening,
         )
         .values(due_at=opening)
@@ -849,7 +854,6 @@ def snooze(
 @dataclass(frozen=True)
 class Muted:
     cycle_id: int
-    cycle_title: str
     muted: bool
 
 
@@ -858,7 +862,7 @@ def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> 
 
     `muted_cycle_id` is the version: muting applies only while not muted for this cycle,
     unmuting only while muted for it (one conditional UPDATE each); a repeated tap raises
-    `StaleAction` with the current state, so the keyboard can be redrawn to match it.
+    `ReminderUnchanged` with the current state, so the keyboard can be redrawn to match it.
     """
     actor.require_focal_point()
     cycle = open_cycle(session)
@@ -878,7 +882,7 @@ def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> 
         .execution_options(synchronize_session=False)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
-        raise StaleAction(cycle_id=cycle.id, muted=muted)
+        raise ReminderUnchanged(cycle_id=cycle.id, muted=muted)
     if muted:
         deliveries.cancel_planned(
             session,
@@ -887,4 +891,4 @@ def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> 
             reason="muted for this cycle",
             cycle_id=cycle.id,
         )
-    return Muted(cycle.id, cycle.title, muted)
+    return Muted(cycle.id, muted)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -27,9 +29,9 @@ from bot.services import evidence
 from bot.services.actors import Actor, touch
 from bot.services.cycles import checklist_of, require_open_cycle
 from bot.services.errors import (
+    CursorMoved,
     CycleClosed,
     InvalidInput,
-    StaleAction,
     TooLong,
     UnknownItem,
 )
@@ -113,7 +115,6 @@ class DoneScreen:
     """Past the last item: what is answered, and whether anything is still open."""
 
     cycle_id: int
-    checklist: Checklist
     total: int
     answered: int
     skipped: int
@@ -134,16 +135,12 @@ class SectionProgress:
     section_id: str
     total: int
     answered: int
-    by_status: dict[str, int]
-    open: int = 0  # neither answered, skipped nor to confirm
 
 
 @dataclass(frozen=True)
 class Progress:
-    cycle_id: int
     cycle_title: str
     deadline: datetime | None
-    country_code: str
     checklist: Checklist
     total: int
     answered: int
@@ -158,7 +155,6 @@ class Progress:
 @dataclass(frozen=True)
 class ReviewItem:
     item_id: str
-    position: int
     status: str | None
     skipped: bool
     has_comment: bool
@@ -236,6 +232,11 @@ def _first_open(checklist: Checklist, answers: dict[str, Answer]) -> str | None:
     return None
 
 
+def _stale(ctx: _Context) -> CursorMoved:
+    """The refusal of a button that does not fit where the person stands now."""
+    return CursorMoved(prompt_message_id=ctx.cursor.prompt_message_id)
+
+
 def _claim(session: Session, ctx: _Context, version: int) -> None:
     """Compare-and-set the cursor's version: the one guard against stale and double taps."""
     cursor = ctx.cursor
@@ -248,7 +249,7 @@ def _claim(session: Session, ctx: _Context, version: int) -> None:
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(cursor)
-        raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
+        raise _stale(ctx)
     set_committed_value(cursor, "version", version + 1)
 
 
@@ -446,7 +447,6 @@ def _screen(
     if cursor.item_id is None:
         return DoneScreen(
             cycle_id=ctx.cycle.id,
-            checklist=checklist,
             total=len(checklist.items),
             answered=answered,
             skipped=counts.skipped,
@@ -469,7 +469,7 @@ def _screen(
         total=len(checklist.items),
         answered=answered,
         answer=_answer_state(session, ctx.answers.get(item.id)),
-        awaiting=Awaiting(cursor.awaiting),
+        awaiting=cursor.awaiting,
         version=cursor.version,
         notice=notice,
         notice_status=notice_status,
@@ -482,7 +482,7 @@ def _screen(
 def _move(ctx: _Context, item_id: str | None, now: datetime) -> None:
     cursor = ctx.cursor
     cursor.item_id = item_id
-    cursor.awaiting = Awaiting.NOTHING.value
+    cursor.awaiting = Awaiting.NOTHING
     cursor.pending = None
     cursor.return_to = None  # walking elsewhere ends a visit from the review list
     cursor.updated_at = now
@@ -525,8 +525,8 @@ def cancel_input(
     """/cancel: stop waiting for a comment or evidence, drop held input, show the item."""
     ctx = _load(session, actor, checklists, now, writing=True)
     touch(session, actor, now)
-    waiting = ctx.cursor.awaiting != Awaiting.NOTHING.value or ctx.cursor.pending is not None
-    ctx.cursor.awaiting = Awaiting.NOTHING.value
+    waiting = ctx.cursor.awaiting != Awaiting.NOTHING or ctx.cursor.pending is not None
+    ctx.cursor.awaiting = Awaiting.NOTHING
     ctx.cursor.pending = None
     ctx.cursor.updated_at = now
     session.add(ctx.cursor)
@@ -549,6 +549,213 @@ def remember_prompt(
     )
 
 
+@dataclass(frozen=True)
+class _Tap:
+    """What the pressed button carried besides its action and the cursor's version."""
+
+    item_id: str | None
+    status_index: int | None
+    evidence_id: int | None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What an action did, for the screen that follows it."""
+
+    notice: Notice | None = None
+    notice_status: str | None = None
+    review: str | None = None  # a norm's id: show its review list instead of the next screen
+
+
+def _current_item(ctx: _Context) -> str:
+    """The item the cursor is on; past the end, a button that needs one is stale."""
+    if ctx.cursor.item_id is None:
+        raise _stale(ctx)
+    return ctx.cursor.item_id
+
+
+def _show(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    """Show the current item again; past the end, the first one still open."""
+    if ctx.cursor.item_id is None:
+        _move(ctx, _first_open(ctx.checklist, ctx.answers), now)
+    return _Outcome()
+
+
+def _set_status(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    """Record a status for the item on screen, then walk on (or back to the review list)."""
+    _require_writable(ctx)
+    current = _current_item(ctx)
+    if tap.item_id != current:
+        raise _stale(ctx)
+    checklist = ctx.checklist
+    if tap.status_index is None or not 0 <= tap.status_index < len(checklist.statuses):
+        raise InvalidInput()
+    status = checklist.statuses[tap.status_index]
+    answer = _answer_for(session, ctx, current, now)
+    _change(session, ctx, answer, "status", status, now)
+    _change(session, ctx, answer, "skipped", "false", now)
+    _change(session, ctx, answer, "baseline", "false", now)  # confirmed or changed
+    return_to = ctx.cursor.return_to
+    if return_to is None or not return_to.startswith("rv:"):
+        _move(ctx, checklist.next_item_id(current), now)
+        return _Outcome(Notice.RECORDED, status)
+    # Back to the list the item was opened from; "Back to the item" there then continues
+    # where answers are still missing. A norm this checklist no longer has (a list from
+    # another checklist version) leads to the first open item.
+    _move(ctx, _first_open(checklist, ctx.answers), now)
+    section_id = return_to.removeprefix("rv:")
+    known = section_id in {section.id for section in checklist.sections}
+    return _Outcome(Notice.RECORDED, status, review=section_id if known else None)
+
+
+def _skip(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    current = _current_item(ctx)
+    _require_writable(ctx)
+    answer = _answer_for(session, ctx, current, now)
+    if answer.status is None:
+        _change(session, ctx, answer, "skipped", "true", now)
+    _move(ctx, ctx.checklist.next_item_id(current), now)
+    return _Outcome(Notice.SKIPPED)
+
+
+def _next(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    current = ctx.cursor.item_id
+    _move(ctx, ctx.checklist.next_item_id(current) if current else None, now)
+    return _Outcome()
+
+
+def _back(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    """The previous item; past the end, the last one."""
+    current, checklist = ctx.cursor.item_id, ctx.checklist
+    if current is None:
+        _move(ctx, checklist.items[-1].id, now)
+        return _Outcome()
+    previous = checklist.previous_item_id(current)
+    _move(ctx, previous or current, now)
+    return _Outcome(Notice.FIRST_ITEM if previous is None else None)
+
+
+def _open(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    """An item chosen from a norm's review list: a status tap on it returns to that list."""
+    if tap.item_id is None:
+        raise UnknownItem(item="")
+    try:
+        item = ctx.checklist.item(tap.item_id)
+    except KeyError:
+        raise UnknownItem(item=tap.item_id) from None
+    _move(ctx, item.id, now)
+    ctx.cursor.return_to = f"rv:{item.section_id}"
+    return _Outcome()
+
+
+def _jump_to_first_open(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    _move(ctx, _first_open(ctx.checklist, ctx.answers), now)
+    return _Outcome()
+
+
+def _ask(ctx: _Context, awaiting: Awaiting) -> _Outcome:
+    """Wait for a comment or a piece of evidence on the item on screen."""
+    _require_writable(ctx)
+    _current_item(ctx)
+    ctx.cursor.awaiting = awaiting
+    ctx.cursor.pending = None
+    return _Outcome()
+
+
+def _ask_comment(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    return _ask(ctx, Awaiting.COMMENT)
+
+
+def _ask_evidence(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    return _ask(ctx, Awaiting.EVIDENCE)
+
+
+def _cancel(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    ctx.cursor.awaiting = Awaiting.NOTHING
+    return _Outcome(Notice.CANCELLED)
+
+
+def _clear_comment(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    _require_writable(ctx)
+    current = _current_item(ctx)
+    answer = _answer_for(session, ctx, current, now)
+    _change(session, ctx, answer, "comment", None, now)
+    ctx.cursor.awaiting = Awaiting.NOTHING
+    return _Outcome(Notice.COMMENT_REMOVED)
+
+
+def _remove_evidence(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    """One piece of the item's evidence, named by its id in the button."""
+    _require_writable(ctx)
+    current = _current_item(ctx)
+    if tap.item_id != current or tap.evidence_id is None:
+        raise _stale(ctx)
+    answer = _answer_for(session, ctx, current, now)
+    # Conditional: of two focal points removing the same piece at once, one does.
+    removed = evidence.remove(
+        session, answer=answer, evidence_id=tap.evidence_id, by=ctx.actor.person_id, now=now
+    )
+    if removed is not None:
+        _evidence_changed(session, ctx, answer, evidence.revision_text(removed), None, now)
+    ctx.cursor.awaiting = Awaiting.NOTHING
+    return _Outcome(Notice.EVIDENCE_REMOVED)
+
+
+def _keep_pending(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    """Keep what was sent unasked: text as the comment, a file as evidence."""
+    _require_writable(ctx)
+    current = _current_item(ctx)
+    cursor = ctx.cursor
+    if cursor.pending is None:
+        raise _stale(ctx)
+    pending = json.loads(cursor.pending)
+    answer = _answer_for(session, ctx, current, now)
+    if pending["kind"] == "text":
+        _change(session, ctx, answer, "comment", pending["text"], now)
+        notice = Notice.COMMENT_SAVED
+    else:
+        notice = _add_evidence(
+            session,
+            ctx,
+            current,
+            now,
+            kind=pending["kind"],
+            file_id=pending["file_id"],
+            file_unique_id=pending.get("file_unique_id"),
+            file_name=pending.get("file_name"),
+            caption=pending.get("caption"),
+        )
+    cursor.pending = None
+    cursor.awaiting = Awaiting.NOTHING
+    return _Outcome(notice)
+
+
+def _drop_pending(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    ctx.cursor.pending = None
+    return _Outcome(Notice.DISCARDED)
+
+
+# What each button does, after `act` has claimed the cursor. A step raises to refuse (nothing
+# is written then: the transaction rolls back) and otherwise leaves the cursor where the next
+# screen is; `act` saves it.
+_STEPS: Final[dict[Action, Callable[[Session, _Context, _Tap, datetime], _Outcome]]] = {
+    Action.SHOW: _show,
+    Action.STATUS: _set_status,
+    Action.SKIP: _skip,
+    Action.BACK: _back,
+    Action.NEXT: _next,
+    Action.ASK_COMMENT: _ask_comment,
+    Action.ASK_EVIDENCE: _ask_evidence,
+    Action.CANCEL: _cancel,
+    Action.OPEN: _open,
+    Action.FIRST_OPEN: _jump_to_first_open,
+    Action.CLEAR_COMMENT: _clear_comment,
+    Action.REMOVE_EVIDENCE: _remove_evidence,
+    Action.KEEP_PENDING: _keep_pending,
+    Action.DROP_PENDING: _drop_pending,
+}
+
+
 def act(
     session: Session,
     *,
@@ -564,140 +771,26 @@ def act(
 ) -> Screen | ReviewSection:
     """Carry out one button press on the answering screens; returns the screen to show.
 
-    A status tap on an item opened from a norm's review list returns that list (the cursor's
-    `return_to` remembers it, also across a restart); elsewhere it walks on to the next item.
+    The cursor is claimed first (compare-and-set on `version`): a stale or repeated tap stops
+    there with `StaleAction`. A status tap on an item opened from a norm's review list returns
+    that list (the cursor's `return_to` remembers it, also across a restart); elsewhere it
+    walks on to the next item.
     """
     ctx = _load(session, actor, checklists, now, writing=True)
     _claim(session, ctx, version)
     touch(session, actor, now)
+    cursor = ctx.cursor
     if message_id is not None:
-        ctx.cursor.prompt_message_id = message_id  # the pressed message shows the next screen
-    cursor, checklist = ctx.cursor, ctx.checklist
-    current = cursor.item_id
-    notice: Notice | None = None
-    notice_status: str | None = None
-
-    if action is Action.SHOW:
-        if current is None:
-            _move(ctx, _first_open(checklist, ctx.answers), now)
-    elif action is Action.STATUS:
-        _require_writable(ctx)
-        if item_id != current or current is None:
-            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
-        if status_index is None or not 0 <= status_index < len(checklist.statuses):
-            raise InvalidInput(what="status")
-        status = checklist.statuses[status_index]
-        answer = _answer_for(session, ctx, current, now)
-        _change(session, ctx, answer, "status", status, now)
-        _change(session, ctx, answer, "skipped", "false", now)
-        _change(session, ctx, answer, "baseline", "false", now)  # confirmed or changed
-        notice, notice_status = Notice.RECORDED, status
-        return_to = cursor.return_to
-        if return_to is not None and return_to.startswith("rv:"):
-            # Back to the list the item was opened from; "Back to the item" there then
-            # continues where answers are still missing. A norm this checklist no longer
-            # has (a list from another checklist version) leads to the first open item.
-            _move(ctx, _first_open(checklist, ctx.answers), now)
-            if return_to[3:] in {section.id for section in checklist.sections}:
-                session.add(cursor)
-                session.flush()
-                return _review(
-                    session, ctx, return_to[3:], notice=notice, notice_status=notice_status
-                )
-        else:
-            _move(ctx, checklist.next_item_id(current), now)
-    elif action is Action.SKIP:
-        if current is None:
-            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
-        _require_writable(ctx)
-        answer = _answer_for(session, ctx, current, now)
-        if answer.status is None:
-            _change(session, ctx, answer, "skipped", "true", now)
-        _move(ctx, checklist.next_item_id(current), now)
-        notice = Notice.SKIPPED
-    elif action is Action.NEXT:
-        _move(ctx, checklist.next_item_id(current) if current else None, now)
-    elif action is Action.BACK:
-        if current is None:
-            _move(ctx, checklist.items[-1].id, now)
-        else:
-            previous = checklist.previous_item_id(current)
-            _move(ctx, previous or current, now)
-            notice = Notice.FIRST_ITEM if previous is None else None
-    elif action is Action.OPEN:
-        if item_id is None:
-            raise UnknownItem(item=item_id)
-        try:
-            checklist.item(item_id)
-        except KeyError:
-            raise UnknownItem(item=item_id) from None
-        _move(ctx, item_id, now)
-        # Only the review list has buttons that open an item: a status tap returns there.
-        cursor.return_to = f"rv:{checklist.item(item_id).section_id}"
-    elif action is Action.FIRST_OPEN:
-        _move(ctx, _first_open(checklist, ctx.answers), now)
-    elif action in (Action.ASK_COMMENT, Action.ASK_EVIDENCE):
-        _require_writable(ctx)
-        if current is None:
-            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
-        cursor.awaiting = (
-            Awaiting.COMMENT if action is Action.ASK_COMMENT else Awaiting.EVIDENCE
-        ).value
-        cursor.pending = None
-    elif action is Action.CANCEL:
-        cursor.awaiting = Awaiting.NOTHING.value
-        notice = Notice.CANCELLED
-    elif action is Action.CLEAR_COMMENT:
-        _require_writable(ctx)
-        if current is None:
-            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
-        answer = _answer_for(session, ctx, current, now)
-        _change(session, ctx, answer, "comment", None, now)
-        notice = Notice.COMMENT_REMOVED
-        cursor.awaiting = Awaiting.NOTHING.value
-    elif action is Action.REMOVE_EVIDENCE:
-        _require_writable(ctx)
-        if current is None or item_id != current or evidence_id is None:
-            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
-        answer = _answer_for(session, ctx, current, now)
-        # Conditional: of two focal points removing the same piece at once, one does.
-        removed = evidence.remove(
-            session, answer=answer, evidence_id=evidence_id, by=actor.person_id, now=now
-        )
-        if removed is not None:
-            _evidence_changed(session, ctx, answer, evidence.revision_text(removed), None, now)
-        notice = Notice.EVIDENCE_REMOVED
-        cursor.awaiting = Awaiting.NOTHING.value
-    elif action is Action.KEEP_PENDING:
-        _require_writable(ctx)
-        if current is None or cursor.pending is None:
-            raise StaleAction(prompt_message_id=cursor.prompt_message_id, version=cursor.version)
-        pending = json.loads(cursor.pending)
-        answer = _answer_for(session, ctx, current, now)
-        if pending["kind"] == "text":
-            _change(session, ctx, answer, "comment", pending["text"], now)
-            notice = Notice.COMMENT_SAVED
-        else:
-            notice = _add_evidence(
-                session,
-                ctx,
-                current,
-                now,
-                kind=pending["kind"],
-                file_id=pending["file_id"],
-                file_unique_id=pending.get("file_unique_id"),
-                file_name=pending.get("file_name"),
-                caption=pending.get("caption"),
-            )
-        cursor.pending = None
-        cursor.awaiting = Awaiting.NOTHING.value
-    elif action is Action.DROP_PENDING:
-        cursor.pending = None
-        notice = Notice.DISCARDED
+        cursor.prompt_message_id = message_id  # the pressed message shows the next screen
+    done = _STEPS[action](session, ctx, _Tap(item_id, status_index, evidence_id), now)
     cursor.updated_at = now
     session.add(cursor)
     session.flush()
-    return _screen(session, ctx, notice=notice, notice_status=notice_status)
+    if done.review is not None:
+        return _review(
+            session, ctx, done.review, notice=done.notice, notice_status=done.notice_status
+        )
+    return _screen(session, ctx, notice=done.notice, notice_status=done.notice_status)
 
 
 def receive_text(
@@ -717,7 +810,7 @@ def receive_text(
     touch(session, actor, now)
     cursor = ctx.cursor
     text = text.strip()
-    awaiting = Awaiting(cursor.awaiting)
+    awaiting = cursor.awaiting
     notice: Notice | None = None
     if cursor.item_id is not None and awaiting is Awaiting.COMMENT:
         _require_writable(ctx)
@@ -725,7 +818,7 @@ def receive_text(
             raise TooLong(length=len(text), limit=comment_max)
         answer = _answer_for(session, ctx, cursor.item_id, now)
         _change(session, ctx, answer, "comment", text or None, now)
-        cursor.awaiting = Awaiting.NOTHING.value
+        cursor.awaiting = Awaiting.NOTHING
         notice = Notice.COMMENT_SAVED
     elif cursor.item_id is not None and awaiting is Awaiting.EVIDENCE:
         _require_writable(ctx)
@@ -733,7 +826,7 @@ def receive_text(
             notice = Notice.BAD_LINK  # still waiting for a link or a file
         else:
             notice = _add_evidence(session, ctx, cursor.item_id, now, kind="link", url=text)
-            cursor.awaiting = Awaiting.NOTHING.value
+            cursor.awaiting = Awaiting.NOTHING
     else:
         if len(text) > comment_max:
             raise TooLong(length=len(text), limit=comment_max)
@@ -765,7 +858,7 @@ def receive_file(
     touch(session, actor, now)
     cursor = ctx.cursor
     notice: Notice | None = None
-    if cursor.item_id is not None and Awaiting(cursor.awaiting) is Awaiting.EVIDENCE:
+    if cursor.item_id is not None and cursor.awaiting is Awaiting.EVIDENCE:
         _require_writable(ctx)
         notice = _add_evidence(
             session,
@@ -778,7 +871,7 @@ def receive_file(
             file_name=file_name,
             caption=caption,
         )
-        cursor.awaiting = Awaiting.NOTHING.value
+        cursor.awaiting = Awaiting.NOTHING
     else:
         cursor.pending = json.dumps(
             {
@@ -808,17 +901,12 @@ def progress(
             section.id,
             len(section.items),
             report.sections[section.id].answered,
-            report.sections[section.id].by_status,
-            report.sections[section.id].open,
         )
         for section in checklist.sections
     ]
-    assert ctx.cycle.id is not None
     return Progress(
-        cycle_id=ctx.cycle.id,
         cycle_title=ctx.cycle.title,
         deadline=ctx.cycle.deadline,
-        country_code=ctx.country,
         checklist=checklist,
         total=counts.total,
         answered=counts.answered,
@@ -843,9 +931,7 @@ def review_section(
     """The items of one norm with their answers; `version` checks the pressed button."""
     ctx = _load(session, actor, checklists, now, writing=False)
     if version is not None and version != ctx.cursor.version:
-        raise StaleAction(
-            prompt_message_id=ctx.cursor.prompt_message_id, version=ctx.cursor.version
-        )
+        raise _stale(ctx)
     return _review(session, ctx, section_id)
 
 
@@ -870,7 +956,6 @@ def _review(
         items.append(
             ReviewItem(
                 item_id=item.id,
-                position=item.position + 1,
                 status=answer.status if answer else None,
                 skipped=bool(answer and answer.skipped),
                 has_comment=bool(answer and answer.comment),
@@ -889,42 +974,3 @@ def _review(
         notice_status=notice_status,
         reopened=ctx.reopened,
     )
-
-
-@dataclass(frozen=True)
-class RevisionRow:
-    field: str
-    old_value: str | None
-    new_value: str | None
-    changed_by: str | None
-    changed_at: datetime
-
-
-def history(
-    session: Session, *, actor: Actor, cycle_id: int, country_code: str, item_id: str
-) -> list[RevisionRow]:
-    """Every change of one answer, oldest first, with who made it."""
-    actor.require_country(country_code)
-    rows = session.exec(
-        select(AnswerRevision, Person)
-        .join(Person, col(Person.id) == col(AnswerRevision.changed_by), isouter=True)
-        .where(
-            AnswerRevision.cycle_id == cycle_id,
-            AnswerRevision.country_code == country_code,
-            AnswerRevision.item_id == item_id,
-        )
-        .order_by(col(AnswerRevision.id))
-    ).all()
-    result = []
-    for revision, person in rows:
-        assert revision.changed_at is not None
-        result.append(
-            RevisionRow(
-                revision.field,
-                revision.old_value,
-                revision.new_value,
-                person.display_name if person else None,
-                revision.changed_at,
-            )
-        )
-    return result

@@ -24,7 +24,8 @@ from bot.models import CountryReport, Cycle, Person
 from bot.services import audit
 from bot.services.actors import Actor, touch
 from bot.services.cycles import checklist_of, require_open_cycle
-from bot.services.errors import PermissionDenied
+from bot.services.errors import NationalLeadOnly
+from bot.services.notices import NoticeKind, ReportNotice, plan_notices
 from bot.services.people import Recipient, coordinator_recipients, national_lead_recipients
 from bot.services.reads import ItemState, country_report
 
@@ -38,7 +39,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class ReportResult:
-    """What /submit or /signoff did, and whom the handler tells about it."""
+    """What /submit or /signoff did, and whom it told (notices planned in its transaction)."""
 
     outcome: Outcome
     cycle_id: int
@@ -52,8 +53,8 @@ class ReportResult:
     by_name: str
     at: datetime | None
     has_national_lead: bool
-    tell: list[Recipient]  # coordinators to be told
-    leads: list[Recipient]  # the country's national lead(s), to be asked for the sign-off
+    tell: list[Recipient]  # coordinators told (their notices are planned)
+    leads: list[Recipient]  # the country's national lead(s), asked for the sign-off
 
 
 def _report(session: Session, cycle_id: int, country_code: str) -> CountryReport | None:
@@ -83,7 +84,7 @@ def _result(
     national_leads = national_lead_recipients(session, country_code)
     return ReportResult(
         outcome=outcome,
-        cycle_id=cycle.id,
+        cycle_id=cycle.id or 0,
         cycle_title=cycle.title,
         country_code=country_code,
         total=report.counts.total,
@@ -149,7 +150,10 @@ def submit_report(
         country_code=country,
         subject=f"cycle:{cycle.id}",
     )
-    return _result(session, cycle, checklists, country, actor, Outcome.DONE, now, tell, leads)
+    result = _result(session, cycle, checklists, country, actor, Outcome.DONE, now, tell, leads)
+    _plan(session, result, NoticeKind.SUBMITTED, tell, now)
+    _plan(session, result, NoticeKind.LEAD_ASKED, leads, now)
+    return result
 
 
 def sign_off(
@@ -157,7 +161,7 @@ def sign_off(
 ) -> ReportResult:
     """/signoff by the country's national lead: the submitted report becomes final."""
     if not actor.is_national_lead or actor.country_code is None:
-        raise PermissionDenied(needed="national_lead")
+        raise NationalLeadOnly()
     country = actor.country_code
     cycle = require_open_cycle(session)
     assert cycle.id is not None
@@ -194,7 +198,36 @@ def sign_off(
         country_code=country,
         subject=f"cycle:{cycle.id}",
     )
-    return _result(session, cycle, checklists, country, actor, Outcome.DONE, now, tell)
+    result = _result(session, cycle, checklists, country, actor, Outcome.DONE, now, tell)
+    _plan(session, result, NoticeKind.SIGNED_OFF, tell, now)
+    return result
+
+
+def _plan(
+    session: Session,
+    result: ReportResult,
+    kind: NoticeKind,
+    recipients: list[Recipient],
+    now: datetime,
+) -> None:
+    """Tell `recipients` what was done, in this transaction (sent by the sweeper)."""
+    notice = ReportNotice(
+        country_code=result.country_code,
+        cycle_title=result.cycle_title,
+        by_name=result.by_name,
+        answered=result.answered,
+        total=result.total,
+        skipped=result.skipped,
+    )
+    plan_notices(
+        session,
+        kind=kind,
+        notice=notice,
+        recipients=[recipient.person_id for recipient in recipients],
+        event=f"{result.cycle_id}:{result.country_code}:{now.isoformat()}",
+        now=now,
+        cycle_id=result.cycle_id,
+    )
 
 
 def reopen_after_change(

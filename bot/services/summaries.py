@@ -76,8 +76,6 @@ def _share(part: int, whole: int) -> float:
 @dataclass(frozen=True)
 class CountryRow:
     country_code: str
-    name: str  # as stored; views show the CLDR name in the reader's language
-    timezone: str
     total: int
     answered: int
     skipped: int
@@ -86,7 +84,6 @@ class CountryRow:
     not_applicable: int
     submitted_at: datetime | None
     signed_off_at: datetime | None
-    reopened_at: datetime | None
     last_activity: datetime | None
     focal_points: int
     days_left: DaysLeft | None  # in the country's own zone
@@ -110,15 +107,10 @@ class CountryRow:
 
 @dataclass(frozen=True)
 class RegionalSummary:
-    cycle_id: int
     cycle_title: str
-    checklist_id: str
-    checklist_version: str
-    opens_at: datetime
     deadline: datetime | None
     closed_at: datetime | None
     days_left: DaysLeft | None  # in the reader's zone
-    total_items: int
     countries: list[CountryRow]  # countries behind first
     scope: str | None  # the one country shown to a focal point; None: the region
 
@@ -170,7 +162,7 @@ def regional_summary(
     reports = select(CountryReport).where(col(CountryReport.cycle_id) == cycle.id)
     people = (
         select(col(Person.country_code), func.count())
-        .where(col(Person.active).is_(True), col(Person.role) == Role.FOCAL_POINT.value)
+        .where(col(Person.active).is_(True), col(Person.role) == Role.FOCAL_POINT)
         .group_by(col(Person.country_code))
     )
     if scope is not None:
@@ -196,8 +188,6 @@ def regional_summary(
         rows.append(
             CountryRow(
                 country_code=country.code,
-                name=country.name,
-                timezone=country.timezone,
                 total=total,
                 answered=counts.answered,
                 skipped=counts.skipped,
@@ -206,31 +196,28 @@ def regional_summary(
                 not_applicable=counts.by_status.get(NOT_APPLICABLE, 0),
                 submitted_at=report.submitted_at if report else None,
                 signed_off_at=report.signed_off_at if report else None,
-                reopened_at=report.reopened_at if report else None,
                 last_activity=own_states.last_change,
                 focal_points=focal_points.get(country.code, 0),
-                days_left=days_left(cycle.deadline, now, country.timezone)
-                if cycle.deadline and cycle.closed_at is None
-                else None,
+                days_left=_days_left(cycle, now, country.timezone),
             )
         )
     rows.sort(key=behind_first)
     zone = timezone or actor.timezone
     return RegionalSummary(
-        cycle_id=cycle.id,
         cycle_title=cycle.title,
-        checklist_id=cycle.checklist_id,
-        checklist_version=cycle.checklist_version,
-        opens_at=cycle.opens_at,
         deadline=cycle.deadline,
         closed_at=cycle.closed_at,
-        days_left=days_left(cycle.deadline, now, zone)
-        if cycle.deadline and cycle.closed_at is None
-        else None,
-        total_items=total,
+        days_left=_days_left(cycle, now, zone),
         countries=rows,
         scope=scope,
     )
+
+
+def _days_left(cycle: Cycle, now: datetime, timezone: str | None) -> DaysLeft | None:
+    """Days to the deadline in `timezone`; None without a deadline or once the cycle closed."""
+    if cycle.deadline is None or cycle.closed_at is not None:
+        return None
+    return days_left(cycle.deadline, now, timezone)
 
 
 # --------------------------------------------------------------------------- /status
@@ -255,7 +242,6 @@ class OpenItem:
     """An item that keeps the report from /submit: open, or a copy to confirm."""
 
     item_id: str
-    skipped: bool  # always False now: skipped items are listed in `skipped_items`
     to_confirm: bool
 
 
@@ -271,7 +257,6 @@ class Change:
 
 @dataclass(frozen=True)
 class CountryStatus:
-    cycle_id: int
     cycle_title: str
     deadline: datetime | None
     closed_at: datetime | None
@@ -328,7 +313,7 @@ def country_status(
         for section in checklist.sections
     ]
     open_items = [
-        OpenItem(item.item_id, False, item.state is ItemState.TO_CONFIRM)
+        OpenItem(item.item_id, item.state is ItemState.TO_CONFIRM)
         for item in states.items
         if item.state in (ItemState.OPEN, ItemState.TO_CONFIRM)
     ]
@@ -359,19 +344,16 @@ def country_status(
     focal_points = session.execute(
         select(func.count()).where(
             col(Person.active).is_(True),
-            col(Person.role) == Role.FOCAL_POINT.value,
+            col(Person.role) == Role.FOCAL_POINT,
             col(Person.country_code) == scope,
         )
     ).scalar_one()
     zone = timezone or actor.timezone
     return CountryStatus(
-        cycle_id=cycle.id,
         cycle_title=cycle.title,
         deadline=cycle.deadline,
         closed_at=cycle.closed_at,
-        days_left=days_left(cycle.deadline, now, zone)
-        if cycle.deadline and cycle.closed_at is None
-        else None,
+        days_left=_days_left(cycle, now, zone),
         checklist=checklist,
         country_code=scope,
         total=states.counts.total,
@@ -420,9 +402,7 @@ class CountryComparison:
 
 @dataclass(frozen=True)
 class Comparison:
-    cycle_id: int
     cycle_title: str
-    previous_id: int | None
     previous_title: str | None
     checklist: Checklist
     top_status: str
@@ -453,9 +433,7 @@ def compare_cycles(
     checklist = checklist_of(cycle, checklists)
     previous = previous_cycle(session, cycle)
     result = Comparison(
-        cycle_id=cycle.id,
         cycle_title=cycle.title,
-        previous_id=previous.id if previous else None,
         previous_title=previous.title if previous else None,
         checklist=checklist,
         top_status=_top_status(checklist),

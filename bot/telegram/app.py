@@ -3,15 +3,17 @@ handlers, the periodic sweeper job and the error handler. Nothing here decides a
 
 from __future__ import annotations
 
+import functools
 import logging
 import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes, TypeHandler
 
-from bot.telegram import fairness, jobs, menus, offload
+from bot.telegram import fairness, jobs, menus, offload, transient
 from bot.telegram.builder import application_builder
 from bot.telegram.common import identify, private_chats_only
 from bot.telegram.handlers import (
@@ -70,12 +72,21 @@ async def _post_init(application: App) -> None:
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure and tell the person, in their language, that nothing was lost."""
+    """Log the failure and tell the person, in their language, that nothing was lost.
+
+    A transient Telegram failure (see `transient.py`) is one WARNING line with the method and
+    the cause; anything else is a bug and keeps its traceback.
+    """
     error = context.error
-    log.error(
-        "error while handling an update: %s",
-        "".join(traceback.format_exception(error)) if error else "?",
-    )
+    about = f"update {update.update_id}" if isinstance(update, Update) else "polling or a job"
+    if error is not None and transient.is_transient(error):
+        log.warning("%s not completed: %s", about, transient.describe(error))
+    else:
+        log.error(
+            "error while handling %s: %s",
+            about,
+            "".join(traceback.format_exception(error)) if error else "?",
+        )
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     caller = await identify(update, context)
@@ -87,8 +98,13 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await update.callback_query.answer(text[:200], show_alert=True)
         else:
             await update.effective_chat.send_message(text)
-    except Exception:  # the API itself may be what failed
-        log.exception("could not tell the user about the error")
+    except TelegramError as failed:  # on a bad network day, telling fails as well: one line
+        log.warning("could not tell the person about it: %s", transient.describe(failed))
+
+
+def _polling_failed(application: App, error: TelegramError) -> None:
+    """As run_polling() does: a failed getUpdates goes to the error handler (one line)."""
+    application.create_task(application.process_error(update=None, error=error))
 
 
 @asynccontextmanager
@@ -104,6 +120,7 @@ async def polling(application: App, *, poll_interval: float = 0.0) -> AsyncItera
         poll_interval=poll_interval,
         timeout=application.bot_data["normsbot"].settings.poll_timeout,
         allowed_updates=Update.ALL_TYPES,
+        error_callback=functools.partial(_polling_failed, application),
     )
     try:
         yield application

@@ -15,6 +15,7 @@ from telegram.ext import ApplicationBuilder, Defaults
 from bot.config import Settings
 from bot.telegram.fairness import FairUpdateProcessor
 from bot.telegram.limiter import ReplyAwareRateLimiter
+from bot.telegram.transient import QuietRequest
 
 
 def application_builder(settings: Settings) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
@@ -28,6 +29,10 @@ def application_builder(settings: Settings) -> ApplicationBuilder[Any, Any, Any,
         .token(settings.token())
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
+        # PTB's own pool sizes (256 for calls, 1 for getUpdates), without its ERROR traceback
+        # for a proxy's HTML error page (see transient.py).
+        .request(QuietRequest(connection_pool_size=256))
+        .get_updates_request(QuietRequest(connection_pool_size=1))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

@@ -2,7 +2,9 @@
 
 `handler(...)` wraps every callback: it identifies the caller (enrolled or not), picks their
 translator, and turns a `ServiceError` into a translated answer, so a handler body is only
-"parse, call a service, render a view".
+"parse, call a service, render a view". Most services take who acts, the checklists and the
+time: `caller.acting()` gives those three keyword arguments, so that a call reads
+`rt.db.run(reporting.resume, **caller.acting())`.
 """
 
 from __future__ import annotations
@@ -11,16 +13,19 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 
 from telegram import CallbackQuery, Chat, ChatMember, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.checklist import ChecklistRegistry
 from bot.i18n import Translator
 from bot.services.actors import ACTIVITY_GRANULARITY, Actor, find_actor, seen
 from bot.services.errors import NotEnrolled, ServiceError
 from bot.telegram.limiter import replying_to
+from bot.telegram.once import handled_once
 from bot.telegram.runtime import Runtime, runtime
 from bot.views.common import Rendered, split_text
 from bot.views.errors import error_text, private_only_text
@@ -28,6 +33,19 @@ from bot.views.errors import error_text, private_only_text
 log = logging.getLogger(__name__)
 
 CALLBACK_ANSWER_MAX = 200  # Telegram's limit for answerCallbackQuery's text
+
+
+class Acting(TypedDict):
+    """The keyword arguments most services take: who acts, on which checklists, and when."""
+
+    actor: Actor
+    checklists: ChecklistRegistry
+    now: datetime
+
+
+def acting(rt: Runtime, actor: Actor, now: datetime | None = None) -> Acting:
+    """`Acting` for an actor other than the caller (one just enrolled, or with a new language)."""
+    return Acting(actor=actor, checklists=rt.checklists, now=rt.clock.now() if now is None else now)
 
 
 @dataclass
@@ -49,10 +67,19 @@ class Caller:
         zone = self.actor.timezone if self.actor else None
         return zone or self.rt.settings.coordinator_timezone
 
+    @property
+    def now(self) -> datetime:
+        return self.rt.clock.now()
+
     def enrolled(self) -> Actor:
         if self.actor is None:
             raise NotEnrolled()
         return self.actor
+
+    def acting(self, now: datetime | None = None) -> Acting:
+        """The enrolled caller, the checklists and `now` (else the clock's), for a service:
+        `rt.db.run(service, **caller.acting(), other=value)`."""
+        return acting(self.rt, self.enrolled(), now)
 
 
 Body = Callable[[Update, ContextTypes.DEFAULT_TYPE, Caller], Awaitable[None]]
@@ -92,7 +119,8 @@ def handler(*, enrolled: bool = True) -> Callable[[Body], Callback]:
                     if enrolled and caller.actor is None:
                         raise NotEnrolled()
                     await note_activity(caller)
-                    await body(update, context, caller)
+                    with handled_once(update, caller.rt):  # a repeated update: no effect
+                        await body(update, context, caller)
                 except ServiceError as error:
                     await explain(update, caller.t, error)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from telegram.ext import ContextTypes
 
+from bot.services import updates
 from bot.services.digests import DigestPolicy, plan_digests
 from bot.services.reminders import ReminderPolicy, plan_reminders
 from bot.telegram.runtime import App, Runtime
@@ -57,6 +58,7 @@ async def plan(rt: Runtime) -> tuple[int, int]:
         now=now,
     )
     digests = await rt.db.run(plan_digests, policy=DigestPolicy.from_settings(rt.settings), now=now)
+    await rt.db.run(updates.prune, now=now)  # the ids of updates handled days ago
     return reminders.planned, digests
 
 
@@ -102,6 +104,13 @@ async def send_now(context: ContextTypes.DEFAULT_TYPE) -> None:
         await run_sweep(context.application, planning=False)
     except Exception:
         log.exception("sending the nudges failed; the next sweep tries again")
+
+
+def send_soon(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A handler planned deliveries (a notice, a nudge): send them now, not at the next sweep.
+    Nothing is lost if this process dies first: they are rows, and the next sweep sends them."""
+    if context.job_queue is not None:
+        context.job_queue.run_once(send_now, when=0, name="send-now")
 
 
 def schedule(application: App, rt: Runtime) -> None:

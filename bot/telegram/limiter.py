@@ -20,6 +20,8 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
 
+from bot.telegram.transient import retrying
+
 log = logging.getLogger(__name__)
 
 JSONDict = dict[str, Any]
@@ -54,6 +56,8 @@ class ReplyAwareRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
+        # Every request passes here: what is safe to repeat is repeated after a network failure.
+        callback = retrying(callback, endpoint)
         handling = _handling_chat.get()
         chat_id = data.get("chat_id")
         if handling is None or chat_id is None or str(chat_id) != str(handling):

@@ -1,4 +1,5 @@
-"""Sends what is due: claims reminders and digests from the database and delivers them.
+"""Sends what is due: claims notices, reminders and digests from the database and delivers
+them.
 
 The pace is set by PTB's `AIORateLimiter` (configured in `app.py`: about 30 messages a second
 overall, retrying after a 429's `retry_after`), not by this loop: up to
@@ -33,15 +34,17 @@ from bot.i18n import Translator
 from bot.services import deliveries
 from bot.services.deliveries import Claimed, DeliveryPolicy, RetryOutcome
 from bot.services.digests import DigestMessage, DigestPolicy, claim_digests
+from bot.services.notices import NoticeMessage, claim_notices
 from bot.services.reminders import ReminderMessage, ReminderPolicy, claim_reminders
 from bot.telegram.runtime import Runtime
 from bot.views.common import Rendered, split_text
 from bot.views.digests import render_digest
+from bot.views.notices import render_notice
 from bot.views.reminders import render_reminder
 
 log = logging.getLogger(__name__)
 
-Outgoing = ReminderMessage | DigestMessage
+Outgoing = ReminderMessage | DigestMessage | NoticeMessage
 
 
 class Outcome(StrEnum):
@@ -98,6 +101,8 @@ def _render(rt: Runtime, item: Outgoing) -> Rendered:
     t: Translator = rt.i18n.translator(locale)
     if isinstance(item, ReminderMessage):
         return render_reminder(t, item)
+    if isinstance(item, NoticeMessage):
+        return render_notice(t, item, default_timezone=rt.settings.coordinator_timezone)
     return render_digest(t, item.digest, item.timezone, item.frequency)
 
 
@@ -124,6 +129,15 @@ class Sender:
             limit=limit,
         )
 
+    async def _claim_notices(self, limit: int) -> Claimed[Any]:
+        return await self.rt.db.run(
+            claim_notices,
+            claimer=self.claimer,
+            delivery=self.delivery,
+            now=self.rt.clock.now(),
+            limit=limit,
+        )
+
     async def _claim_reminders(self, limit: int) -> Claimed[Any]:
         return await self.rt.db.run(
             claim_reminders,
@@ -138,6 +152,7 @@ class Sender:
     async def run(self) -> SendReport:
         report = SendReport()
         sources: list[Callable[[int], Awaitable[Claimed[Any]]]] = [
+            self._claim_notices,  # first: someone just acted, and the others should know
             self._claim_digests,
             self._claim_reminders,
         ]

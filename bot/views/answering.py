@@ -15,7 +15,13 @@ from bot.services.reporting import (
     ReviewSection,
     Screen,
 )
-from bot.views.callbacks import pack
+from bot.views.callbacks import (
+    AnswerButton,
+    LanguagesButton,
+    MenuButton,
+    ProgressButton,
+    ReviewButton,
+)
 from bot.views.common import (
     STATE_EMOJI,
     Rendered,
@@ -33,11 +39,6 @@ from bot.views.common import (
     status_label,
     status_with_emoji,
 )
-
-ANSWER = "a"  # callback namespace of the answering flow: a:<action>:<version>[:<item>[:<n>]]
-REVIEW = "rv"  # rv:<version>[:<section>]
-MENU = "mn"  # mn:<version>
-PROGRESS = "pg"
 
 
 def _notice_line(t: Translator, screen: Screen | ReviewSection) -> str | None:
@@ -82,6 +83,17 @@ def _reopened_line(t: Translator) -> str:
     )
 
 
+def _header_lines(t: Translator, screen: Screen | ReviewSection) -> list[str]:
+    """What the last tap did, and the report it reopened, each followed by a blank line."""
+    lines: list[str] = []
+    notice = _notice_line(t, screen)
+    if notice:
+        lines += [notice, ""]
+    if screen.reopened:
+        lines += [_reopened_line(t), ""]
+    return lines
+
+
 def render_screen(t: Translator, screen: Screen, *, timezone: str | None = None) -> Rendered:
     if isinstance(screen, DoneScreen):
         return render_done(t, screen)
@@ -90,12 +102,7 @@ def render_screen(t: Translator, screen: Screen, *, timezone: str | None = None)
 
 def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = None) -> Rendered:
     checklist, v, item = screen.checklist, screen.version, screen.item_id
-    lines: list[str] = []
-    notice = _notice_line(t, screen)
-    if notice:
-        lines += [notice, ""]
-    if screen.reopened:
-        lines += [_reopened_line(t), ""]
+    lines = _header_lines(t, screen)
     lines.append(
         "<b>"
         + t.gettext("Norm {norm}: {label}").format(
@@ -153,16 +160,18 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
         lines.append("<i>" + esc(shorten(screen.pending_preview or "", 300)) + "</i>")
         rows = [
             [
-                (keep, pack(ANSWER, Action.KEEP_PENDING, v)),
-                (t.gettext("Discard"), pack(ANSWER, Action.DROP_PENDING, v)),
+                (keep, AnswerButton(Action.KEEP_PENDING, v).pack()),
+                (t.gettext("Discard"), AnswerButton(Action.DROP_PENDING, v).pack()),
             ]
         ]
     elif screen.awaiting is Awaiting.COMMENT:
         lines += ["", "✍️ " + t.gettext("Type your comment and send it as a message.")]
         rows = []
         if answer.comment:
-            rows.append([(t.gettext("Remove comment"), pack(ANSWER, Action.CLEAR_COMMENT, v))])
-        rows.append([(t.gettext("Cancel"), pack(ANSWER, Action.CANCEL, v))])
+            rows.append(
+                [(t.gettext("Remove comment"), AnswerButton(Action.CLEAR_COMMENT, v).pack())]
+            )
+        rows.append([(t.gettext("Cancel"), AnswerButton(Action.CANCEL, v).pack())])
     elif screen.awaiting is Awaiting.EVIDENCE:
         lines.append("")
         if len(answer.evidence) >= MAX_PER_ANSWER:
@@ -180,12 +189,12 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
                     "🗑 "
                     + (f"{number}. " if len(answer.evidence) > 1 else "")
                     + shorten(entry.label, 22),
-                    pack(ANSWER, Action.REMOVE_EVIDENCE, v, item, entry.id),
+                    AnswerButton(Action.REMOVE_EVIDENCE, v, item, entry.id).pack(),
                 )
             ]
             for number, entry in enumerate(answer.evidence, start=1)
         ]
-        rows.append([(t.gettext("Cancel"), pack(ANSWER, Action.CANCEL, v))])
+        rows.append([(t.gettext("Cancel"), AnswerButton(Action.CANCEL, v).pack())])
     else:
         status_buttons = [
             (
@@ -193,34 +202,29 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
                 + emoji_of(status)
                 + " "
                 + status_label(t, status),
-                pack(ANSWER, Action.STATUS, v, item, index),
+                AnswerButton(Action.STATUS, v, item, index).pack(),
             )
             for index, status in enumerate(checklist.statuses)
         ]
         rows = chunks(status_buttons, 2)
         rows.append(
             [
-                (t.gettext("💬 Comment"), pack(ANSWER, Action.ASK_COMMENT, v)),
-                (t.gettext("📎 Evidence"), pack(ANSWER, Action.ASK_EVIDENCE, v)),
+                (t.gettext("💬 Comment"), AnswerButton(Action.ASK_COMMENT, v).pack()),
+                (t.gettext("📎 Evidence"), AnswerButton(Action.ASK_EVIDENCE, v).pack()),
             ]
         )
         rows.append(
             [
-                (t.gettext("◀️ Back"), pack(ANSWER, Action.BACK, v)),
-                (t.gettext("Skip ▶️"), pack(ANSWER, Action.SKIP, v)),
-                (t.gettext("☰ Menu"), pack(MENU, v)),
+                (t.gettext("◀️ Back"), AnswerButton(Action.BACK, v).pack()),
+                (t.gettext("Skip ▶️"), AnswerButton(Action.SKIP, v).pack()),
+                (t.gettext("☰ Menu"), MenuButton(v).pack()),
             ]
         )
     return Rendered("\n".join(lines), keyboard(rows))
 
 
 def render_done(t: Translator, screen: DoneScreen) -> Rendered:
-    lines: list[str] = []
-    notice = _notice_line(t, screen)
-    if notice:
-        lines += [notice, ""]
-    if screen.reopened:
-        lines += [_reopened_line(t), ""]
+    lines = _header_lines(t, screen)
     lines.append("🏁 " + t.gettext("You have reached the end of the checklist."))
     lines.append(
         t.gettext("{answered} of {total} items answered.").format(
@@ -241,11 +245,13 @@ def render_done(t: Translator, screen: DoneScreen) -> Rendered:
     v = screen.version
     rows: list[list[tuple[str, str]]] = []
     if screen.first_open_item:
-        rows.append([(t.gettext("Go to the first open item"), pack(ANSWER, Action.FIRST_OPEN, v))])
+        rows.append(
+            [(t.gettext("Go to the first open item"), AnswerButton(Action.FIRST_OPEN, v).pack())]
+        )
     rows.append(
         [
-            (t.gettext("📋 Review answers"), pack(REVIEW, v)),
-            (t.gettext("◀️ Back"), pack(ANSWER, Action.BACK, v)),
+            (t.gettext("📋 Review answers"), ReviewButton(v).pack()),
+            (t.gettext("◀️ Back"), AnswerButton(Action.BACK, v).pack()),
         ]
     )
     return Rendered("\n".join(lines), keyboard(rows))
@@ -254,10 +260,10 @@ def render_done(t: Translator, screen: DoneScreen) -> Rendered:
 def render_menu(t: Translator, version: int) -> Rendered:
     text = "☰ " + t.gettext("What would you like to do?")
     rows = [
-        [(t.gettext("📋 Review answers"), pack(REVIEW, version))],
-        [(t.gettext("📊 Progress"), pack(PROGRESS, version))],
-        [(t.gettext("🌐 Language"), pack("lg"))],
-        [(t.gettext("↩️ Back to the item"), pack(ANSWER, Action.SHOW, version))],
+        [(t.gettext("📋 Review answers"), ReviewButton(version).pack())],
+        [(t.gettext("📊 Progress"), ProgressButton(version).pack())],
+        [(t.gettext("🌐 Language"), LanguagesButton().pack())],
+        [(t.gettext("↩️ Back to the item"), AnswerButton(Action.SHOW, version).pack())],
     ]
     return Rendered(text, keyboard(rows))
 
@@ -278,23 +284,18 @@ def render_review_overview(t: Translator, progress: Progress) -> Rendered:
         buttons.append(
             (
                 f"{mark} {section.section_id} {section.answered}/{section.total}",
-                pack(REVIEW, v, section.section_id),
+                ReviewButton(v, section.section_id).pack(),
             )
         )
     lines += ["", t.gettext("Choose a norm to see and change its answers.")]
     rows = chunks(buttons, 3)
-    rows.append([(t.gettext("↩️ Back to the item"), pack(ANSWER, Action.SHOW, v))])
+    rows.append([(t.gettext("↩️ Back to the item"), AnswerButton(Action.SHOW, v).pack())])
     return Rendered("\n".join(lines), keyboard(rows))
 
 
 def render_review_section(t: Translator, review: ReviewSection) -> Rendered:
     checklist, v = review.checklist, review.version
-    lines: list[str] = []
-    notice = _notice_line(t, review)  # after a change made from this list
-    if notice:
-        lines += [notice, ""]
-    if review.reopened:
-        lines += [_reopened_line(t), ""]
+    lines = _header_lines(t, review)  # after a change made from this list
     lines += [
         "<b>"
         + t.gettext("Norm {norm}: {label}").format(
@@ -319,15 +320,15 @@ def render_review_section(t: Translator, review: ReviewSection) -> Rendered:
         buttons.append(
             (
                 f"{emoji_of(item.status, item.skipped)} {item.item_id}",
-                pack(ANSWER, Action.OPEN, v, item.item_id),
+                AnswerButton(Action.OPEN, v, item.item_id).pack(),
             )
         )
     lines += ["", t.gettext("Open an item to change its answer.")]
     rows = chunks(buttons, 3)
     rows.append(
         [
-            (t.gettext("◀️ All norms"), pack(REVIEW, v)),
-            (t.gettext("↩️ Back to the item"), pack(ANSWER, Action.SHOW, v)),
+            (t.gettext("◀️ All norms"), ReviewButton(v).pack()),
+            (t.gettext("↩️ Back to the item"), AnswerButton(Action.SHOW, v).pack()),
         ]
     )
     return Rendered("\n".join(lines), keyboard(rows))
@@ -370,8 +371,8 @@ def render_progress(t: Translator, progress: Progress, *, timezone: str | None) 
         )
     rows = [
         [
-            (t.gettext("▶️ Continue"), pack(ANSWER, Action.SHOW, progress.version)),
-            (t.gettext("📋 Review answers"), pack(REVIEW, progress.version)),
+            (t.gettext("▶️ Continue"), AnswerButton(Action.SHOW, progress.version).pack()),
+            (t.gettext("📋 Review answers"), ReviewButton(progress.version).pack()),
         ]
     ]
     return Rendered("\n".join(lines), keyboard(rows))

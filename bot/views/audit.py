@@ -11,12 +11,8 @@ from bot.models import AuditAction, Role
 from bot.services.audit import AuditLine, AuditLog
 from bot.services.erasure import Erased, ErasePreview
 from bot.services.exports import AuditSheetLabels
-from bot.views.callbacks import pack
+from bot.views.callbacks import EraseButton, EraseCancelButton
 from bot.views.common import Rendered, country_name, esc, keyboard
-
-ERASE = "er"
-ERASE_YES = "y"
-ERASE_NO = "x"
 
 
 def action_label(t: Translator, action: AuditAction) -> str:
@@ -147,8 +143,8 @@ def render_erase_confirm(t: Translator, preview: ErasePreview) -> Rendered:
     )
     rows = [
         [
-            (t.gettext("Yes, erase"), pack(ERASE, ERASE_YES, preview.person_id, preview.token)),
-            (t.gettext("✖️ Cancel"), pack(ERASE, ERASE_NO)),
+            (t.gettext("Yes, erase"), EraseButton(preview.person_id, preview.token).pack()),
+            (t.gettext("✖️ Cancel"), EraseCancelButton().pack()),
         ]
     ]
     return Rendered(text, keyboard(rows))

@@ -6,7 +6,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -26,7 +26,6 @@ class Rendered:
 
     text: str
     keyboard: InlineKeyboardMarkup | None = None
-    extra: tuple[str, ...] = field(default=())  # further messages when a text is split
 
 
 def esc(text: object) -> str:

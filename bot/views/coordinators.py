@@ -12,13 +12,8 @@ from datetime import datetime
 from bot.i18n import Translator
 from bot.models import Role
 from bot.services.people import PeopleList, PersonRow
-from bot.views.callbacks import pack
+from bot.views.callbacks import PeopleCancelButton, ReadmitButton, RevokeButton
 from bot.views.common import Rendered, countries_sorted, country_name, esc, keyboard
-
-PEOPLE = "pp"
-REVOKE_YES = "rv"
-REVOKE_NO = "x"
-READMIT_YES = "ra"
 
 
 def role_text(t: Translator, row: PersonRow) -> str:
@@ -94,8 +89,8 @@ def render_revoke_confirm(t: Translator, row: PersonRow) -> Rendered:
     )
     rows = [
         [
-            (t.gettext("Yes, remove access"), pack(PEOPLE, REVOKE_YES, row.person_id)),
-            (t.gettext("✖️ Cancel"), pack(PEOPLE, REVOKE_NO)),
+            (t.gettext("Yes, remove access"), RevokeButton(row.person_id).pack()),
+            (t.gettext("✖️ Cancel"), PeopleCancelButton().pack()),
         ]
     ]
     return Rendered(text, keyboard(rows))
@@ -141,8 +136,8 @@ def render_readmit_confirm(t: Translator, row: PersonRow) -> Rendered:
     )
     rows = [
         [
-            (t.gettext("Yes, re-admit"), pack(PEOPLE, READMIT_YES, row.person_id)),
-            (t.gettext("✖️ Cancel"), pack(PEOPLE, REVOKE_NO)),
+            (t.gettext("Yes, re-admit"), ReadmitButton(row.person_id).pack()),
+            (t.gettext("✖️ Cancel"), PeopleCancelButton().pack()),
         ]
     ]
     return Rendered(text, keyboard(rows))

@@ -18,18 +18,20 @@ from bot.services.cycles import (
     DraftView,
     OpenedCycle,
 )
+from bot.services.notices import CycleNotice, ReportNotice
 from bot.services.submission import Outcome, ReportResult
-from bot.views.callbacks import pack
+from bot.views.callbacks import (
+    CloseAskButton,
+    CloseButton,
+    CycleBackButton,
+    DeadlineHelpButton,
+    DraftButton,
+    DraftChoice,
+    ExtendButton,
+    NewCycleHelpButton,
+)
 from bot.views.common import Rendered, country_name, cycle_title, esc, keyboard
 
-CYCLE = "cy"
-EXTEND = "dl"  # cy:dl:<cycle>:<days>:<version>
-DEADLINE_HELP = "dh"  # cy:dh
-CLOSE_ASK = "cl"  # cy:cl:<cycle>
-CLOSE_YES = "ok"  # cy:ok:<cycle>:<version>
-BACK = "bk"  # cy:bk  (back to /cycle)
-NEW_HELP = "nw"  # cy:nw
-DRAFT = "d"  # cy:d:<draft>:<b1|b0|go|no|v>[:<version index>]
 EXTEND_DAYS = (7, 14, 30)
 OPEN_ITEMS_SHOWN = 20
 
@@ -127,14 +129,14 @@ def render_cycle(
     lines.append(_reports_line(t, info))
     rows = [
         [
-            (_extend_label(t, days), pack(CYCLE, EXTEND, info.cycle_id, days, info.version))
+            (_extend_label(t, days), ExtendButton(info.cycle_id, days, info.version).pack())
             for days in EXTEND_DAYS
         ],
         [
-            (t.gettext("🗓 Other date"), pack(CYCLE, DEADLINE_HELP)),
-            (t.gettext("🔒 Close cycle"), pack(CYCLE, CLOSE_ASK, info.cycle_id)),
+            (t.gettext("🗓 Other date"), DeadlineHelpButton().pack()),
+            (t.gettext("🔒 Close cycle"), CloseAskButton(info.cycle_id).pack()),
         ],
-        [(t.gettext("➕ New cycle"), pack(CYCLE, NEW_HELP))],
+        [(t.gettext("➕ New cycle"), NewCycleHelpButton().pack())],
     ]
     return Rendered("\n".join(lines), keyboard(rows))
 
@@ -191,11 +193,14 @@ def render_deadline_moved(t: Translator, moved: DeadlineMoved, *, timezone: str 
     return Rendered(text)
 
 
-def deadline_moved_notice(t: Translator, moved: DeadlineMoved, *, timezone: str | None) -> str:
+def deadline_moved_notice(t: Translator, moved: CycleNotice, *, timezone: str | None) -> str:
     """To focal points: the deadline changed."""
+    assert moved.deadline is not None
     return "⏰ " + t.gettext(
         "The deadline of the reporting cycle “{title}” has changed: it is now {deadline}."
-    ).format(title=esc(cycle_title(t, moved.cycle.title)), deadline=t.datetime(moved.new, timezone))
+    ).format(
+        title=esc(cycle_title(t, moved.cycle_title)), deadline=t.datetime(moved.deadline, timezone)
+    )
 
 
 # --------------------------------------------------------------------------- new cycle
@@ -237,26 +242,25 @@ def render_draft(t: Translator, draft: DraftView, *, timezone: str | None) -> Re
     d = draft.draft_id
     rows: list[list[tuple[str, str]]] = []
     if draft.baseline_from is not None:
-        label = (
-            t.gettext("☑️ Start from the last answers")
-            if draft.baseline
-            else t.gettext("⬜ Start from the last answers")
-        )
-        rows.append([(label, pack(CYCLE, DRAFT, d, "b0" if draft.baseline else "b1"))])
+        if draft.baseline:  # the button turns it off
+            label, choice = t.gettext("☑️ Start from the last answers"), DraftChoice.NO_BASELINE
+        else:
+            label, choice = t.gettext("⬜ Start from the last answers"), DraftChoice.BASELINE
+        rows.append([(label, DraftButton(d, choice).pack())])
     if len(draft.versions) > 1:
         rows.append(
             [
                 (
                     ("● " if version == draft.checklist_version else "") + version,
-                    pack(CYCLE, DRAFT, d, "v", index),
+                    DraftButton(d, DraftChoice.VERSION, index).pack(),
                 )
                 for index, version in enumerate(draft.versions)
             ][-4:]  # the newest versions; older ones with /newcycle … version=X
         )
     rows.append(
         [
-            (t.gettext("✅ Open the cycle"), pack(CYCLE, DRAFT, d, "go")),
-            (t.gettext("✖️ Cancel"), pack(CYCLE, DRAFT, d, "no")),
+            (t.gettext("✅ Open the cycle"), DraftButton(d, DraftChoice.OPEN).pack()),
+            (t.gettext("✖️ Cancel"), DraftButton(d, DraftChoice.CANCEL).pack()),
         ]
     )
     return Rendered("\n".join(lines), keyboard(rows))
@@ -292,13 +296,12 @@ def render_opened(t: Translator, opened: OpenedCycle, *, timezone: str | None) -
     return Rendered("\n".join(lines))
 
 
-def cycle_opened_notice(t: Translator, opened: OpenedCycle, *, timezone: str | None) -> str:
+def cycle_opened_notice(t: Translator, info: CycleNotice, *, timezone: str | None) -> str:
     """To focal points: a new cycle is open."""
-    info = opened.cycle
     lines = [
         "🆕 "
         + t.gettext("A new reporting cycle is open: “{title}”.").format(
-            title=esc(cycle_title(t, info.title))
+            title=esc(cycle_title(t, info.cycle_title))
         ),
         deadline_line(t, info.deadline, None, timezone),
     ]
@@ -339,9 +342,9 @@ def render_close_confirm(t: Translator, info: CycleInfo, *, timezone: str | None
         [
             (
                 t.gettext("🔒 Yes, close it"),
-                pack(CYCLE, CLOSE_YES, info.cycle_id, info.version),
+                CloseButton(info.cycle_id, info.version).pack(),
             ),
-            (t.gettext("✖️ Cancel"), pack(CYCLE, BACK)),
+            (t.gettext("✖️ Cancel"), CycleBackButton().pack()),
         ]
     ]
     return Rendered("\n".join(lines), keyboard(rows))
@@ -420,7 +423,7 @@ def render_submit(t: Translator, result: ReportResult, *, timezone: str | None) 
     return Rendered("\n".join(lines))
 
 
-def _counts_line(t: Translator, result: ReportResult) -> str:
+def _counts_line(t: Translator, result: ReportResult | ReportNotice) -> str:
     return t.gettext("{answered} of {total} items answered, {skipped} skipped.").format(
         answered=t.number(result.answered),
         total=t.number(result.total),
@@ -428,7 +431,7 @@ def _counts_line(t: Translator, result: ReportResult) -> str:
     )
 
 
-def submitted_notice(t: Translator, result: ReportResult, *, national_lead: bool) -> str:
+def submitted_notice(t: Translator, result: ReportNotice, *, national_lead: bool) -> str:
     """To coordinators (and the country's national lead): a report was submitted."""
     lines = [
         "📨 "
@@ -477,7 +480,7 @@ def render_signoff(t: Translator, result: ReportResult, *, timezone: str | None)
     )
 
 
-def signed_off_notice(t: Translator, result: ReportResult) -> str:
+def signed_off_notice(t: Translator, result: ReportNotice) -> str:
     """To coordinators: a national lead signed off their country's report."""
     return "🏁 " + t.gettext(
         "{country}'s report for “{title}” is final: signed off by {name}, the national lead."

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardMarkup
 from bot.i18n import Translator
 from bot.services.digests import Behind, CountryChange, Digest, DigestPreview
 from bot.services.schedule import DigestFrequency
-from bot.views.callbacks import pack
+from bot.views.callbacks import DigestButton, Switch
 from bot.views.common import (
     Rendered,
     countries_sorted,
@@ -17,10 +17,6 @@ from bot.views.common import (
     keyboard,
 )
 from bot.views.summaries import no_changes_line
-
-DIGEST = "dg"  # dg:on | dg:off
-ON = "on"
-OFF = "off"
 
 
 def _share(t: Translator, part: int, whole: int) -> str:
@@ -147,8 +143,8 @@ def render_digest(
 
 def digest_keyboard(t: Translator, enabled: bool) -> InlineKeyboardMarkup:
     if enabled:
-        return keyboard([[("🔕 " + t.gettext("Stop my digests"), pack(DIGEST, OFF))]])
-    return keyboard([[("🔔 " + t.gettext("Send me digests"), pack(DIGEST, ON))]])
+        return keyboard([[("🔕 " + t.gettext("Stop my digests"), DigestButton(Switch.OFF).pack())]])
+    return keyboard([[("🔔 " + t.gettext("Send me digests"), DigestButton(Switch.ON).pack())]])
 
 
 def render_digest_preview(t: Translator, preview: DigestPreview) -> Rendered:

@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.i18n import LOCALES, Translator
+from bot.models import Role
 from bot.services.actors import Actor
 from bot.services.enrolment import CreatedInvite, InviteRow
-from bot.views.callbacks import pack
+from bot.views.callbacks import LanguageButton
 from bot.views.common import Rendered, chunks, country_name, esc, keyboard
-
-LANGUAGE = "l"  # l:<locale>
 
 
 def render_language_choice(t: Translator, codes: list[str], *, welcome: str | None) -> Rendered:
     lines = [welcome, ""] if welcome else []
     lines.append("🌐 " + t.gettext("Choose your language:"))
-    buttons = [(LOCALES[code].native_name, pack(LANGUAGE, code)) for code in codes]
+    buttons = [(LOCALES[code].native_name, LanguageButton(code).pack()) for code in codes]
     return Rendered("\n".join(lines), keyboard(chunks(buttons, 2)))
 
 
@@ -166,7 +165,7 @@ def render_invite(
 ) -> Rendered:
     link = f"https://t.me/{bot_username}?start={invite.code}"
     country = esc(country_name(t, invite.country_code))
-    if invite.role.value == "coordinator":
+    if invite.role is Role.COORDINATOR:
         heading = t.gettext("Invite for a coordinator:")
     elif invite.is_national_lead:
         heading = t.gettext("Invite for the national lead of {country}:").format(country=country)
@@ -193,7 +192,7 @@ def render_invites(
     for row in rows:
         role = (
             t.gettext("coordinator")
-            if row.role.value == "coordinator"
+            if row.role is Role.COORDINATOR
             else (t.gettext("national lead") if row.is_national_lead else t.gettext("focal point"))
         )
         lines.append(

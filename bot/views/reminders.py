@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from bot.services.deliveries import DeliveryKind
+from bot.models import DeliveryKind
 from bot.services.reminders import (
     NudgeOutcome,
     NudgeResult,
@@ -13,7 +13,7 @@ from bot.services.reminders import (
     ReminderOverview,
     Waiting,
 )
-from bot.views.callbacks import pack
+from bot.views.callbacks import ContinueButton, MuteButton, Muting, Snooze, SnoozeButton
 from bot.views.common import (
     Rendered,
     countries_sorted,
@@ -22,13 +22,6 @@ from bot.views.common import (
     esc,
     keyboard,
 )
-
-REMIND = "rm"  # rm:go | rm:s1:<delivery> | rm:s7:<delivery> | rm:mute:<cycle> | rm:um:<cycle>
-GO = "go"
-SNOOZE_DAY = "s1"
-SNOOZE_WEEK = "s7"
-MUTE = "mute"
-UNMUTE = "um"
 
 
 def _open_per_norm(t: Translator, open_by_section: tuple[tuple[str, int], ...]) -> str:
@@ -79,18 +72,22 @@ def reminder_keyboard(
     muted: bool = False,
 ) -> InlineKeyboardMarkup:
     """Continue; snooze a day or a week (while not snoozed); mute or unmute this cycle."""
-    rows: list[list[tuple[str, str]]] = [[("▶️ " + t.gettext("Continue"), pack(REMIND, GO))]]
+    rows: list[list[tuple[str, str]]] = [[("▶️ " + t.gettext("Continue"), ContinueButton().pack())]]
     if delivery_id is not None and not muted:
         rows.append(
             [
-                ("⏰ " + t.gettext("Snooze 1 day"), pack(REMIND, SNOOZE_DAY, delivery_id)),
-                ("⏰ " + t.gettext("Snooze 1 week"), pack(REMIND, SNOOZE_WEEK, delivery_id)),
+                ("⏰ " + t.gettext("Snooze 1 day"), SnoozeButton(Snooze.DAY, delivery_id).pack()),
+                ("⏰ " + t.gettext("Snooze 1 week"), SnoozeButton(Snooze.WEEK, delivery_id).pack()),
             ]
         )
     if muted:
-        rows.append([("🔔 " + t.gettext("Unmute reminders"), pack(REMIND, UNMUTE, cycle_id))])
+        rows.append(
+            [("🔔 " + t.gettext("Unmute reminders"), MuteButton(Muting.UNMUTE, cycle_id).pack())]
+        )
     else:
-        rows.append([("🔕 " + t.gettext("Mute for this cycle"), pack(REMIND, MUTE, cycle_id))])
+        rows.append(
+            [("🔕 " + t.gettext("Mute for this cycle"), MuteButton(Muting.MUTE, cycle_id).pack())]
+        )
     return keyboard(rows)
 
 

@@ -22,7 +22,7 @@ from bot.services.summaries import (
     RegionalSummary,
     behind_first,
 )
-from bot.views.callbacks import pack
+from bot.views.callbacks import CountryStatusButton
 from bot.views.common import (
     OPEN_EMOJI,
     SKIPPED_EMOJI,
@@ -386,7 +386,6 @@ def _code(row: CountryRow | CountryComparison) -> str:
 
 # --------------------------------------------------------------------------- choosing a country
 
-STATUS = "st"  # st:<country code>
 CHOICE_MAX = 48  # more countries than this: type the code instead of a wall of buttons
 
 
@@ -398,7 +397,7 @@ def render_status_choice(t: Translator, summary: RegionalSummary) -> Rendered:
     buttons = [
         (
             f"{_report_mark(row)} {country_name(t, row.country_code)}",
-            pack(STATUS, row.country_code),
+            CountryStatusButton(row.country_code).pack(),
         )
         for row in countries_sorted(t, summary.countries, _code)
     ]

@@ -6,10 +6,13 @@ import datetime as dtm
 import time
 from typing import Any
 
+import httpx
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from fakegram import FakeBotAPI, FakeTelegram
+from fakegram.faults import FaultInjector, FaultRule
+from tests.fakegram.conftest import TOKEN
 
 pytestmark = pytest.mark.asyncio
 
@@ -111,3 +114,28 @@ async def test_fault_on_edit_and_bad_fault_refused(ptb_bot: Any, fake_client: Fa
     assert (await ptb_bot.send_message(3007, "fine")).text == "fine"
     with pytest.raises(BadRequest):  # faults never hide real validation afterwards
         await ptb_bot.send_message(3007, "")
+
+
+async def test_bad_gateway_is_the_proxy_s_html_page(
+    fake_server: FakeBotAPI, fake_client: FakeTelegram
+) -> None:
+    await fake_client.inject_fault("getMe", "server_error", status=502)
+    async with httpx.AsyncClient() as http:
+        response = await http.get(f"{fake_server.base_url}/bot{TOKEN}/getMe")
+    assert response.status_code == 502
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<h1>502 Bad Gateway</h1>" in response.text
+
+
+async def test_a_share_of_calls_strikes_the_same_calls_for_the_same_seed() -> None:
+    def struck(seed: int) -> list[bool]:
+        injector = FaultInjector(seed)
+        injector.add(FaultRule("*", "server_error", count=10_000, share=0.25))
+        return [injector.take("sendMessage", 1) is not None for _ in range(400)]
+
+    first = struck(7)
+    assert first == struck(7)
+    assert first != struck(8)
+    assert 60 <= sum(first) <= 140  # about a quarter of 400
+    with pytest.raises(ValueError, match="share"):
+        FaultRule("*", "drop", share=0.0)

@@ -19,22 +19,26 @@ from telegram.ext import (
 from bot.i18n import Translator
 from bot.services import cycles, reporting
 from bot.services.actors import Actor
-from bot.services.errors import StaleAction
-from bot.services.reporting import Action, ReviewSection, Screen
-from bot.telegram.common import Caller, answer_query, edit, handler, send
+from bot.services.errors import CursorMoved, StaleAction
+from bot.services.reporting import ReviewSection, Screen
+from bot.telegram.common import Caller, acting, answer_query, edit, handler, send
 from bot.telegram.runtime import runtime
 from bot.views.answering import (
-    ANSWER,
-    MENU,
-    PROGRESS,
-    REVIEW,
     render_menu,
     render_progress,
     render_review_overview,
     render_review_section,
     render_screen,
 )
-from bot.views.callbacks import parse_int, unpack
+from bot.views.callbacks import (
+    ANSWER,
+    MENU,
+    PROGRESS,
+    REVIEW,
+    AnswerButton,
+    MenuButton,
+    ReviewButton,
+)
 from bot.views.common import Rendered
 from bot.views.cycles import render_cancelled
 from bot.views.errors import error_text
@@ -51,7 +55,7 @@ async def show_current(
     """Send the person's current item as a new prompt message and remember it."""
     rt = runtime(context)
     service = reporting.first_open_item if first_open else reporting.resume
-    screen = await rt.db.run(service, actor=actor, checklists=rt.checklists, now=rt.clock.now())
+    screen = await rt.db.run(service, **acting(rt, actor))
     await _send_prompt(update, context, t, actor, screen)
 
 
@@ -93,29 +97,20 @@ async def on_answer_button(
     query = update.callback_query
     assert query is not None and query.message is not None
     actor, rt = caller.enrolled(), caller.rt
-    parts = unpack(query.data)  # a:<action>:<version>[:<item>[:<status index>]]
-    try:
-        action = Action(parts[1])
-        version = parse_int(parts[2])
-    except (IndexError, ValueError):
-        action, version = Action.SHOW, None
-    if version is None:
+    button = AnswerButton.unpack(query.data)
+    if button is None:
         await _stale(update, context, caller, None)
         return
-    # The fifth field is a status's index, or for "remove evidence" the piece's id.
-    fifth = parse_int(parts[4]) if len(parts) > 4 else None
     try:
         screen = await rt.db.run(
             reporting.act,
-            actor=actor,
-            checklists=rt.checklists,
-            version=version,
-            action=action,
-            item_id=parts[3] if len(parts) > 3 else None,
-            status_index=None if action is Action.REMOVE_EVIDENCE else fifth,
-            evidence_id=fifth if action is Action.REMOVE_EVIDENCE else None,
+            **caller.acting(),
+            version=button.version,
+            action=button.action,
+            item_id=button.item_id,
+            status_index=button.status_index,
+            evidence_id=button.evidence_id,
             message_id=query.message.message_id,
-            now=rt.clock.now(),
         )
     except StaleAction as stale:
         await _stale(update, context, caller, stale)
@@ -137,7 +132,7 @@ async def _stale(
     query = update.callback_query
     assert query is not None and query.message is not None
     t = caller.t
-    if stale is not None and stale.details.get("prompt_message_id") == query.message.message_id:
+    if isinstance(stale, CursorMoved) and stale.prompt_message_id == query.message.message_id:
         # The same message already moved on: a double tap. Nothing more to do.
         await answer_query(query, t.gettext("Already done: this button was pressed before."))
         return
@@ -151,35 +146,29 @@ async def _stale(
 async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     query = update.callback_query
     assert query is not None
-    parts = unpack(query.data)
-    version = parse_int(parts[1]) if len(parts) > 1 else None
+    button = MenuButton.unpack(query.data)
     await answer_query(query)
-    await edit(query, render_menu(caller.t, version or 0))
+    await edit(query, render_menu(caller.t, button.version if button else 0))
 
 
 @handler()
 async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
-    actor, rt = caller.enrolled(), caller.rt
+    rt = caller.rt
     query = update.callback_query
-    parts = unpack(query.data) if query else ["rv"]
-    version = parse_int(parts[1]) if len(parts) > 1 else None
-    section = parts[2] if len(parts) > 2 else None
+    button = ReviewButton.unpack(query.data) if query else ReviewButton()
+    if button is None:
+        await _stale(update, context, caller, None)
+        return
+    version, section = button.version, button.section_id
     try:
         if section is None:
-            progress = await rt.db.run_read(
-                reporting.progress, actor=actor, checklists=rt.checklists, now=rt.clock.now()
-            )
+            progress = await rt.db.run_read(reporting.progress, **caller.acting())
             if query is not None and version is not None and version != progress.version:
                 raise StaleAction()
             rendered = render_review_overview(caller.t, progress)
         else:
             review = await rt.db.run_read(
-                reporting.review_section,
-                actor=actor,
-                checklists=rt.checklists,
-                section_id=section,
-                version=version,
-                now=rt.clock.now(),
+                reporting.review_section, **caller.acting(), section_id=section, version=version
             )
             rendered = render_review_section(caller.t, review)
     except StaleAction as stale:
@@ -196,9 +185,7 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: 
 @handler()
 async def on_progress(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     actor, rt = caller.enrolled(), caller.rt
-    progress = await rt.db.run_read(
-        reporting.progress, actor=actor, checklists=rt.checklists, now=rt.clock.now()
-    )
+    progress = await rt.db.run_read(reporting.progress, **caller.acting())
     rendered = render_progress(caller.t, progress, timezone=actor.timezone)
     if update.callback_query is not None:
         await answer_query(update.callback_query)
@@ -219,10 +206,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Ca
         return
     screen = await rt.db.run(
         reporting.receive_text,
-        actor=actor,
-        checklists=rt.checklists,
+        **caller.acting(),
         text=message.text,
-        now=rt.clock.now(),
         comment_max=rt.settings.comment_max_chars,
     )
     await _send_prompt(update, context, caller.t, actor, screen)
@@ -242,14 +227,12 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Ca
         kind, file_id, unique_id, name = "photo", photo.file_id, photo.file_unique_id, "photo.jpg"
     screen = await rt.db.run(
         reporting.receive_file,
-        actor=actor,
-        checklists=rt.checklists,
+        **caller.acting(),
         kind=kind,
         file_id=file_id,
         file_unique_id=unique_id,
         file_name=name,
         caption=message.caption,
-        now=rt.clock.now(),
     )
     await _send_prompt(update, context, caller.t, actor, screen)
 
@@ -261,9 +244,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
         stopped = await rt.db.run(cycles.stop_awaiting_deadline, actor=actor)
         await send(update, render_cancelled(caller.t, stopped=stopped))
         return
-    screen = await rt.db.run(
-        reporting.cancel_input, actor=actor, checklists=rt.checklists, now=rt.clock.now()
-    )
+    screen = await rt.db.run(reporting.cancel_input, **caller.acting())
     await _send_prompt(update, context, caller.t, actor, screen)
 
 

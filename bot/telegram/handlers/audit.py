@@ -10,9 +10,6 @@ from bot.services import audit, erasure
 from bot.telegram.common import Caller, answer_query, handler, send
 from bot.telegram.handlers.cycles import show
 from bot.views.audit import (
-    ERASE,
-    ERASE_NO,
-    ERASE_YES,
     audit_usage,
     erase_usage,
     render_audit,
@@ -20,7 +17,7 @@ from bot.views.audit import (
     render_erase_confirm,
     render_erased,
 )
-from bot.views.callbacks import parse_int, unpack
+from bot.views.callbacks import ERASE, EraseButton, EraseCancelButton, parse_int, read_button
 
 
 @handler()
@@ -56,16 +53,16 @@ async def on_erase_button(
     assert query is not None
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
     actor.require_admin()
-    parts = unpack(query.data)  # er:y:<person>:<token> or er:x
-    if len(parts) == 4 and parts[1] == ERASE_YES and (number := parse_int(parts[2])):
-        erased = await rt.db.run(
-            erasure.erase, actor=actor, person_id=number, token=parts[3], now=rt.clock.now()
-        )
-        await show(update, render_erased(t, erased))
-    elif len(parts) == 2 and parts[1] == ERASE_NO:
-        await show(update, render_erase_cancelled(t))
-    else:
-        await answer_query(query, t.gettext("This button is no longer current."), alert=True)
+    match read_button(query.data, EraseButton, EraseCancelButton):
+        case EraseButton(person_id=number, token=token):
+            erased = await rt.db.run(
+                erasure.erase, actor=actor, person_id=number, token=token, now=rt.clock.now()
+            )
+            await show(update, render_erased(t, erased))
+        case EraseCancelButton():
+            await show(update, render_erase_cancelled(t))
+        case _:
+            await answer_query(query, t.gettext("This button is no longer current."), alert=True)
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

@@ -17,13 +17,18 @@ from bot.services.actors import find_actor
 from bot.telegram.common import Caller, answer_query, handler, send
 from bot.telegram.handlers.cycles import show
 from bot.telegram.menus import set_chat_commands
-from bot.views.callbacks import parse_int, unpack
+from bot.views.callbacks import (
+    PEOPLE,
+    STATUS,
+    CountryStatusButton,
+    PeopleCancelButton,
+    ReadmitButton,
+    RevokeButton,
+    parse_int,
+    read_button,
+)
 from bot.views.common import Rendered
 from bot.views.coordinators import (
-    PEOPLE,
-    READMIT_YES,
-    REVOKE_NO,
-    REVOKE_YES,
     readmit_usage,
     render_already_active,
     render_already_revoked,
@@ -36,7 +41,6 @@ from bot.views.coordinators import (
     revoke_usage,
 )
 from bot.views.summaries import (
-    STATUS,
     render_compare,
     render_status,
     render_status_choice,
@@ -46,11 +50,8 @@ from bot.views.summaries import (
 
 @handler()
 async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
-    actor, rt = caller.enrolled(), caller.rt
-    zone, now = caller.timezone, rt.clock.now()
-    result = await rt.db.run_read(
-        summaries.regional_summary, actor=actor, checklists=rt.checklists, now=now, timezone=zone
-    )
+    rt, zone, now = caller.rt, caller.timezone, caller.now
+    result = await rt.db.run_read(summaries.regional_summary, **caller.acting(now), timezone=zone)
     await send(update, render_summary(caller.t, result, timezone=zone, now=now))
 
 
@@ -58,37 +59,27 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Ca
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     """/status [COUNTRY]; a coordinator without a country picks one with a button."""
     actor, rt = caller.enrolled(), caller.rt
-    zone, now = caller.timezone, rt.clock.now()
+    zone, now = caller.timezone, caller.now
     query = update.callback_query
     if query is not None:
-        parts = unpack(query.data)  # st:<country>
-        code = parts[1] if len(parts) == 2 else None
+        button = CountryStatusButton.unpack(query.data)
+        code = button.country_code if button else None
         await answer_query(query)
     else:
         code = context.args[0] if context.args else None
     if code is None and actor.is_coordinator:
-        result = await rt.db.run_read(
-            summaries.regional_summary, actor=actor, checklists=rt.checklists, now=now
-        )
+        result = await rt.db.run_read(summaries.regional_summary, **caller.acting(now))
         await send(update, render_status_choice(caller.t, result))
         return
     status_ = await rt.db.run_read(
-        summaries.country_status,
-        actor=actor,
-        checklists=rt.checklists,
-        country_code=code,
-        now=now,
-        timezone=zone,
+        summaries.country_status, **caller.acting(now), country_code=code, timezone=zone
     )
     await send(update, render_status(caller.t, status_, timezone=zone, now=now))
 
 
 @handler()
 async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
-    actor, rt = caller.enrolled(), caller.rt
-    result = await rt.db.run_read(
-        summaries.compare_cycles, actor=actor, checklists=rt.checklists, now=rt.clock.now()
-    )
+    result = await caller.rt.db.run_read(summaries.compare_cycles, **caller.acting())
     await send(update, render_compare(caller.t, result))
 
 
@@ -147,40 +138,42 @@ async def on_people_button(
     assert query is not None
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
     actor.require_coordinator()
-    parts = unpack(query.data)  # pp:rv:<person>, pp:ra:<person> or pp:x
-    if len(parts) == 3 and parts[1] == REVOKE_YES and (number := parse_int(parts[2])):
-        change = await rt.db.run(
-            people.revoke,
-            actor=actor,
-            person_id=number,
-            config_admins=rt.settings.admins,
-            now=rt.clock.now(),
-        )
-        if not change.changed:  # a second tap, or a retried callback: nothing again
-            await answer_query(query, render_already_revoked(t, change.person), alert=True)
-            return
-        await show(update, render_revoked(t, change.person))
-        # Their chat's command menu was made for their role: take it away too.
-        with contextlib.suppress(TelegramError):
-            await context.bot.delete_my_commands(
-                scope=BotCommandScopeChat(change.person.telegram_id)
+    match read_button(query.data, RevokeButton, ReadmitButton, PeopleCancelButton):
+        case RevokeButton(person_id=number):
+            change = await rt.db.run(
+                people.revoke,
+                actor=actor,
+                person_id=number,
+                config_admins=rt.settings.admins,
+                now=rt.clock.now(),
             )
-    elif len(parts) == 3 and parts[1] == READMIT_YES and (number := parse_int(parts[2])):
-        change = await rt.db.run(people.readmit, actor=actor, person_id=number, now=rt.clock.now())
-        if not change.changed:
-            await answer_query(
-                query, render_already_active(t, change.person, alert=True), alert=True
+            if not change.changed:  # a second tap, or a retried callback: nothing again
+                await answer_query(query, render_already_revoked(t, change.person), alert=True)
+                return
+            await show(update, render_revoked(t, change.person))
+            # Their chat's command menu was made for their role: take it away too.
+            with contextlib.suppress(TelegramError):
+                await context.bot.delete_my_commands(
+                    scope=BotCommandScopeChat(change.person.telegram_id)
+                )
+        case ReadmitButton(person_id=number):
+            change = await rt.db.run(
+                people.readmit, actor=actor, person_id=number, now=rt.clock.now()
             )
-            return
-        await show(update, render_readmitted(t, change.person))
-        # Revoking took their command menu away: give it back, in their language.
-        back = await rt.db.run_read(find_actor, change.person.telegram_id)
-        if back is not None:
-            await set_chat_commands(context.bot, rt.i18n.translator(back.locale), back)
-    elif len(parts) == 2 and parts[1] == REVOKE_NO:
-        await show(update, render_revoke_cancelled(t))
-    else:
-        await answer_query(query, t.gettext("This button is no longer current."), alert=True)
+            if not change.changed:
+                await answer_query(
+                    query, render_already_active(t, change.person, alert=True), alert=True
+                )
+                return
+            await show(update, render_readmitted(t, change.person))
+            # Revoking took their command menu away: give it back, in their language.
+            back = await rt.db.run_read(find_actor, change.person.telegram_id)
+            if back is not None:
+                await set_chat_commands(context.bot, rt.i18n.translator(back.locale), back)
+        case PeopleCancelButton():
+            await show(update, render_revoke_cancelled(t))
+        case _:
+            await answer_query(query, t.gettext("This button is no longer current."), alert=True)
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

@@ -1,42 +1,39 @@
 """Reporting cycles and reports: /cycle, /newcycle, /deadline, /closecycle, /submit, /signoff.
 
-Opening a cycle, moving its deadline, submitting and signing off tell other people: those
-messages go out through `tell`, after the person who acted has their answer, and one blocked
-recipient never fails the request (they are marked unreachable instead).
+Opening a cycle, moving its deadline, submitting and signing off tell other people: the
+service plans those notices in the same transaction as the change (`services/notices.py`), and
+`jobs.send_soon` wakes the sender, which writes each in its recipient's language and marks someone
+who blocked the bot unreachable.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.i18n import Translator
-from bot.services import cycles, people, submission
+from bot.services import cycles, submission
 from bot.services.errors import StaleAction
-from bot.services.people import Recipient
 from bot.services.submission import Outcome
+from bot.telegram import jobs
 from bot.telegram.common import Caller, answer_query, edit, handler, send
-from bot.telegram.runtime import runtime
-from bot.views.callbacks import parse_int, unpack
-from bot.views.common import Rendered, split_text
-from bot.views.cycles import (
-    BACK,
-    CLOSE_ASK,
-    CLOSE_YES,
+from bot.views.callbacks import (
     CYCLE,
-    DEADLINE_HELP,
-    DRAFT,
-    EXTEND,
-    NEW_HELP,
-    cycle_opened_notice,
-    deadline_moved_notice,
+    CloseAskButton,
+    CloseButton,
+    CycleBackButton,
+    DeadlineHelpButton,
+    DraftButton,
+    DraftChoice,
+    ExtendButton,
+    NewCycleHelpButton,
+    read_button,
+)
+from bot.views.common import Rendered
+from bot.views.cycles import (
     deadline_prompt,
     deadline_usage,
     new_cycle_usage,
@@ -50,8 +47,6 @@ from bot.views.cycles import (
     render_opened,
     render_signoff,
     render_submit,
-    signed_off_notice,
-    submitted_notice,
 )
 from bot.views.errors import error_text
 
@@ -81,56 +76,13 @@ async def show(update: Update, rendered: Rendered) -> None:
         await send(update, rendered)
 
 
-async def tell(
-    context: ContextTypes.DEFAULT_TYPE,
-    recipients: Sequence[Recipient],
-    text_for: Callable[[Translator, Recipient], str],
-) -> int:
-    """Send each recipient their text in their language; returns how many got it.
-
-    Sends go through the application's rate limiter (PTB's AIORateLimiter), which queues
-    them within Telegram's limits. Someone who blocked the bot is marked unreachable.
-    """
-    rt = runtime(context)
-    blocked: list[int] = []
-
-    async def one(recipient: Recipient) -> bool:
-        t = rt.i18n.translator(recipient.locale or rt.i18n.negotiate(recipient.telegram_language))
-        try:
-            for part in split_text(text_for(t, recipient)):
-                await context.bot.send_message(recipient.telegram_id, part)
-        except Forbidden:
-            blocked.append(recipient.telegram_id)
-            return False
-        except TelegramError as error:
-            log.warning("could not tell person %s: %s", recipient.person_id, error)
-            return False
-        return True
-
-    sent = await asyncio.gather(*(one(recipient) for recipient in recipients))
-    if blocked:
-        await rt.db.run(people.mark_unreachable, telegram_ids=blocked, now=rt.clock.now())
-    return sum(sent)
-
-
-def _recipient_zone(caller: Caller, recipient: Recipient) -> str:
-    return recipient.timezone or caller.rt.settings.coordinator_timezone
-
-
 # --------------------------------------------------------------------------- /cycle
 
 
 @handler()
 async def cycle(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
-    actor, rt = caller.enrolled(), caller.rt
     zone = caller.timezone
-    overview = await rt.db.run_read(
-        cycles.cycle_overview,
-        actor=actor,
-        checklists=rt.checklists,
-        now=rt.clock.now(),
-        timezone=zone,
-    )
+    overview = await caller.rt.db.run_read(cycles.cycle_overview, **caller.acting(), timezone=zone)
     await show(update, render_cycle(caller.t, overview, timezone=zone, today=today_of(caller)))
 
 
@@ -157,14 +109,12 @@ async def new_cycle(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: 
         words.pop()
     draft = await rt.db.run(
         cycles.draft_cycle,
-        actor=actor,
-        checklists=rt.checklists,
+        **caller.acting(),
         title=" ".join(words),
         deadline_day=day,
         timezone=caller.timezone,
         version=version,
         baseline=baseline,
-        now=rt.clock.now(),
     )
     await send(update, render_draft(t, draft, timezone=caller.timezone))
 
@@ -182,24 +132,14 @@ async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: C
             update, Rendered(deadline_usage(caller.t, timezone=zone, today=today_of(caller)))
         )
         return
-    moved = await rt.db.run(
-        cycles.move_deadline,
-        actor=actor,
-        checklists=rt.checklists,
-        day=day,
-        timezone=zone,
-        now=rt.clock.now(),
-    )
+    moved = await rt.db.run(cycles.move_deadline, **caller.acting(), day=day, timezone=zone)
     await _deadline_moved(update, context, caller, moved)
 
 
 @handler()
 async def close_cycle(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     """/closecycle: ask to confirm with a button."""
-    actor, rt = caller.enrolled(), caller.rt
-    info = await rt.db.run_read(
-        cycles.close_preview, actor=actor, checklists=rt.checklists, now=rt.clock.now()
-    )
+    info = await caller.rt.db.run_read(cycles.close_preview, **caller.acting())
     await show(update, render_close_confirm(caller.t, info, timezone=caller.timezone))
 
 
@@ -210,15 +150,9 @@ async def coordinator_text(
     """A coordinator's text: the new deadline after "Other date", else the help."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    actor, rt = caller.enrolled(), caller.rt
     zone = caller.timezone
-    typed = await rt.db.run(
-        cycles.deadline_from_text,
-        actor=actor,
-        checklists=rt.checklists,
-        text=message.text,
-        timezone=zone,
-        now=rt.clock.now(),
+    typed = await caller.rt.db.run(
+        cycles.deadline_from_text, **caller.acting(), text=message.text, timezone=zone
     )
     if typed is None:
         from bot.telegram.handlers.general import help_command
@@ -235,11 +169,7 @@ async def _deadline_moved(
 ) -> None:
     """Show the new deadline to the coordinator, then tell the focal points."""
     await show(update, render_deadline_moved(caller.t, moved, timezone=caller.timezone))
-    await tell(
-        context,
-        moved.focal_points,
-        lambda t, r: deadline_moved_notice(t, moved, timezone=_recipient_zone(caller, r)),
-    )
+    jobs.send_soon(context)
 
 
 @handler()
@@ -261,13 +191,7 @@ async def _stale(update: Update, caller: Caller, stale: StaleAction) -> None:
     assert query is not None
     rt, zone = caller.rt, caller.timezone
     await answer_query(query, error_text(caller.t, stale), alert=True)
-    overview = await rt.db.run_read(
-        cycles.cycle_overview,
-        actor=caller.enrolled(),
-        checklists=rt.checklists,
-        now=rt.clock.now(),
-        timezone=zone,
-    )
+    overview = await rt.db.run_read(cycles.cycle_overview, **caller.acting(), timezone=zone)
     rendered = render_cycle(caller.t, overview, timezone=zone, today=today_of(caller))
     if await edit(query, rendered) is None:
         await send(update, rendered)
@@ -277,96 +201,77 @@ async def _cycle_button(update: Update, context: ContextTypes.DEFAULT_TYPE, call
     query = update.callback_query
     assert query is not None
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
-    parts = unpack(query.data)  # cy:<action>[:<id>[:<value>…]]
-    action = parts[1] if len(parts) > 1 else ""
-    number = parse_int(parts[2]) if len(parts) > 2 else None
-    zone, now = caller.timezone, rt.clock.now()
-    if action == BACK:
-        await cycle(update, context)
-    elif action == DEADLINE_HELP:
-        await rt.db.run(cycles.await_deadline, actor=actor)
-        await answer_query(query)
-        await send(update, Rendered(deadline_prompt(t, timezone=zone, today=today_of(caller))))
-    elif action == NEW_HELP:
-        await answer_query(query)
-        await send(update, Rendered(new_cycle_usage(t, today=today_of(caller))))
-    elif action == CLOSE_ASK:
-        await close_cycle(update, context)
-    elif action == CLOSE_YES and number is not None:
-        # cy:ok:<cycle>:<version>; an older button without the version is stale.
-        version = parse_int(parts[3]) if len(parts) > 3 else None
-        if version is None:
+    zone = caller.timezone
+    # An older "close" or "extend" button without the cycle's version reads as none: stale.
+    match read_button(
+        query.data,
+        CycleBackButton,
+        DeadlineHelpButton,
+        NewCycleHelpButton,
+        CloseAskButton,
+        CloseButton,
+        ExtendButton,
+        DraftButton,
+    ):
+        case CycleBackButton():
+            await cycle(update, context)
+        case DeadlineHelpButton():
+            await rt.db.run(cycles.await_deadline, actor=actor)
+            await answer_query(query)
+            await send(update, Rendered(deadline_prompt(t, timezone=zone, today=today_of(caller))))
+        case NewCycleHelpButton():
+            await answer_query(query)
+            await send(update, Rendered(new_cycle_usage(t, today=today_of(caller))))
+        case CloseAskButton():
+            await close_cycle(update, context)
+        case CloseButton(cycle_id=cycle_id, version=version):
+            info = await rt.db.run(
+                cycles.close_cycle, **caller.acting(), cycle_id=cycle_id, version=version
+            )
+            await show(update, render_closed(t, info, timezone=zone, today=today_of(caller)))
+        case ExtendButton(cycle_id=cycle_id, days=days, version=version):
+            moved = await rt.db.run(
+                cycles.extend_deadline,
+                **caller.acting(),
+                cycle_id=cycle_id,
+                days=days,
+                version=version,
+            )
+            await _deadline_moved(update, context, caller, moved)
+        case DraftButton() as draft:
+            await _on_draft(update, context, caller, draft)
+        case _:
             raise StaleAction()
-        info = await rt.db.run(
-            cycles.close_cycle,
-            actor=actor,
-            checklists=rt.checklists,
-            cycle_id=number,
-            version=version,
-            now=now,
-        )
-        await show(update, render_closed(t, info, timezone=zone, today=today_of(caller)))
-    elif action == EXTEND and number is not None and len(parts) > 3:
-        version = parse_int(parts[4]) if len(parts) > 4 else None
-        if version is None:
-            raise StaleAction()
-        moved = await rt.db.run(
-            cycles.extend_deadline,
-            actor=actor,
-            checklists=rt.checklists,
-            cycle_id=number,
-            days=parse_int(parts[3]) or 0,
-            version=version,
-            now=now,
-        )
-        await _deadline_moved(update, context, caller, moved)
-    elif action == DRAFT and number is not None and len(parts) > 3:
-        await _on_draft(update, context, caller, number, parts[3:])
-    else:
-        raise StaleAction()
 
 
 async def _on_draft(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     caller: Caller,
-    draft_id: int,
-    values: list[str],
+    button: DraftButton,
 ) -> None:
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
-    zone, now = caller.timezone, rt.clock.now()
-    choice = values[0]
-    if choice == "go":
-        opened = await rt.db.run(
-            cycles.open_drafted_cycle,
-            actor=actor,
-            checklists=rt.checklists,
-            draft_id=draft_id,
-            now=now,
-        )
+    zone, now = caller.timezone, caller.now
+    draft_id, choice = button.draft_id, button.choice
+    if choice is DraftChoice.OPEN:
+        opened = await rt.db.run(cycles.open_drafted_cycle, **caller.acting(now), draft_id=draft_id)
         await show(update, render_opened(t, opened, timezone=zone))
-        await tell(
-            context,
-            opened.focal_points,
-            lambda t, r: cycle_opened_notice(t, opened, timezone=_recipient_zone(caller, r)),
-        )
+        jobs.send_soon(context)
         return
-    if choice == "no":
+    if choice is DraftChoice.CANCEL:
         await rt.db.run(cycles.drop_draft, actor=actor, draft_id=draft_id, now=now)
         await show(update, render_draft_cancelled(t))
         return
-    baseline = {"b1": True, "b0": False}.get(choice)
-    version_index = parse_int(values[1]) if choice == "v" and len(values) > 1 else None
+    baseline = {DraftChoice.BASELINE: True, DraftChoice.NO_BASELINE: False}.get(choice)
+    version_index = button.index if choice is DraftChoice.VERSION else None
     if baseline is None and version_index is None:
         raise StaleAction()
     draft = await rt.db.run(
         cycles.adjust_draft,
-        actor=actor,
-        checklists=rt.checklists,
+        **caller.acting(now),
         draft_id=draft_id,
         baseline=baseline,
         version_index=version_index,
-        now=now,
     )
     await show(update, render_draft(t, draft, timezone=zone))
 
@@ -377,30 +282,18 @@ async def _on_draft(
 @handler()
 async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     """/submit (focal points): the country's report, when nothing is left open."""
-    actor, rt = caller.enrolled(), caller.rt
-    result = await rt.db.run(
-        submission.submit_report, actor=actor, checklists=rt.checklists, now=rt.clock.now()
-    )
+    result = await caller.rt.db.run(submission.submit_report, **caller.acting())
     if result.outcome is Outcome.DONE:
-        # The few coordinators are told first, so that "they have been told" is true.
-        await tell(
-            context, result.tell, lambda t, r: submitted_notice(t, result, national_lead=False)
-        )
-        await tell(
-            context, result.leads, lambda t, r: submitted_notice(t, result, national_lead=True)
-        )
+        jobs.send_soon(context)  # the coordinators and the national lead
     await send(update, render_submit(caller.t, result, timezone=caller.timezone))
 
 
 @handler()
 async def sign_off(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     """/signoff (the country's national lead): the submitted report becomes final."""
-    actor, rt = caller.enrolled(), caller.rt
-    result = await rt.db.run(
-        submission.sign_off, actor=actor, checklists=rt.checklists, now=rt.clock.now()
-    )
+    result = await caller.rt.db.run(submission.sign_off, **caller.acting())
     if result.outcome is Outcome.DONE:
-        await tell(context, result.tell, lambda t, r: signed_off_notice(t, result))
+        jobs.send_soon(context)  # the coordinators
     await send(update, render_signoff(caller.t, result, timezone=caller.timezone))
 
 

@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot.models import Role
 from bot.services import enrolment
-from bot.services.errors import InvalidInput
+from bot.services.errors import UnknownRole
 from bot.telegram.common import Caller, handler, send
 from bot.views.common import Rendered
 from bot.views.general import render_invite, render_invites
@@ -51,7 +51,7 @@ def parse_invite_args(args: Sequence[str]) -> InviteRequest:
         elif len(arg) == 2 and arg.isascii() and arg.isalpha():
             country = arg.upper()
         else:
-            raise InvalidInput(what="role", value=raw)
+            raise UnknownRole(value=raw)
     return InviteRequest(country, role, lead)
 
 

@@ -10,22 +10,26 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.services import digests, reminders
 from bot.services.digests import DigestPolicy
-from bot.services.errors import InvalidInput, StaleAction
+from bot.services.errors import InvalidInput, ReminderUnchanged
 from bot.services.reminders import NudgeOutcome, ReminderPolicy
 from bot.telegram import jobs
 from bot.telegram.common import Caller, answer_query, edit, handler, send
 from bot.telegram.handlers.answering import show_current
-from bot.views.callbacks import parse_int, unpack
+from bot.views.callbacks import (
+    DIGEST,
+    REMIND,
+    ContinueButton,
+    DigestButton,
+    MuteButton,
+    Muting,
+    SnoozeButton,
+    Switch,
+    read_button,
+)
 from bot.views.common import Rendered
-from bot.views.digests import DIGEST, ON, render_digest_preview
+from bot.views.digests import render_digest_preview
 from bot.views.errors import error_text
 from bot.views.reminders import (
-    GO,
-    MUTE,
-    REMIND,
-    SNOOZE_DAY,
-    SNOOZE_WEEK,
-    UNMUTE,
     muted_text,
     reminder_keyboard,
     render_nudge_result,
@@ -48,29 +52,24 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
         return
     result = await rt.db.run(
         reminders.remind_country,
-        actor=actor,
+        **caller.acting(),
         country_code=args[0],
-        checklists=rt.checklists,
         policy=ReminderPolicy.from_settings(rt.settings),
-        now=rt.clock.now(),
     )
     await send(update, render_nudge_result(t, result))
     now = any(target.outcome is NudgeOutcome.NOW for target in result.targets)
-    if now and context.job_queue is not None:
-        # Send now rather than at the next sweep; the rows are planned, so a crash loses nothing.
-        context.job_queue.run_once(jobs.send_now, when=0, name="send-now")
+    if now:
+        jobs.send_soon(context)
 
 
 @handler()
 async def overview(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     """/reminders: what is planned next per country, how many went, who is unreachable."""
-    actor, rt = caller.enrolled(), caller.rt
+    rt = caller.rt
     result = await rt.db.run(
         reminders.reminder_overview,
-        actor=actor,
-        checklists=rt.checklists,
+        **caller.acting(),
         policy=ReminderPolicy.from_settings(rt.settings),
-        now=rt.clock.now(),
     )
     await send(update, render_overview(caller.t, result))
 
@@ -83,43 +82,38 @@ async def on_reminder_button(
     query = update.callback_query
     assert query is not None
     actor, t = caller.enrolled(), caller.t
-    parts = unpack(query.data)  # rm:<action>[:<number>]
-    action = parts[1] if len(parts) > 1 else ""
-    number = parse_int(parts[2]) if len(parts) > 2 else None
-    if action == GO:
+    button = read_button(query.data, ContinueButton, SnoozeButton, MuteButton)
+    if isinstance(button, ContinueButton):
         await answer_query(query)
         await show_current(update, context, t, actor, first_open=True)
         return
-    if number is None:
+    if not isinstance(button, SnoozeButton | MuteButton):
         raise InvalidInput()
     try:
-        await _change_reminders(update, caller, action, number)
-    except StaleAction as stale:
+        await _change_reminders(update, caller, button)
+    except ReminderUnchanged as stale:
         # Pressed before (or a retry): nothing changed. The keyboard shows the state as it is.
         await answer_query(query, error_text(t, stale), alert=True)
         with contextlib.suppress(BadRequest):
             await query.edit_message_reply_markup(
-                reminder_keyboard(
-                    t,
-                    None,
-                    int(stale.details.get("cycle_id", number)),
-                    muted=bool(stale.details.get("muted")),
-                )
+                reminder_keyboard(t, None, stale.cycle_id, muted=stale.muted)
             )
 
 
-async def _change_reminders(update: Update, caller: Caller, action: str, number: int) -> None:
-    """Snooze, mute or unmute; `StaleAction` when the tap changes nothing."""
+async def _change_reminders(
+    update: Update, caller: Caller, button: SnoozeButton | MuteButton
+) -> None:
+    """Snooze, mute or unmute; `ReminderUnchanged` when the tap changes nothing."""
     query = update.callback_query
     assert query is not None
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
     policy = ReminderPolicy.from_settings(rt.settings)
-    if action in (SNOOZE_DAY, SNOOZE_WEEK):
+    if isinstance(button, SnoozeButton):
         snoozed = await rt.db.run(
             reminders.snooze,
             actor=actor,
-            delivery_id=number,
-            days=1 if action == SNOOZE_DAY else 7,
+            delivery_id=button.delivery_id,
+            days=button.length.days,
             policy=policy,
             now=rt.clock.now(),
         )
@@ -127,29 +121,25 @@ async def _change_reminders(update: Update, caller: Caller, action: str, number:
         with contextlib.suppress(BadRequest):  # the message may be gone: the snooze holds
             await query.edit_message_reply_markup(reminder_keyboard(t, None, snoozed.cycle_id))
         return
-    if action in (MUTE, UNMUTE):
-        muted = await rt.db.run(
-            reminders.set_muted, actor=actor, cycle_id=number, muted=action == MUTE
+    muted = await rt.db.run(
+        reminders.set_muted,
+        actor=actor,
+        cycle_id=button.cycle_id,
+        muted=button.muting is Muting.MUTE,
+    )
+    await answer_query(query, muted_text(t, muted.muted))
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(
+            reminder_keyboard(t, None, muted.cycle_id, muted=muted.muted)
         )
-        await answer_query(query, muted_text(t, muted.muted))
-        with contextlib.suppress(BadRequest):
-            await query.edit_message_reply_markup(
-                reminder_keyboard(t, None, muted.cycle_id, muted=muted.muted)
-            )
-        return
-    raise InvalidInput()
 
 
 @handler()
 async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     """/digest: the digest as of now, and a button to stop or resume the scheduled ones."""
-    actor, rt = caller.enrolled(), caller.rt
+    rt = caller.rt
     preview = await rt.db.run_read(
-        digests.digest_preview,
-        actor=actor,
-        checklists=rt.checklists,
-        policy=DigestPolicy.from_settings(rt.settings),
-        now=rt.clock.now(),
+        digests.digest_preview, **caller.acting(), policy=DigestPolicy.from_settings(rt.settings)
     )
     await send(update, render_digest_preview(caller.t, preview))
 
@@ -160,15 +150,15 @@ async def on_digest_button(
 ) -> None:
     query = update.callback_query
     assert query is not None
-    actor, rt, t = caller.enrolled(), caller.rt, caller.t
-    parts = unpack(query.data)  # dg:on | dg:off
+    rt, t = caller.rt, caller.t
+    button = DigestButton.unpack(query.data)
+    if button is None:
+        raise InvalidInput()
     preview = await rt.db.run(
         digests.set_digest,
-        actor=actor,
-        enabled=len(parts) > 1 and parts[1] == ON,
-        checklists=rt.checklists,
+        **caller.acting(),
+        enabled=button.switch is Switch.ON,
         policy=DigestPolicy.from_settings(rt.settings),
-        now=rt.clock.now(),
     )
     await answer_query(query)
     rendered = render_digest_preview(t, preview)

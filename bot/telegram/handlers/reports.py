@@ -174,9 +174,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
         try:
             data = await rt.db.run_read(
                 exports.build_export,
-                actor=actor,
-                checklists=rt.checklists,
-                now=now,
+                **caller.acting(now),
                 cycle_id=args.cycle_id,
                 country_code=args.country_code,
                 bot_username=context.bot.username,  # for the evidence files' deep links

@@ -8,16 +8,15 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot.i18n import Translator
 from bot.services import enrolment, evidence, people
 from bot.services.actors import Actor
-from bot.services.errors import InviteInvalid
+from bot.services.errors import InviteInvalid, InviteProblem
 from bot.telegram.common import Caller, answer_query, edit_once, handler, send
 from bot.telegram.handlers.answering import show_current
 from bot.telegram.menus import set_chat_commands
 from bot.views.answering import render_evidence_caption
-from bot.views.callbacks import unpack
+from bot.views.callbacks import LANGUAGE, LANGUAGES, LanguageButton
 from bot.views.common import Rendered
 from bot.views.errors import stranger_text
 from bot.views.general import (
-    LANGUAGE,
     language_set_text,
     render_help,
     render_language_choice,
@@ -47,7 +46,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Call
                 now=now,
             )
         except InviteInvalid as error:
-            if code.startswith(evidence.DEEP_LINK_PREFIX) and error.details["reason"] == "unknown":
+            if code.startswith(evidence.DEEP_LINK_PREFIX) and error.reason is InviteProblem.UNKNOWN:
                 await send_text(update, stranger_text(caller.t))  # an evidence link: not for them
                 return
             raise
@@ -136,11 +135,11 @@ async def choose_language(
     query = update.callback_query
     assert query is not None
     rt = caller.rt
-    parts = unpack(query.data)
-    code = parts[1] if len(parts) == 2 else ""
-    if code not in rt.i18n.available:
+    button = LanguageButton.unpack(query.data)
+    if button is None or button.locale not in rt.i18n.available:
         await answer_query(query, caller.t.gettext("This language is not available."), alert=True)
         return
+    code = button.locale
     choice = await rt.db.run(
         people.set_locale, actor=caller.enrolled(), locale=code, available=rt.i18n.available
     )
@@ -159,6 +158,6 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CommandHandler("start", start),
         CommandHandler("language", language),
-        CallbackQueryHandler(language, pattern=r"^lg$"),
+        CallbackQueryHandler(language, pattern=rf"^{LANGUAGES}$"),
         CallbackQueryHandler(choose_language, pattern=rf"^{LANGUAGE}:"),
     ]

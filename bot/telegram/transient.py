@@ -1,0 +1,116 @@
+"""A bad network day, told apart from a bug.
+
+Telegram and the way to it fail now and then: a time-out, a 5xx (502 comes from the proxy as
+an HTML page), a dropped connection, a 429. None of that is a bug, and none of it deserves a
+traceback: it is logged as one WARNING line naming the Bot API method and the cause. What is
+safe to repeat is repeated first, with backoff: answering a button press (a second answer is
+refused harmlessly) and editing a message (a repeated edit to the same content is refused as
+"not modified", which the handlers already take as shown). Sending a message is not repeated:
+when only Telegram's answer was lost, the person would get it twice.
+
+PTB has no retry of its own for network errors (its `AIORateLimiter` repeats only after a 429,
+its `HTTPXRequest` not at all), so the repeat sits in the rate limiter, which every request
+except `getUpdates` passes through; PTB's polling loop repeats `getUpdates` itself. PTB logs
+the HTML page of a 502 as an ERROR with a traceback before it raises: `QuietRequest` (PTB's
+documented place to parse answers differently) raises the same error without that log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.request import HTTPXRequest
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Methods whose repeat changes nothing the person sees.
+IDEMPOTENT = frozenset(
+    {
+        "answerCallbackQuery",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "deleteMessage",
+        "getMe",
+        "getChat",
+        "getFile",
+        "setMyCommands",
+        "deleteMyCommands",
+        "leaveChat",
+    }
+)
+# Seconds before each repeat: within a tap's patience (Telegram shows the spinner for ~15 s).
+BACKOFF = (0.25, 0.75, 2.0)
+METHOD_NOTE = "Bot API method: "
+CAUSE_MAX = 200  # characters of the cause in the one line (a 502's page is in the message)
+
+
+def is_transient(error: BaseException) -> bool:
+    """A failure on the way to Telegram or inside it, not in what we asked: worth a retry.
+
+    PTB raises `NetworkError` for time-outs (`TimedOut`), dropped connections and 5xx;
+    `BadRequest` is a `NetworkError` too, but it means the request itself was wrong.
+    """
+    if isinstance(error, RetryAfter | TimedOut):
+        return True
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+def method_of(error: BaseException) -> str | None:
+    """The Bot API method a failure came from, as `retrying` noted it."""
+    for note in getattr(error, "__notes__", ()):
+        if isinstance(note, str) and note.startswith(METHOD_NOTE):
+            return note.removeprefix(METHOD_NOTE)
+    return None
+
+
+def describe(error: BaseException, method: str | None = None) -> str:
+    """One line: the method and the cause, for the WARNING of a transient failure."""
+    cause = str(error)
+    if len(cause) > CAUSE_MAX:
+        cause = cause[: CAUSE_MAX - 1] + "…"
+    return f"Bot API {method or method_of(error) or '?'}: {type(error).__name__}: {cause}"
+
+
+class QuietRequest(HTTPXRequest):
+    """PTB's `HTTPXRequest`, except that an answer which is not JSON (a proxy's error page)
+    is not logged as an ERROR with a traceback: PTB raises a `NetworkError` for it anyway,
+    which the error handler logs in one line."""
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        try:
+            parsed: dict[str, Any] = json.loads(payload.decode("utf-8", "replace"))
+        except ValueError as error:
+            raise TelegramError("Invalid server response") from error
+        return parsed
+
+
+def retrying(
+    call: Callable[..., Coroutine[Any, Any, T]], endpoint: str
+) -> Callable[..., Coroutine[Any, Any, T]]:
+    """`call`, repeated after a transient failure when `endpoint` is safe to repeat; a failure
+    that gets out carries the method's name (`method_of`) for the one line that logs it."""
+
+    async def attempt(*args: Any, **kwargs: Any) -> T:
+        delays = BACKOFF if endpoint in IDEMPOTENT else ()
+        for delay in (*delays, None):
+            try:
+                return await call(*args, **kwargs)
+            except Exception as error:
+                # RetryAfter is the rate limiter's to wait out; BadRequest is no network day.
+                if delay is None or isinstance(error, RetryAfter) or not is_transient(error):
+                    if method_of(error) is None:
+                        error.add_note(METHOD_NOTE + endpoint)
+                    raise
+                log.info("%s; repeating in %.2f s", describe(error, endpoint), delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # the last round returns or raises
+
+    return attempt
