@@ -39,6 +39,11 @@ def make_settings(api: FakeBotAPI, db: Database, **overrides: Any) -> Settings:
         "poll_timeout": 1,
         "sweep_interval_seconds": 3600,  # tests run the sweeper themselves, with their clock
         "sweep_on_start": False,  # … also right after a start: `await harness.sweep()`
+        # The people here tap at machine speed. The per-person pace, a defence against floods
+        # (tests/test_fairness.py sets its own), would hold each of them to two updates a
+        # second after the first ten: most of the suite's time, testing nothing.
+        "user_burst": 1000,
+        "user_updates_per_second": 1000.0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
