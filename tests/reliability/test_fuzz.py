@@ -24,6 +24,7 @@ from sqlmodel import col, func, select
 
 from bot.db import Database
 from bot.models import Answer, AnswerRevision, Cycle, Evidence, Invite, Person
+from bot.views.general import COORDINATOR_COMMANDS, FOCAL_POINT_COMMANDS
 from fakegram import FakeBotAPI, FakeGroup, FakeTelegram, FakeUser
 from tests.harness import BotHarness, is_prompt
 
@@ -33,37 +34,9 @@ SENDER, COLLEAGUE = 4201, 4202  # focal points of Thailand and Viet Nam
 STRANGER = 4203
 GROUP_ID, CHANNEL_ID = -1004201, -1004202
 NAMESPACES = ("a", "rv", "mn", "pg", "cy", "dg", "er", "pp", "lg", "st", "rm", "lang", "")
-COMMANDS = (
-    "start",
-    "continue",
-    "help",
-    "language",
-    "progress",
-    "review",
-    "submit",
-    "signoff",
-    "summary",
-    "status",
-    "compare",
-    "chart",
-    "export",
-    "cycle",
-    "newcycle",
-    "closecycle",
-    "deadline",
-    "invite",
-    "invites",
-    "cancelinvite",
-    "people",
-    "revoke",
-    "readmit",
-    "erase",
-    "remind",
-    "reminders",
-    "digest",
-    "audit",
-    "cancel",
-)
+# Every command of every role (the lists /help and the menus are made from), and the two
+# that `commands_of` adds for national leads and administrators.
+COMMANDS = (*dict.fromkeys((*FOCAL_POINT_COMMANDS, *COORDINATOR_COMMANDS)), "signoff", "erase")
 
 
 @dataclass
