@@ -249,6 +249,9 @@ class AnswerRevision(SQLModel, table=True):
     new_value: str | None = None
     changed_by: int | None = Field(default=None, foreign_key="person.id")
     changed_at: datetime | None = _utc_column(nullable=False, index=True)
+    # The answer's `version` this change made: what a colleague changed after the version a
+    # person's screen was drawn from (`reporting`). None on rows written before it was kept.
+    answer_version: int | None = None
 
 
 class Cursor(SQLModel, table=True):
@@ -270,6 +273,9 @@ class Cursor(SQLModel, table=True):
     # review list (see `reporting.act`); None in the ordinary walk through the checklist.
     return_to: str | None = Field(default=None, max_length=40)
     version: int = 0
+    # The version of the item's answer the screen of this `version` was drawn from: a write
+    # finding a colleague's change after it asks "keep theirs / use mine" (`reporting`).
+    answer_version: int | None = None
     updated_at: datetime | None = _utc_column()
 
 

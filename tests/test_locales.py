@@ -34,6 +34,7 @@ from bot.i18n import LOCALES, I18n, LocaleInfo, Translator, negotiate, shipped_l
 from bot.models import Awaiting, Role
 from bot.services import errors as service_errors
 from bot.services.actors import Actor
+from bot.services.colleagues import ColleagueChange
 from bot.services.cycles import CycleInfo, CycleOverview, DaysLeft, DraftView
 from bot.services.enrolment import CreatedInvite, InviteRow
 from bot.services.erasure import ErasePreview
@@ -41,6 +42,7 @@ from bot.services.evidence import EvidenceEntry
 from bot.services.people import PersonRow
 from bot.services.reporting import (
     AnswerState,
+    Conflict,
     DoneScreen,
     ItemScreen,
     Notice,
@@ -264,6 +266,21 @@ def item_screens(checklist: Checklist) -> Iterator[tuple[str, ItemScreen | DoneS
         ItemScreen(**{**base, "pending_kind": "document", "pending_preview": FILE_NAME}),
     )
     yield "item, reopened", ItemScreen(**{**base, "reopened": True})
+    at = NOW - timedelta(hours=1)
+    for changed, theirs, mine in (
+        ("status", checklist.statuses[1], checklist.statuses[0]),
+        ("comment", COMMENT, COMMENT),
+        ("comment", COMMENT, None),
+    ):
+        for by in (NAME, None):  # None: the colleague was erased
+            yield (
+                f"item, a colleague's {changed} conflicts ({by})",
+                ItemScreen(**{**base, "conflict": Conflict(changed, theirs, mine, by, at)}),
+            )
+    yield (
+        "item, evidence a colleague changed meanwhile",
+        ItemScreen(**{**base, "meanwhile": ColleagueChange("evidence", NAME, at)}),
+    )
     for notice in Notice:
         status = checklist.statuses[0] if notice is Notice.RECORDED else None
         yield (

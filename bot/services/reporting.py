@@ -5,6 +5,14 @@ on exactly where they were. Every button carries the cursor's `version`; an acti
 bumps it with a conditional update (compare-and-set), so a button from an older message, or
 a second tap on one already acted upon, changes nothing. The answer, its revision rows and the
 new position are written in the caller's single transaction (see `Database.run`).
+
+The cursor also keeps the version of the item's answer its screen was drawn from
+(`answer_version`). A status or comment that would replace what a colleague set after that
+(`colleagues.changed_since`) is not written: the person's value is held in the cursor and the
+screen asks "keep theirs / use mine" (`Conflict`). A value equal to the stored one changes
+nothing and asks nothing. Evidence is added beside a colleague's, never in its place, so it
+asks nothing either; the screen names the colleague (`ItemScreen.meanwhile`). Every change of
+an answer is one conditional UPDATE on the version it was decided on (`_save`).
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -25,13 +33,15 @@ from sqlmodel import Session, col, select
 
 from bot.checklist import Checklist, ChecklistRegistry
 from bot.models import Answer, AnswerRevision, Awaiting, Cursor, Cycle, Person
-from bot.services import evidence
+from bot.services import colleagues, evidence
 from bot.services.actors import Actor, touch
+from bot.services.colleagues import ColleagueChange
 from bot.services.cycles import checklist_of, require_open_cycle
 from bot.services.errors import (
     CursorMoved,
     CycleClosed,
     InvalidInput,
+    StaleAction,
     TooLong,
     UnknownItem,
 )
@@ -41,6 +51,7 @@ from bot.services.submission import is_submitted, reopen_after_change
 
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 URL_MAX = 1000
+MINE: Final = "mine"  # the cursor's `pending` kind of a value held while a conflict is asked
 
 
 class Action(StrEnum):
@@ -60,6 +71,8 @@ class Action(StrEnum):
     REMOVE_EVIDENCE = "ed"  # a:ed:<version>:<item>:<evidence id>: one piece, not all
     KEEP_PENDING = "pk"
     DROP_PENDING = "pd"
+    KEEP_THEIRS = "kt"  # a colleague changed the item meanwhile: leave their value
+    USE_MINE = "um"  # … or write the person's own over it
 
 
 class Notice(StrEnum):
@@ -76,6 +89,7 @@ class Notice(StrEnum):
     CANCELLED = "cancelled"
     DISCARDED = "discarded"
     BAD_LINK = "bad_link"
+    KEPT_THEIRS = "kept_theirs"
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,17 @@ class AnswerState:
     updated_by: str | None = None
     updated_at: datetime | None = None
     from_baseline: bool = False  # copied from the last cycle: to confirm or change
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A colleague changed what the person's tap or text would replace: theirs or mine?"""
+
+    field: str  # "status" or "comment"
+    theirs: str | None  # what is stored
+    mine: str | None  # what the person sent, held in the cursor until they choose
+    by: str | None  # who set theirs
+    at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -108,6 +133,8 @@ class ItemScreen:
     pending_kind: str | None = None
     pending_preview: str | None = None
     reopened: bool = False  # this action reopened the submitted report
+    conflict: Conflict | None = None
+    meanwhile: ColleagueChange | None = None  # a colleague's evidence, kept beside the new piece
 
 
 @dataclass(frozen=True)
@@ -187,6 +214,7 @@ class _Context:
     cursor: Cursor
     answers: dict[str, Answer] = field(default_factory=dict)
     reopened: bool = False  # a change reopened the country's submitted report
+    meanwhile: ColleagueChange | None = None  # see `ItemScreen.meanwhile`
 
 
 def _load(
@@ -313,17 +341,12 @@ def _change(
         old_text, new_text = str(bool(old)).lower(), str(new == "true").lower()
         if old_text == new_text:
             return False
-        setattr(answer, field_name, new == "true")
+        _save(session, ctx, answer, now, **{field_name: new == "true"})
     else:
         if old == new:
             return False
         old_text, new_text = old, new
-        setattr(answer, field_name, new)
-    answer.updated_by = ctx.actor.person_id
-    answer.updated_at = now
-    answer.version += 1
-    session.add(answer)
-    session.flush()
+        _save(session, ctx, answer, now, **{field_name: new})
     assert answer.id is not None and ctx.cycle.id is not None
     session.add(
         AnswerRevision(
@@ -336,10 +359,32 @@ def _change(
             new_value=new_text,
             changed_by=ctx.actor.person_id,
             changed_at=now,
+            answer_version=answer.version,
         )
     )
     _reopen_if_submitted(session, ctx, now)
     return True
+
+
+def _save(session: Session, ctx: _Context, answer: Answer, now: datetime, **values: object) -> None:
+    """Write `values` to the answer: one conditional UPDATE on the version it was read at.
+
+    The row is locked (`_answer_for`), so on PostgreSQL no colleague's write can come in
+    between; the WHERE on the version and the row count make that a checked fact rather than
+    an assumption. A miss rolls the whole action back as a stale tap.
+    """
+    seen = answer.version
+    changes = {**values, "updated_by": ctx.actor.person_id, "updated_at": now, "version": seen + 1}
+    result = session.execute(
+        sa.update(Answer)
+        .where(col(Answer.id) == answer.id, col(Answer.version) == seen)
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleAction()
+    for name, value in changes.items():
+        set_committed_value(answer, name, value)
 
 
 def _reopen_if_submitted(session: Session, ctx: _Context, now: datetime) -> None:
@@ -364,10 +409,7 @@ def _evidence_changed(
     now: datetime,
 ) -> None:
     """One piece of evidence was added or removed: the answer changed, with its revision."""
-    answer.updated_by, answer.updated_at = ctx.actor.person_id, now
-    answer.version += 1
-    session.add(answer)
-    session.flush()
+    _save(session, ctx, answer, now)
     assert answer.id is not None and ctx.cycle.id is not None
     session.add(
         AnswerRevision(
@@ -380,6 +422,7 @@ def _evidence_changed(
             new_value=new,
             changed_by=ctx.actor.person_id,
             changed_at=now,
+            answer_version=answer.version,
         )
     )
     _reopen_if_submitted(session, ctx, now)
@@ -398,8 +441,13 @@ def _add_evidence(
     file_name: str | None = None,
     caption: str | None = None,
 ) -> Notice:
-    """Append one piece of evidence to the item's answer; refused past the limit."""
+    """Append one piece of evidence to the item's answer; refused past the limit.
+
+    A colleague's evidence added or removed since the screen stays as it is; the next screen
+    names them (`meanwhile`), so their change is not overlooked.
+    """
     answer = _answer_for(session, ctx, item_id, now)
+    ctx.meanwhile = _changed_since(session, ctx, answer, "evidence")
     added = evidence.add(
         session,
         answer=answer,
@@ -416,6 +464,50 @@ def _add_evidence(
         return Notice.EVIDENCE_FULL
     _evidence_changed(session, ctx, answer, None, evidence.revision_text(added), now)
     return Notice.EVIDENCE_SAVED
+
+
+def _changed_since(
+    session: Session, ctx: _Context, answer: Answer, field_name: str
+) -> ColleagueChange | None:
+    """A colleague's change of `field_name` after the version the person's screen showed."""
+    return colleagues.changed_since(
+        session,
+        answer=answer,
+        field=field_name,
+        seen=ctx.cursor.answer_version,
+        me=ctx.actor.person_id,
+    )
+
+
+def _asks(
+    session: Session, ctx: _Context, answer: Answer, field_name: str, mine: str | None
+) -> bool:
+    """Would writing `mine` replace what a colleague set after the screen was drawn?
+
+    Then nothing is written: `mine` is held in the cursor and the next screen asks "keep
+    theirs / use mine" (drawn from the answer as it is now, so "use mine" is checked against
+    the colleague's version). A value equal to the stored one asks nothing.
+    """
+    if getattr(answer, field_name) == mine:
+        return False
+    if _changed_since(session, ctx, answer, field_name) is None:
+        return False
+    ctx.cursor.pending = json.dumps({"kind": MINE, "field": field_name, "value": mine})
+    ctx.cursor.awaiting = Awaiting.NOTHING
+    return True
+
+
+def _conflict(session: Session, answer: Answer | None, pending: dict[str, Any]) -> Conflict:
+    field_name = pending["field"]
+    theirs = getattr(answer, field_name) if answer is not None else None
+    change = colleagues.last_change(session, answer=answer, field=field_name) if answer else None
+    return Conflict(
+        field=field_name,
+        theirs=theirs,
+        mine=pending["value"],
+        by=change.by if change else None,
+        at=change.at if change else None,
+    )
 
 
 def _answer_state(session: Session, answer: Answer | None) -> AnswerState:
@@ -445,6 +537,7 @@ def _screen(
     answered = counts.answered
     assert ctx.cycle.id is not None
     if cursor.item_id is None:
+        cursor.answer_version = None  # no answer on this screen
         return DoneScreen(
             cycle_id=ctx.cycle.id,
             total=len(checklist.items),
@@ -459,7 +552,13 @@ def _screen(
             submitted=is_submitted(session, ctx.cycle.id, ctx.country),
         )
     item = checklist.item(cursor.item_id)
+    answer = ctx.answers.get(item.id)
+    # The screen is drawn from this version of the answer; the next write compares with it.
+    cursor.answer_version = answer.version if answer is not None else 0
     pending = json.loads(cursor.pending) if cursor.pending else None
+    conflict = None
+    if pending is not None and pending["kind"] == MINE:
+        conflict, pending = _conflict(session, answer, pending), None
     return ItemScreen(
         cycle_id=ctx.cycle.id,
         checklist=checklist,
@@ -468,7 +567,7 @@ def _screen(
         position=item.position + 1,
         total=len(checklist.items),
         answered=answered,
-        answer=_answer_state(session, ctx.answers.get(item.id)),
+        answer=_answer_state(session, answer),
         awaiting=cursor.awaiting,
         version=cursor.version,
         notice=notice,
@@ -476,6 +575,8 @@ def _screen(
         pending_kind=pending["kind"] if pending else None,
         pending_preview=(pending.get("text") or pending.get("file_name")) if pending else None,
         reopened=ctx.reopened,
+        conflict=conflict,
+        meanwhile=ctx.meanwhile,
     )
 
 
@@ -582,7 +683,7 @@ def _show(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome
 
 
 def _set_status(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
-    """Record a status for the item on screen, then walk on (or back to the review list)."""
+    """Record a status for the item on screen, unless it would replace a colleague's unseen."""
     _require_writable(ctx)
     current = _current_item(ctx)
     if tap.item_id != current:
@@ -592,6 +693,16 @@ def _set_status(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _O
         raise InvalidInput()
     status = checklist.statuses[tap.status_index]
     answer = _answer_for(session, ctx, current, now)
+    if _asks(session, ctx, answer, "status", status):
+        return _Outcome()  # the same item, asking keep theirs / use mine
+    return _record_status(session, ctx, answer, status, now)
+
+
+def _record_status(
+    session: Session, ctx: _Context, answer: Answer, status: str, now: datetime
+) -> _Outcome:
+    """Write a status to the item on screen, then walk on (or back to the review list)."""
+    current, checklist = answer.item_id, ctx.checklist
     _change(session, ctx, answer, "status", status, now)
     _change(session, ctx, answer, "skipped", "false", now)
     _change(session, ctx, answer, "baseline", "false", now)  # confirmed or changed
@@ -679,6 +790,8 @@ def _clear_comment(session: Session, ctx: _Context, tap: _Tap, now: datetime) ->
     _require_writable(ctx)
     current = _current_item(ctx)
     answer = _answer_for(session, ctx, current, now)
+    if _asks(session, ctx, answer, "comment", None):
+        return _Outcome()
     _change(session, ctx, answer, "comment", None, now)
     ctx.cursor.awaiting = Awaiting.NOTHING
     return _Outcome(Notice.COMMENT_REMOVED)
@@ -709,8 +822,12 @@ def _keep_pending(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> 
     if cursor.pending is None:
         raise _stale(ctx)
     pending = json.loads(cursor.pending)
+    if pending["kind"] == MINE:
+        raise _stale(ctx)
     answer = _answer_for(session, ctx, current, now)
     if pending["kind"] == "text":
+        if _asks(session, ctx, answer, "comment", pending["text"]):
+            return _Outcome()
         _change(session, ctx, answer, "comment", pending["text"], now)
         notice = Notice.COMMENT_SAVED
     else:
@@ -735,6 +852,42 @@ def _drop_pending(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> 
     return _Outcome(Notice.DISCARDED)
 
 
+def _held_mine(ctx: _Context) -> dict[str, Any]:
+    """The person's value held while a conflict is asked; any other screen's tap is stale."""
+    pending = json.loads(ctx.cursor.pending) if ctx.cursor.pending else None
+    if pending is None or pending["kind"] != MINE:
+        raise _stale(ctx)
+    return dict(pending)
+
+
+def _keep_theirs(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    """Leave the colleague's value: the item as it is stored, the person's value dropped."""
+    _current_item(ctx)
+    _held_mine(ctx)
+    ctx.cursor.pending = None
+    return _Outcome(Notice.KEPT_THEIRS)
+
+
+def _use_mine(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    """Write the person's value over the colleague's they were shown.
+
+    The question was drawn from the colleague's version: a further change since then asks
+    again (with the newest value), nothing is replaced unseen.
+    """
+    _require_writable(ctx)
+    current = _current_item(ctx)
+    mine = _held_mine(ctx)
+    answer = _answer_for(session, ctx, current, now)
+    field_name, value = mine["field"], mine["value"]
+    if _asks(session, ctx, answer, field_name, value):
+        return _Outcome()
+    ctx.cursor.pending = None
+    if field_name == "status":
+        return _record_status(session, ctx, answer, value, now)
+    _change(session, ctx, answer, "comment", value, now)
+    return _Outcome(Notice.COMMENT_SAVED if value else Notice.COMMENT_REMOVED)
+
+
 # What each button does, after `act` has claimed the cursor. A step raises to refuse (nothing
 # is written then: the transaction rolls back) and otherwise leaves the cursor where the next
 # screen is; `act` saves it.
@@ -753,6 +906,8 @@ _STEPS: Final[dict[Action, Callable[[Session, _Context, _Tap, datetime], _Outcom
     Action.REMOVE_EVIDENCE: _remove_evidence,
     Action.KEEP_PENDING: _keep_pending,
     Action.DROP_PENDING: _drop_pending,
+    Action.KEEP_THEIRS: _keep_theirs,
+    Action.USE_MINE: _use_mine,
 }
 
 
@@ -787,6 +942,7 @@ def act(
     session.add(cursor)
     session.flush()
     if done.review is not None:
+        cursor.answer_version = None  # no answer on the list's screen
         return _review(
             session, ctx, done.review, notice=done.notice, notice_status=done.notice_status
         )
@@ -817,9 +973,10 @@ def receive_text(
         if len(text) > comment_max:
             raise TooLong(length=len(text), limit=comment_max)
         answer = _answer_for(session, ctx, cursor.item_id, now)
-        _change(session, ctx, answer, "comment", text or None, now)
-        cursor.awaiting = Awaiting.NOTHING
-        notice = Notice.COMMENT_SAVED
+        if not _asks(session, ctx, answer, "comment", text or None):
+            _change(session, ctx, answer, "comment", text or None, now)
+            cursor.awaiting = Awaiting.NOTHING
+            notice = Notice.COMMENT_SAVED
     elif cursor.item_id is not None and awaiting is Awaiting.EVIDENCE:
         _require_writable(ctx)
         if not URL_PATTERN.match(text) or len(text) > URL_MAX:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.i18n import Translator
 from bot.models import Awaiting
 from bot.services.evidence import MAX_PER_ANSWER, EvidenceFile
 from bot.services.reads import ItemState
 from bot.services.reporting import (
     Action,
+    Conflict,
     DoneScreen,
     ItemScreen,
     Notice,
@@ -61,6 +64,7 @@ def _notice_line(t: Translator, screen: Screen | ReviewSection) -> str | None:
         Notice.CANCELLED: t.gettext("Cancelled."),
         Notice.DISCARDED: t.gettext("Discarded."),
         Notice.RECORDED: t.gettext("Recorded."),
+        Notice.KEPT_THEIRS: t.gettext("Kept your colleague's version."),
         Notice.BAD_LINK: t.gettext(
             "That is not a link. Send a link starting with https://, a document or a photo."
         ),
@@ -140,8 +144,26 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
         label = esc(shorten(entry.label, 300 if not numbered else 120))
         lines.append("📎 " + (f"{t.number(number)}. " if numbered else "") + label)
 
+    if screen.meanwhile is not None:
+        change = screen.meanwhile
+        lines += [
+            "",
+            "ℹ️ "
+            + t.gettext(
+                "{name} also changed the evidence on {when}; theirs is kept beside yours."
+            ).format(name=_author(t, change.by), when=_when(t, change.at, timezone)),
+        ]
+
     rows: list[list[tuple[str, str]]]
-    if screen.pending_kind is not None:
+    if screen.conflict is not None:
+        lines += ["", *_conflict_lines(t, screen.conflict, timezone)]
+        rows = [
+            [
+                (t.gettext("Keep theirs"), AnswerButton(Action.KEEP_THEIRS, v).pack()),
+                (t.gettext("Use mine"), AnswerButton(Action.USE_MINE, v).pack()),
+            ]
+        ]
+    elif screen.pending_kind is not None:
         lines.append("")
         if screen.pending_kind == "text":
             lines.append(
@@ -221,6 +243,37 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
             ]
         )
     return Rendered("\n".join(lines), keyboard(rows))
+
+
+def _author(t: Translator, name: str | None) -> str:
+    # TRANSLATORS: stands for the name of a colleague whose account was erased.
+    return esc(name) if name else t.gettext("A colleague")
+
+
+def _when(t: Translator, at: datetime | None, timezone: str | None) -> str:
+    return t.datetime(at, timezone) if at is not None else ""
+
+
+def _conflict_lines(t: Translator, conflict: Conflict, timezone: str | None) -> list[str]:
+    """What the colleague set (who, when), what the person sent, and the question."""
+    name, when = _author(t, conflict.by), _when(t, conflict.at, timezone)
+    if conflict.field == "status":
+        said = t.gettext("{name} changed the answer on {when}, after this item was shown to you.")
+        theirs = status_with_emoji(t, conflict.theirs, False)
+        mine = status_with_emoji(t, conflict.mine, False)
+    else:
+        said = t.gettext("{name} changed the comment on {when}, after this item was shown to you.")
+        theirs, mine = (
+            "<i>" + esc(shorten(text, 300)) + "</i>" if text else t.gettext("(no comment)")
+            for text in (conflict.theirs, conflict.mine)
+        )
+    return [
+        "⚠️ " + said.format(name=name, when=when),
+        t.gettext("Theirs: {value}").format(value=theirs),
+        t.gettext("Yours: {value}").format(value=mine),
+        "",
+        "❓ " + t.gettext("Which one should stay?"),
+    ]
 
 
 def render_done(t: Translator, screen: DoneScreen) -> Rendered:
