@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from telegram.ext import ContextTypes
 
+from bot import metrics
 from bot.services import updates
 from bot.services.digests import DigestPolicy, plan_digests
 from bot.services.reminders import ReminderPolicy, plan_reminders
@@ -58,6 +59,8 @@ async def plan(rt: Runtime) -> tuple[int, int]:
         now=now,
     )
     digests = await rt.db.run(plan_digests, policy=DigestPolicy.from_settings(rt.settings), now=now)
+    metrics.DELIVERIES.labels("reminder", "planned").inc(reminders.planned)
+    metrics.DELIVERIES.labels("digest", "planned").inc(digests)
     await rt.db.run(updates.prune, now=now)  # the ids of updates handled days ago
     return reminders.planned, digests
 
@@ -76,8 +79,9 @@ async def run_sweep(application: App, *, planning: bool = True, wait: bool = Fal
         if planning:
             try:
                 report.reminders_planned, report.digests_planned = await plan(rt)
-            except Exception:  # sending what is already planned must not depend on it
+            except Exception as error:  # sending what is already planned must not depend on it
                 log.exception("planning reminders and digests failed")
+                metrics.count_error(error)
         while True:
             state.again = False
             sent = await send_due(application.bot, rt, state.pacer)
@@ -94,8 +98,9 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The JobQueue's callback: a full sweep."""
     try:
         await run_sweep(context.application)
-    except Exception:
+    except Exception as error:
         log.exception("the sweep failed; the next one tries again")
+        metrics.count_error(error)
 
 
 async def send_now(context: ContextTypes.DEFAULT_TYPE) -> None:
