@@ -17,6 +17,7 @@ from bot import metrics
 from bot.telegram import fairness, jobs, menus, offload, transient
 from bot.telegram.builder import application_builder
 from bot.telegram.common import identify, private_chats_only
+from bot.telegram.error_report import report_error
 from bot.telegram.handlers import (
     answering,
     audit,
@@ -92,6 +93,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             about,
             "".join(traceback.format_exception(error)) if error else "?",
         )
+        await report_error(context.application, update, error)  # to NORMSBOT_ERROR_CHAT_ID
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     caller = await identify(update, context)
