@@ -44,7 +44,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.models import Answer, AnswerRevision, Person, Role
 from fakegram import FakeBotAPI, FakeTelegram, FakeUser, Msg
-from tests.conftest import BACKENDS, IN_CI, POSTGRES_URL, _postgres_unavailable
+from tests.conftest import BACKENDS, POSTGRES_URL, require_postgres
 from tests.harness import TOKEN, is_prompt, item_id_of
 
 pytestmark = pytest.mark.asyncio
@@ -82,11 +82,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'normsbot.db'}"
         return
-    problem = _postgres_unavailable()
-    if problem:
-        if IN_CI:
-            pytest.fail(problem)
-        pytest.skip(problem)
+    require_postgres()
     name = f"normsbot_crash_{uuid.uuid4().hex[:10]}"
     server = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
@@ -342,7 +338,21 @@ async def _run(tg: FakeTelegram, run: Run, rng: random.Random) -> list[str]:
             prompt = await person.start_over(patience=RESUME_SECONDS / RESUME_TRIES)
             if prompt is not None:
                 break
-        assert prompt is not None, f"{person.country}: /start showed no item"
+        if prompt is None:
+            seen = "\n".join(
+                f"  {m.seq} {m.message_id}: {m.plain[:160]!r}"
+                for m in (await person.user.messages())[-8:]
+            )
+            theirs = [c for c in bot.api.calls() if c.chat_id == person.user.id]
+            polls = bot.api.calls("getUpdates")
+            calls = "\n".join(
+                f"  {c.method} {c.status} fault={c.fault} {str(c.params)[:120]}"
+                for c in theirs[-15:] + polls[-5:]
+            )
+            raise AssertionError(
+                f"{person.country}: /start showed no item; the person's chat:\n{seen}\n"
+                f"last calls:\n{calls}\nbot log:\n{bot.log()[-3000:]}"
+            )
         resumed.append(item_id_of(prompt))
     await bot.stop()
     return resumed
