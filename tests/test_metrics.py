@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-import pytest
-
 from bot import metrics
 from bot.metrics import REGISTRY
 from tests.harness import BotHarness, item_id_of
