@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     checklist_dir: Path | None = None  # default: the bundled `checklist/` folder
     locales_dir: Path | None = None  # default: the bundled `locales/` folder
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line, for collectors
+    # A chat (a group of the people who run the bot, or one person) told of every bug, at most
+    # one message a minute (bot/telegram/error_report.py).
+    error_chat_id: int | None = None
 
     invite_ttl_days: int = Field(default=14, ge=1, le=365)
     comment_max_chars: int = Field(default=2000, ge=50, le=3500)

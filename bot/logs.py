@@ -14,6 +14,10 @@ What is masked: the settings' secrets (every `SecretStr` setting: the bot token,
 secret), the database password, and anything shaped like a bot token (digits, a colon, 30 or
 more letters, digits, `_` or `-`), so that a token not in the settings (an old one in a URL
 typed into `TELEGRAM_BASE_URL`) is masked too.
+
+Lines are text by default, or one JSON object each (`NORMSBOT_LOG_FORMAT=json`, through
+python-json-logger) for log collectors: `timestamp`, `level`, `logger`, `message` and, with an
+exception, `exc_info`; masked the same way.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ import traceback
 import urllib.parse
 from collections.abc import Iterable
 from types import TracebackType
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
+
+from pythonjsonlogger.json import JsonFormatter
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -79,6 +85,25 @@ class SecretMask(logging.Filter):
         return True
 
 
+class MaskedJsonFormatter(JsonFormatter):
+    """python-json-logger's formatter, whose traceback is masked too: it formats the exception
+    afresh from `exc_info` instead of taking the `exc_text` the mask rewrote."""
+
+    def __init__(self, mask: SecretMask) -> None:
+        super().__init__(
+            "%(levelname)s %(name)s %(message)s",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp=True,
+        )
+        self.secret_mask = mask
+
+    def formatException(self, ei: Any) -> str:
+        return self.secret_mask.mask(str(super().formatException(ei)))
+
+    def formatStack(self, stack_info: str) -> str:
+        return self.secret_mask.mask(str(super().formatStack(stack_info)))
+
+
 def secrets_of(settings: Settings) -> list[str]:
     """Every secret the settings hold: `SecretStr` values and the database password (also as
     it is written in the URL, percent-encoded)."""
@@ -108,9 +133,14 @@ _handler: logging.Handler | None = None
 
 
 def configure(
-    level: str | int = logging.INFO, secrets: Iterable[str] = (), *, stream: IO[str] | None = None
+    level: str | int = logging.INFO,
+    secrets: Iterable[str] = (),
+    *,
+    stream: IO[str] | None = None,
+    fmt: str = "text",
 ) -> logging.Handler:
-    """Log to stderr (or `stream`) at `level`, with `secrets` masked; call again to change both.
+    """Log to stderr (or `stream`) at `level`, with `secrets` masked, as text or JSON lines
+    (`fmt`); call again to change them.
 
     Every handler of the root logger gets the mask, also those added before this call; the
     one installed here is returned.
@@ -119,10 +149,11 @@ def configure(
     root = logging.getLogger()
     if _handler is None or _handler not in root.handlers:
         _handler = logging.StreamHandler(stream or sys.stderr)
-        _handler.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(_handler)
     elif stream is not None and isinstance(_handler, logging.StreamHandler):
         _handler.setStream(stream)
+    json_lines = fmt == "json"
+    _handler.setFormatter(MaskedJsonFormatter(_mask) if json_lines else logging.Formatter(FORMAT))
     _mask.set_secrets(secrets)
     for handler in root.handlers:
         if _mask not in handler.filters:
@@ -137,7 +168,7 @@ def configure(
 
 def apply_settings(settings: Settings) -> None:
     """The settings' log level and secrets, once they are loaded."""
-    configure(settings.log_level, secrets_of(settings))
+    configure(settings.log_level, secrets_of(settings), fmt=settings.log_format)
 
 
 def mask(text: str) -> str:

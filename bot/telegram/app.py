@@ -13,9 +13,11 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, TypeHandler
 
+from bot import metrics
 from bot.telegram import fairness, jobs, menus, offload, transient
 from bot.telegram.builder import application_builder
 from bot.telegram.common import identify, private_chats_only
+from bot.telegram.error_report import report_error
 from bot.telegram.handlers import (
     answering,
     audit,
@@ -27,6 +29,7 @@ from bot.telegram.handlers import (
     reports,
     start,
 )
+from bot.telegram.instrument import watch_application
 from bot.telegram.runtime import App, Runtime, attach
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,7 @@ def build_application(rt: Runtime) -> App:
     application.add_handlers(general.fallbacks())
     application.add_error_handler(_on_error)
     jobs.schedule(application, rt)
+    watch_application(application, rt)  # the gauges of /metrics
     return application
 
 
@@ -78,6 +82,8 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     the cause; anything else is a bug and keeps its traceback.
     """
     error = context.error
+    metrics.mark(metrics.Outcome.ERROR)
+    metrics.count_error(error)
     about = f"update {update.update_id}" if isinstance(update, Update) else "polling or a job"
     if error is not None and transient.is_transient(error):
         log.warning("%s not completed: %s", about, transient.describe(error))
@@ -87,6 +93,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             about,
             "".join(traceback.format_exception(error)) if error else "?",
         )
+        await report_error(context.application, update, error)  # to NORMSBOT_ERROR_CHAT_ID
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     caller = await identify(update, context)

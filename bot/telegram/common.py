@@ -20,6 +20,7 @@ from telegram import CallbackQuery, Chat, ChatMember, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot import metrics
 from bot.checklist import ChecklistRegistry
 from bot.i18n import Translator
 from bot.services.actors import ACTIVITY_GRANULARITY, Actor, find_actor, seen
@@ -108,8 +109,13 @@ def handler(*, enrolled: bool = True) -> Callable[[Body], Callback]:
     """Wrap a handler body; with `enrolled=True` strangers get the how-to-get-access text."""
 
     def decorate(body: Body) -> Callback:
+        name = f"{body.__module__.rsplit('.', 1)[-1]}.{body.__name__}"  # for error reports
+
         @functools.wraps(body)
         async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            handling = metrics.current()
+            if handling is not None:
+                handling.handler = name
             caller = await identify(update, context)
             if caller is None:
                 return  # an update without a user (channel posts and the like): not for us
@@ -122,6 +128,7 @@ def handler(*, enrolled: bool = True) -> Callable[[Body], Callback]:
                     with handled_once(update, caller.rt):  # a repeated update: no effect
                         await body(update, context, caller)
                 except ServiceError as error:
+                    metrics.mark(metrics.Outcome.REFUSED)
                     await explain(update, caller.t, error)
 
         return wrapper
@@ -223,6 +230,7 @@ async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE)
         ChatMember.BANNED,
     ):
         raise ApplicationHandlerStop
+    metrics.mark(metrics.Outcome.REFUSED)
     rt = runtime(context)
     caller = await identify(update, context)
     t = caller.t if caller else rt.i18n.translator(None)

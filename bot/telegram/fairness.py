@@ -33,7 +33,9 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor, CallbackContext
 
+from bot import metrics
 from bot.telegram.common import identify
+from bot.telegram.instrument import kind_of
 from bot.telegram.limiter import replying_to
 from bot.telegram.runtime import App
 
@@ -77,15 +79,22 @@ class FairUpdateProcessor(BaseUpdateProcessor):
     async def shutdown(self) -> None:
         self._lanes.clear()
 
+    def waiting(self) -> int:
+        """Updates waiting behind an earlier one of the same person (a gauge)."""
+        return sum(max(lane.pending - 1, 0) for lane in list(self._lanes.values()))
+
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        kind = kind_of(update)
         user = update.effective_user if isinstance(update, Update) else None
         if user is None or not isinstance(update, Update):
-            await coroutine
+            with metrics.handling(kind):
+                await coroutine
             return
         lane = self._lane(user.id)
         if lane.pending > self.backlog:  # one being handled, `backlog` waiting
             _discard(coroutine)
             self.dropped += 1
+            metrics.UPDATES_HANDLED.labels(kind, metrics.Outcome.SKIPPED_FLOOD.value).inc()
             if not lane.noticed:
                 lane.noticed = True
                 log.info("user %s floods: skipping their updates beyond %d", user.id, self.backlog)
@@ -95,7 +104,8 @@ class FairUpdateProcessor(BaseUpdateProcessor):
         try:
             async with lane.turn:
                 await lane.limiter.acquire()
-                await coroutine
+                with metrics.handling(kind):  # timed from its turn: the wait is not its cost
+                    await coroutine
         finally:
             lane.pending -= 1
             if lane.idle():
@@ -141,3 +151,6 @@ def attach(application: App) -> None:
     processor = application.update_processor
     if isinstance(processor, FairUpdateProcessor):
         processor.application = application
+        metrics.watch(
+            "normsbot_queue_depth", processor, FairUpdateProcessor.waiting, queue="fairness"
+        )

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 
 from telegram.ext import ContextTypes
 
+from bot import metrics
 from bot.services import updates
 from bot.services.digests import DigestPolicy, plan_digests
 from bot.services.reminders import ReminderPolicy, plan_reminders
+from bot.telegram.error_report import flush_error_reports, report_error
 from bot.telegram.runtime import App, Runtime
 from bot.telegram.sender import ChatPacer, SendReport, send_due
 
@@ -58,6 +60,8 @@ async def plan(rt: Runtime) -> tuple[int, int]:
         now=now,
     )
     digests = await rt.db.run(plan_digests, policy=DigestPolicy.from_settings(rt.settings), now=now)
+    metrics.DELIVERIES.labels("reminder", "planned").inc(reminders.planned)
+    metrics.DELIVERIES.labels("digest", "planned").inc(digests)
     await rt.db.run(updates.prune, now=now)  # the ids of updates handled days ago
     return reminders.planned, digests
 
@@ -67,6 +71,7 @@ async def run_sweep(application: App, *, planning: bool = True, wait: bool = Fal
     into it (it sends once more at its end) rather than run beside it; with `wait` it runs
     after it instead (tests, which want this sweep's report)."""
     rt: Runtime = application.bot_data["normsbot"]
+    await flush_error_reports(application)  # errors held back in the last minute: their count
     state = _state(application)
     report = SweepReport()
     if state.lock.locked() and not wait:
@@ -76,8 +81,10 @@ async def run_sweep(application: App, *, planning: bool = True, wait: bool = Fal
         if planning:
             try:
                 report.reminders_planned, report.digests_planned = await plan(rt)
-            except Exception:  # sending what is already planned must not depend on it
+            except Exception as error:  # sending what is already planned must not depend on it
                 log.exception("planning reminders and digests failed")
+                metrics.count_error(error)
+                await report_error(application, None, error)
         while True:
             state.again = False
             sent = await send_due(application.bot, rt, state.pacer)
@@ -94,8 +101,10 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The JobQueue's callback: a full sweep."""
     try:
         await run_sweep(context.application)
-    except Exception:
+    except Exception as error:
         log.exception("the sweep failed; the next one tries again")
+        metrics.count_error(error)
+        await report_error(context.application, None, error)
 
 
 async def send_now(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -25,6 +25,7 @@ from typing import ParamSpec, TypeVar
 
 from telegram.ext import ContextTypes
 
+from bot import metrics
 from bot.telegram.runtime import App
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,15 @@ class Offloader:
         self.queue = queue
         self._pool: ProcessPoolExecutor | None = None
         self._jobs: dict[int, str] = {}  # person -> kind of the job they have in the making
+        self._submitted = 0  # jobs handed to the pool and not back yet
+
+    def running(self) -> int:
+        """Jobs a worker process is making now (a gauge)."""
+        return min(self._submitted, self.workers)
+
+    def waiting(self) -> int:
+        """Jobs held for someone and not in a worker: their data being read, or queued."""
+        return max(len(self._jobs) - self.running(), 0)
 
     @contextlib.asynccontextmanager
     async def reserved(self, person: int, kind: str) -> AsyncIterator[None]:
@@ -85,6 +95,7 @@ class Offloader:
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(*args, **kwargs)` in a worker process; its exceptions come back here."""
         loop = asyncio.get_running_loop()
+        self._submitted += 1
         try:
             return await loop.run_in_executor(
                 self._executor(), functools.partial(fn, *args, **kwargs)
@@ -95,6 +106,8 @@ class Offloader:
             log.error("a worker process died; starting a new pool for the next job")
             self.shutdown(wait=False)
             raise
+        finally:
+            self._submitted -= 1
 
     def shutdown(self, *, wait: bool = True) -> None:
         pool, self._pool = self._pool, None
@@ -110,7 +123,10 @@ def offloader(context: ContextTypes.DEFAULT_TYPE) -> Offloader:
 
 
 def attach(application: App, workers: int, queue: int = 8) -> None:
-    application.bot_data[KEY] = Offloader(workers, queue)
+    worker = Offloader(workers, queue)
+    application.bot_data[KEY] = worker
+    metrics.watch("normsbot_queue_depth", worker, Offloader.waiting, queue="offload")
+    metrics.watch("normsbot_heavy_jobs_running", worker, Offloader.running)
 
 
 async def shutdown(application: App) -> None:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 from telegram import Update
 
+from bot import metrics
 from bot.db import before_first_write
 from bot.services import updates
 from bot.services.updates import AlreadyHandled
@@ -33,4 +34,5 @@ def handled_once(update: Update, rt: Runtime) -> Iterator[None]:
         try:
             yield
         except AlreadyHandled:
+            metrics.mark(metrics.Outcome.SKIPPED_REPEAT)
             log.info("update %s was handled before: not again", update.update_id)

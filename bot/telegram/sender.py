@@ -30,6 +30,7 @@ from typing import Any
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot import metrics
 from bot.i18n import Translator
 from bot.services import deliveries
 from bot.services.deliveries import Claimed, DeliveryPolicy, RetryOutcome
@@ -87,6 +88,13 @@ class ChatPacer:
         self._next[chat_id] = at + self.interval
         if at > now:
             await asyncio.sleep(at - now)
+
+
+def kind_of(item: Outgoing) -> str:
+    """The delivery kind, as the metrics label it."""
+    if isinstance(item, ReminderMessage):
+        return "reminder"
+    return "notice" if isinstance(item, NoticeMessage) else "digest"
 
 
 def _retry_after(error: RetryAfter) -> timedelta:
@@ -180,12 +188,15 @@ class Sender:
 
     async def deliver(self, item: Outgoing) -> Outcome:
         try:
-            return await self._deliver(item)
+            outcome = await self._deliver(item)
         except asyncio.CancelledError:
             raise
-        except Exception:  # a bug must not stop the other sends; the claim lapses and retries
+        except Exception as error:  # a bug must not stop the other sends; the claim lapses
             log.exception("delivering %s failed unexpectedly", item.delivery_id)
-            return Outcome.FAILED
+            metrics.count_error(error)
+            outcome = Outcome.FAILED
+        metrics.DELIVERIES.labels(kind_of(item), outcome.value).inc()
+        return outcome
 
     async def _deliver(self, item: Outgoing) -> Outcome:
         rendered = _render(self.rt, item)

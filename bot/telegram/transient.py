@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
 
+from bot import metrics
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -92,6 +94,16 @@ class QuietRequest(HTTPXRequest):
         return parsed
 
 
+def _count(error: BaseException, endpoint: str) -> None:
+    """Every failed attempt counts: a 429 with the seconds it asked for, else a transient one."""
+    if isinstance(error, RetryAfter):
+        delay = error.retry_after
+        seconds = delay if isinstance(delay, int | float) else delay.total_seconds()
+        metrics.count_rate_limited(endpoint, float(seconds))
+    elif is_transient(error):
+        metrics.TRANSIENT_FAILURES.labels(endpoint).inc()
+
+
 def retrying(
     call: Callable[..., Coroutine[Any, Any, T]], endpoint: str
 ) -> Callable[..., Coroutine[Any, Any, T]]:
@@ -104,6 +116,7 @@ def retrying(
             try:
                 return await call(*args, **kwargs)
             except Exception as error:
+                _count(error, endpoint)
                 # RetryAfter is the rate limiter's to wait out; BadRequest is no network day.
                 if delay is None or isinstance(error, RetryAfter) or not is_transient(error):
                     if method_of(error) is None:

@@ -16,6 +16,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import metrics
 from bot.i18n import Translator
 from bot.services import cycles, reporting
 from bot.services.actors import Actor
@@ -129,6 +130,7 @@ async def _stale(
     stale: StaleAction | None,
 ) -> None:
     """A button from an older message, or a second tap: change nothing, show where they are."""
+    metrics.mark(metrics.Outcome.REFUSED)
     query = update.callback_query
     assert query is not None and query.message is not None
     t = caller.t
