@@ -170,7 +170,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "the demo needs aiohttp, which is not installed: pip install 'normsbot[demo]'"
         ) from None
 
-    result: int = run_demo(role=args.role, language=args.language, output=args.output)
+    result: int = run_demo(
+        role=args.role, language=args.language, output=args.output, webhook=args.webhook
+    )
     return result
 
 
@@ -208,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="folder for the files the bot sends (default: a new temporary folder)",
+    )
+    demo.add_argument(
+        "--webhook", action="store_true", help="the fake Telegram posts updates to a webhook"
     )
     demo.set_defaults(func=cmd_demo)
     return parser
