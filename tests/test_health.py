@@ -11,6 +11,7 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -34,7 +35,7 @@ async def bot(
     request: pytest.FixtureRequest, fake_api: FakeBotAPI, tg: FakeTelegram, database: Database
 ):
     webhook = request.param == "webhook"
-    settings = {} if webhook else {"health_listen": "127.0.0.1:0"}
+    settings: dict[str, Any] = {} if webhook else {"health_listen": "127.0.0.1:0"}
     async with BotHarness(fake_api, tg, database, webhook=webhook, **settings) as harness:
         yield harness
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -127,7 +127,8 @@ async def test_requests_without_the_secret_too_large_or_not_json_are_refused(
             not_update = await client.post(url, json={"hello": 1}, headers=right)
             assert not_update.status_code == 400
 
-            async def chunks():  # no Content-Length: refused once the limit is passed
+            # No Content-Length: refused once the limit is passed.
+            async def chunks() -> AsyncIterator[bytes]:
                 for _ in range(MAX_BODY_BYTES // 65536):
                     yield b" " * 65536
                 yield b" "
