@@ -21,9 +21,8 @@ from bot.db import Database, DatabaseUnavailable
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from telegram import Update
-
     from bot.telegram.app import build_application
+    from bot.web.server import serve
 
     settings = load_settings()
     try:
@@ -35,7 +34,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     application = build_application(rt)
     logging.getLogger(__name__).info("normsbot is running against %s", settings.telegram_base_url)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout)
+        asyncio.run(serve(application, rt))  # polling, or the webhook (bot/web/)
     except TelegramError as error:
         # The token was revoked, or Telegram went away, between the check and the start.
         raise _telegram_setup_error(settings, error) from None
@@ -150,6 +149,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_healthcheck(args: argparse.Namespace) -> int:
+    """Ask the running bot's /readyz (for a container's HEALTHCHECK): one line, exit 0 or 1."""
+    from bot.web.healthcheck import check_ready
+
+    ready, line = check_ready(args.url or load_settings())
+    print(line)
+    return 0 if ready else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     # The demo's fake Bot API (fakegram) is an aiohttp server, an optional extra: the bot
     # itself runs without it, so its absence is a set-up matter said in one line.
@@ -162,7 +170,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "the demo needs aiohttp, which is not installed: pip install 'normsbot[demo]'"
         ) from None
 
-    result: int = run_demo(role=args.role, language=args.language, output=args.output)
+    result: int = run_demo(
+        role=args.role, language=args.language, output=args.output, webhook=args.webhook
+    )
     return result
 
 
@@ -172,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Telegram bot for self-reporting on the ASEAN norms checklist.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
+    sub.add_parser("run", help="run the bot (long polling, or a webhook)").set_defaults(
+        func=cmd_run
+    )
     sub.add_parser("migrate", help="create or upgrade the database").set_defaults(func=cmd_migrate)
     checklist = sub.add_parser("checklist", help="checklist files")
     checklist_sub = checklist.add_subparsers(dest="checklist_command", required=True)
@@ -183,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit_parser.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="check the audit log's hash chain")
     verify.set_defaults(func=cmd_audit_verify)
+    healthcheck = sub.add_parser("healthcheck", help="ask the running bot whether it is ready")
+    healthcheck.add_argument("--url", help="its /readyz (default: from NORMSBOT_LISTEN …)")
+    healthcheck.set_defaults(func=cmd_healthcheck)
     demo = sub.add_parser("demo", help="try the bot in the terminal, no token needed")
     demo.add_argument("--role", choices=["focal_point", "coordinator"], default="focal_point")
     demo.add_argument(
@@ -195,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="folder for the files the bot sends (default: a new temporary folder)",
+    )
+    demo.add_argument(
+        "--webhook", action="store_true", help="the fake Telegram posts updates to a webhook"
     )
     demo.set_defaults(func=cmd_demo)
     return parser

@@ -12,10 +12,22 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+# Telegram's rule for setWebhook's secret_token: 1 to 256 of these characters.
+WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Paths the bot's web server answers itself; a webhook there would shadow one of them.
+WEB_PATHS = ("/healthz", "/readyz", "/metrics")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _split_ints(value: object) -> object:
@@ -24,6 +36,15 @@ def _split_ints(value: object) -> object:
     if isinstance(value, int):
         return [value]
     return value
+
+
+def host_port(value: str) -> tuple[str, int]:
+    """`host:port` (`[::1]:8080` for IPv6) split; ValueError saying what is expected."""
+    host, _, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError("must be host:port, such as 127.0.0.1:8080 or 0.0.0.0:8080")
+    return host, int(port)
 
 
 class Settings(BaseSettings):
@@ -118,6 +139,52 @@ class Settings(BaseSettings):
     delivery_lease_seconds: int = Field(default=300, ge=30)  # a claim older than this is dead
     delivery_max_attempts: int = Field(default=5, ge=1, le=50)
     delivery_retry_seconds: int = Field(default=30, ge=1)  # first backoff; doubles, max 1 hour
+
+    # Webhook mode and the web server (see bot/web/): without a webhook URL the bot polls.
+    webhook_url: str = ""  # the public HTTPS address Telegram posts updates to
+    webhook_secret: SecretStr = Field(default=SecretStr(""), validate_default=True)
+    listen: str = "127.0.0.1:8080"  # webhook mode: where the web server listens (host:port)
+    health_listen: str = ""  # polling mode: /healthz, /readyz and /metrics there if set
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        value = value.strip()
+        if not value:
+            return value
+        url = urlsplit(value)
+        # Telegram posts to HTTPS only; plain HTTP to this machine is for the fake Bot API.
+        if not url.hostname or not (
+            url.scheme == "https" or (url.scheme == "http" and url.hostname in LOOPBACK_HOSTS)
+        ):
+            raise ValueError("must be a public https:// URL (Telegram posts to HTTPS only)")
+        if url.path in WEB_PATHS:
+            raise ValueError(f"its path must not be one of {', '.join(WEB_PATHS)}")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        secret = value.get_secret_value().strip()
+        if secret and not WEBHOOK_SECRET_PATTERN.match(secret):
+            raise ValueError("must be 1 to 256 letters, digits, _ or - (Telegram's rule)")
+        if not secret and info.data.get("webhook_url"):
+            raise ValueError(
+                "must be set with NORMSBOT_WEBHOOK_URL: Telegram sends it with every update "
+                "and anything else is refused (make one with: python3 -c "
+                "'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return SecretStr(secret)
+
+    @field_validator("listen", "health_listen")
+    @classmethod
+    def _host_port(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if value or info.field_name == "listen":
+            host_port(value)
+        return value
 
     @field_validator("admins", "reminder_days_before_deadline", "work_days", mode="before")
     @classmethod

@@ -206,6 +206,14 @@ class Database:
                 f"cannot open the database at {self.safe_url()}: {reason}"
             ) from exc
 
+    def revisions(self) -> frozenset[str]:
+        """The migrations the database is at (Alembic's `alembic_version`): compare with
+        `migration_heads()`. A reader's connection: on SQLite it takes no write lock."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.read_engine.connect() as connection:
+            return frozenset(MigrationContext.configure(connection).get_current_heads())
+
     def safe_url(self) -> str:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
@@ -219,6 +227,14 @@ class Database:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+@functools.cache
+def migration_heads() -> frozenset[str]:
+    """The newest migrations this code ships (read from bot/migrations/versions once)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
 
 
 def _upgrade(connection: sa.Connection, revision: str = "head") -> None:

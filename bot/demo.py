@@ -18,6 +18,8 @@ import asyncio
 import logging
 import mimetypes
 import re
+import secrets
+import socket
 import sys
 import tempfile
 import threading
@@ -27,12 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import SecretStr
+
 from bot.bootstrap import SetupError, prepare_runtime
 from bot.config import Settings
 from bot.db import Database
 from bot.i18n import I18n
-from bot.telegram.app import build_application, polling
+from bot.telegram.app import build_application
 from bot.views.callbacks import LanguageButton
+from bot.web.server import running
 from fakegram import FakeBotAPI, FakeTelegram, FakeUser, Msg
 from fakegram.client import Button, FakeTelegramError
 
@@ -336,6 +341,7 @@ async def demo(
     out: TextIO,
     workdir: Path,
     output: Path,
+    webhook: bool = False,
 ) -> int:
     terminal = Terminal(out)
     # Everything but the addresses; NORMSBOT_* variables still apply (a checklist folder...).
@@ -345,16 +351,23 @@ async def demo(
         raise SetupError(f"no language {language}; choose one of: {', '.join(available)}")
     db = Database(f"sqlite:///{workdir / 'demo.db'}")
     async with AsyncExitStack() as stack:
-        api = await stack.enter_async_context(FakeBotAPI(token=TOKEN, bot_username=BOT_USERNAME))
+        api = await stack.enter_async_context(
+            FakeBotAPI(token=TOKEN, bot_username=BOT_USERNAME, webhook_http=webhook)
+        )
         settings = settings.model_copy(
             update={"telegram_base_url": api.base_url, "database_url": db.url}
         )
+        if webhook:
+            settings = settings.model_copy(update=_webhook_settings())
         rt = prepare_runtime(settings, db=db)
         stack.callback(db.dispose)
-        await stack.enter_async_context(polling(build_application(rt)))
+        application = build_application(rt)
+        await stack.enter_async_context(running(application, rt))
         tg = await stack.enter_async_context(FakeTelegram(api.base_url))
 
         terminal.say("normsbot demo: the real bot, a built-in fake Telegram, a throwaway database.")
+        if webhook:
+            terminal.say(f"The fake Telegram posts each update to {settings.webhook_url}")
         terminal.say("Inviting you as a focal point of Thailand, and a coordinator…")
         terminal.say(f"Charts and exports the bot sends are saved in {output}")
         admin = await _admin(tg)
@@ -379,7 +392,19 @@ async def demo(
     return 0
 
 
-def run_demo(role: str, language: str, output: Path | None = None) -> int:
+def _webhook_settings() -> dict[str, object]:
+    """A webhook on loopback, as `normsbot run` would set one behind a proxy (a free port)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return {
+        "webhook_url": f"http://127.0.0.1:{port}/telegram",
+        "webhook_secret": SecretStr(secrets.token_urlsafe(32)),
+        "listen": f"127.0.0.1:{port}",
+    }
+
+
+def run_demo(role: str, language: str, output: Path | None = None, *, webhook: bool = False) -> int:
     """Entry point of `normsbot demo`: 0 on a normal end, 2 on a set-up problem.
 
     Files the bot sends go to `output`, by default a new temporary folder that outlives the
@@ -398,6 +423,7 @@ def run_demo(role: str, language: str, output: Path | None = None) -> int:
                     out=sys.stdout,
                     workdir=Path(folder),
                     output=output,
+                    webhook=webhook,
                 )
             )
         except KeyboardInterrupt:

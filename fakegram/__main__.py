@@ -24,6 +24,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--rate-limits", action="store_true", help="enforce Telegram-like flood control"
     )
     parser.add_argument("--callback-query-timeout", type=float, default=15.0)
+    parser.add_argument(
+        "--webhook-http",
+        action="store_true",
+        help="accept a webhook at http:// on loopback (Telegram wants https://)",
+    )
     return parser.parse_args(argv)
 
 
@@ -35,6 +40,7 @@ async def serve(args: argparse.Namespace) -> None:
         port=args.port,
         rate_limits=RateLimits() if args.rate_limits else None,
         callback_query_timeout=args.callback_query_timeout,
+        webhook_http=args.webhook_http,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

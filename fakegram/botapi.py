@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -21,6 +22,7 @@ from fakegram.markup import parse_reply_markup
 from fakegram.media import image_size
 from fakegram.params import Params, Upload, require
 from fakegram.state import FakeState, Group, Message, StoredFile, User
+from fakegram.webhook import WebhookPusher
 
 Handler = Callable[[Params], Awaitable[Any]]
 
@@ -46,6 +48,9 @@ CHAT_ACTIONS = frozenset(
 )
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
+_SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})  # the only ports Telegram posts to
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
     "same as a current content and reply markup of the message"
@@ -74,10 +79,15 @@ class BotApi:
         *,
         callback_query_timeout: float = 15.0,
         strict_html: bool = True,
+        webhook_http: bool = False,
     ) -> None:
         self.state = state
         self.callback_query_timeout = callback_query_timeout
         self.strict_html = strict_html
+        # Telegram posts to https:// only (on ports 443, 80, 88, 8443); told so, this fake
+        # also posts to http:// on loopback at any port, for tests of a bot's webhook.
+        self.webhook_http = webhook_http
+        self.webhook = WebhookPusher(state, self._pending)
         self._poll_generation = 0
         self.methods: dict[str, Handler] = {
             "getme": self.get_me,
@@ -371,32 +381,75 @@ class BotApi:
             )
         return self._pending()[:limit]
 
+    def _webhook_url(self, url: str) -> str:
+        parsed = urlsplit(url)
+        loopback_http = (
+            self.webhook_http and parsed.scheme == "http" and parsed.hostname in LOOPBACK_HOSTS
+        )
+        if parsed.scheme != "https" and not loopback_http:
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        if not parsed.hostname:
+            raise bad_request("bad webhook: Failed to resolve host: Name or service not known")
+        try:
+            port = parsed.port or 443
+        except ValueError:
+            raise bad_request("bad webhook: Invalid port specified") from None
+        if not loopback_http and port not in WEBHOOK_PORTS:
+            raise bad_request(
+                "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+            )
+        return url
+
     async def set_webhook(self, params: Params) -> Any:
         url = params.get_str("url") or ""
-        if url and not url.startswith("https://"):
-            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
-        self.state.profile.webhook_url = url
-        self.state.profile.webhook_options = {
-            k: v for k, v in params.loggable().items() if k not in ("url", "certificate")
+        if url:
+            self._webhook_url(url)
+        secret = params.get_str("secret_token") or ""
+        if secret and not _SECRET_TOKEN_RE.match(secret):
+            raise bad_request("bad webhook: secret token contains unallowed characters")
+        connections = params.get_int("max_connections") or 40
+        if not 1 <= connections <= 100:
+            raise bad_request("bad webhook: max_connections must be between 1 and 100")
+        profile = self.state.profile
+        profile.webhook_url = url
+        profile.webhook_secret = secret
+        profile.webhook_max_connections = connections
+        profile.webhook_options = {
+            k: v
+            for k, v in params.loggable().items()
+            if k not in ("url", "certificate", "secret_token")
         }
+        allowed = params.get_json("allowed_updates")
+        if isinstance(allowed, list):
+            profile.allowed_updates = [str(kind) for kind in allowed] or None
         if params.get_bool("drop_pending_updates"):
             self.state.updates.clear()
+        self.webhook.reset()
         return True
 
     async def delete_webhook(self, params: Params) -> Any:
         self.state.profile.webhook_url = ""
+        self.state.profile.webhook_secret = ""
         if params.get_bool("drop_pending_updates"):
             self.state.updates.clear()
+        self.webhook.reset()
         return True
 
     async def get_webhook_info(self, params: Params) -> Any:
+        profile = self.state.profile
         info: dict[str, Any] = {
-            "url": self.state.profile.webhook_url,
+            "url": profile.webhook_url,
             "has_custom_certificate": False,
-            "pending_update_count": len(self.state.updates),
+            "pending_update_count": len(self._pending()),
         }
-        if self.state.profile.allowed_updates:
-            info["allowed_updates"] = self.state.profile.allowed_updates
+        if profile.webhook_url:
+            info["max_connections"] = profile.webhook_max_connections
+            status = self.webhook.status
+            if status.last_error_date is not None:
+                info["last_error_date"] = status.last_error_date
+                info["last_error_message"] = status.last_error_message
+        if profile.allowed_updates:
+            info["allowed_updates"] = profile.allowed_updates
         return info
 
     async def close(self, params: Params) -> Any:

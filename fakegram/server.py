@@ -54,13 +54,17 @@ class FakeBotAPI:
         strict_html: bool = True,
         bot_first_name: str = "Normsbot",
         fault_seed: int | None = None,
+        webhook_http: bool = False,
     ) -> None:
         self.token = token
         self.host = host
         self.port = port
         self.state = FakeState(bot_id, bot_username, bot_first_name)
         self.botapi = BotApi(
-            self.state, callback_query_timeout=callback_query_timeout, strict_html=strict_html
+            self.state,
+            callback_query_timeout=callback_query_timeout,
+            strict_html=strict_html,
+            webhook_http=webhook_http,
         )
         self.faults = FaultInjector(fault_seed)
         self.log = CallLog()
@@ -90,12 +94,14 @@ class FakeBotAPI:
         self._runner = runner
         address = runner.addresses[0]
         self.port = int(address[1])
+        await self.botapi.webhook.start()  # posts updates while the bot has a webhook set
 
     async def stop(self) -> None:
         if self._runner is None:
             return
         self.state.closing = True
         self.state.notifier.notify()
+        await self.botapi.webhook.stop()
         await asyncio.sleep(0)
         runner, self._runner = self._runner, None
         await runner.cleanup()
@@ -171,6 +177,15 @@ class FakeBotAPI:
         self.faults.add(rule)
         return rule
 
+    @property
+    def webhook_http(self) -> bool:
+        """Whether a webhook may be plain http:// on loopback (for tests of a bot's webhook)."""
+        return self.botapi.webhook_http
+
+    @webhook_http.setter
+    def webhook_http(self, allowed: bool) -> None:
+        self.botapi.webhook_http = allowed
+
     def clear_faults(self) -> None:
         self.faults.clear()
 
@@ -183,6 +198,7 @@ class FakeBotAPI:
     def reset(self) -> None:
         """Forget users, chats, files, updates, faults, logs and flood state (not the token)."""
         self.state.reset()
+        self.botapi.webhook.reset()
         self.faults.clear()
         self.log.clear()
         if self.limiter is not None:

@@ -246,6 +246,8 @@ class BotProfile:
     short_descriptions: dict[str, str] = field(default_factory=dict)
     menu_buttons: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhook_url: str = ""
+    webhook_secret: str = ""  # sent back in each post's X-Telegram-Bot-Api-Secret-Token
+    webhook_max_connections: int = 40
     webhook_options: dict[str, Any] = field(default_factory=dict)
     allowed_updates: list[str] | None = None
 

@@ -8,6 +8,7 @@ simulated through `fakegram`'s client; nothing in the bot is mocked.
 from __future__ import annotations
 
 import re
+import socket
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
@@ -19,13 +20,15 @@ from bot.config import Settings
 from bot.db import Database
 from bot.i18n import I18n
 from bot.services.actors import Actor, find_actor
-from bot.telegram.app import build_application, polling
+from bot.telegram.app import build_application
 from bot.telegram.jobs import SweepReport, run_sweep
 from bot.telegram.runtime import App, Runtime
+from bot.web.server import Serving, running
 from fakegram import FakeBotAPI, FakeTelegram, FakeUser, Msg
 
 TOKEN = "123456789:TEST-token-for-the-fake-bot-api-000000"
 BOT_USERNAME = "normsbot_test_bot"
+WEBHOOK_SECRET = "webhook-secret-of-the-test-bot_0123456789"
 ADMIN_ID = 900001
 START = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # a Monday, 10:00 in Bangkok
 
@@ -64,8 +67,20 @@ def make_settings(api: FakeBotAPI, db: Database, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+def free_port() -> int:
+    """A port nobody listens on now (the webhook's URL must name it before the bot listens)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 class BotHarness:
-    """One bot process at a time against the fake API; `restart()` replaces it."""
+    """One bot process at a time against the fake API; `restart()` replaces it.
+
+    It runs the bot as `normsbot run` does (`bot.web.server.running`): long polling, or with
+    `webhook=True` a webhook on loopback that the fake posts the updates to.
+    """
 
     def __init__(
         self,
@@ -74,13 +89,24 @@ class BotHarness:
         db: Database,
         *,
         clock: FrozenClock | None = None,
+        webhook: bool = False,
         **settings: Any,
     ) -> None:
         self.api, self.tg, self.db = api, tg, db
         self.clock = clock or FrozenClock(START)  # tests move it: `harness.clock.advance(...)`
+        if webhook:
+            api.webhook_http = True  # Telegram would want https://; this is loopback
+            port = free_port()
+            settings = {
+                "webhook_url": f"http://127.0.0.1:{port}/telegram",
+                "webhook_secret": WEBHOOK_SECRET,
+                "listen": f"127.0.0.1:{port}",
+                **settings,
+            }
         self.settings = make_settings(api, db, **settings)
         self.rt: Runtime | None = None
         self.app: App | None = None
+        self.serving: Serving | None = None
         self._stack: AsyncExitStack | None = None
         self._admin: FakeUser | None = None
 
@@ -90,13 +116,20 @@ class BotHarness:
         )
         self.app = build_application(self.rt)
         self._stack = AsyncExitStack()
-        await self._stack.enter_async_context(polling(self.app))
+        self.serving = await self._stack.enter_async_context(running(self.app, self.rt))
 
     async def stop(self) -> None:
         if self._stack is not None:
             await self._stack.aclose()
             self._stack = None
         self.app = None
+        self.serving = None
+
+    @property
+    def web_url(self) -> str:
+        """The root of the bot's web server (webhook mode, or `health_listen` set)."""
+        assert self.serving is not None and self.serving.web is not None, "no web server"
+        return f"http://127.0.0.1:{self.serving.web.port}"
 
     async def __aenter__(self) -> BotHarness:
         """`async with BotHarness(...) as bot:` runs the bot for the block, then stops it."""

@@ -129,3 +129,12 @@ def test_without_aiohttp_the_demo_says_in_one_line_how_to_get_it(tmp_path: Path)
         "normsbot: the demo needs aiohttp, which is not installed: pip install 'normsbot[demo]'"
     ]
     assert result.stdout == ""
+
+
+def test_the_demo_runs_the_bot_with_a_webhook(tmp_path: Path):
+    """`normsbot demo --webhook`: the fake Telegram posts each update to the bot's webhook."""
+    result = run_demo("1\n:quit\n", "--webhook", output=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "The fake Telegram posts each update to http://127.0.0.1:" in result.stdout
+    assert "Language: English" in result.stdout  # the press went through the webhook
+    assert "Bye." in result.stdout and "Traceback" not in result.stderr

@@ -24,6 +24,8 @@ FORBIDDEN = [
     ("bot.services", "bot.views", "services return data; the views turn it into texts"),
     ("bot.views", "bot.telegram", "views render; the handlers call them, not the other way"),
     ("bot.models", "bot.services", "the tables know nothing of the logic built on them"),
+    ("bot.telegram", "bot.web", "the web server feeds the handlers; they never call it"),
+    ("bot.services", "bot.web", "services are Telegram-free and web-free"),
     ("bot", "fakegram", "the product never depends on the fake Bot API"),
     ("bot", "aiohttp", "aiohttp is the optional extra normsbot[demo], for the fake only"),
 ]

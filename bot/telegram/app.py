@@ -46,11 +46,27 @@ HANDLER_MODULES = (
     general,
 )
 
+# The kinds of update the bot handles, asked for by name in both modes (getUpdates and
+# setWebhook), so Telegram sends nothing else: text, commands and files (`message`), button
+# presses (`callback_query`); and, for the private-chat gate that leaves any group or channel,
+# being added to one (`my_chat_member`) and a post in a channel the bot is already in
+# (`channel_post`). An edited message, for one, is not asked for: nothing acts on an edit.
+# tests/test_webhook.py holds this list to the handlers.
+ALLOWED_UPDATES = (
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.CHANNEL_POST,
+)
+
 
 def build_application(rt: Runtime) -> App:
     settings = rt.settings
     application = (
-        application_builder(settings).post_init(_post_init).post_shutdown(offload.shutdown).build()
+        application_builder(settings, contact=rt.contact)
+        .post_init(_post_init)
+        .post_shutdown(offload.shutdown)
+        .build()
     )
     attach(application, rt)
     offload.attach(application, settings.report_workers, settings.report_queue)
@@ -115,26 +131,49 @@ def _polling_failed(application: App, error: TelegramError) -> None:
 
 
 @asynccontextmanager
-async def polling(application: App, *, poll_interval: float = 0.0) -> AsyncIterator[App]:
-    """Run the application's long polling inside an `async with` (tests, demo, benchmarks)."""
+async def started(application: App) -> AsyncIterator[App]:
+    """The application started (handlers, jobs, workers) inside an `async with`, taking
+    updates from its `update_queue`; on the way out it finishes the queued ones and stops."""
     await application.initialize()
     # run_polling() calls post_init (the command menus); starting by hand must do the same.
     if application.post_init is not None:
         await application.post_init(application)
     await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(
-        poll_interval=poll_interval,
-        timeout=application.bot_data["normsbot"].settings.poll_timeout,
-        allowed_updates=Update.ALL_TYPES,
-        error_callback=functools.partial(_polling_failed, application),
-    )
     try:
         yield application
     finally:
-        await application.updater.stop()
         await application.stop()
         await application.shutdown()
         # As run_polling() does: post_shutdown stops the chart and export workers.
         if application.post_shutdown is not None:
             await application.post_shutdown(application)
+
+
+@asynccontextmanager
+async def polling(application: App, *, poll_interval: float = 0.0) -> AsyncIterator[App]:
+    """Run the application's long polling inside an `async with` (`normsbot run`, tests, demo,
+    benchmarks). Starting to poll deletes a webhook set before, as Telegram requires."""
+    async with started(application):
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=poll_interval,
+            timeout=application.bot_data["normsbot"].settings.poll_timeout,
+            allowed_updates=list(ALLOWED_UPDATES),
+            error_callback=functools.partial(_polling_failed, application),
+        )
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+
+
+async def set_webhook(application: App, url: str, secret: str) -> None:
+    """Ask Telegram to post updates to `url` with `secret` in each request's header.
+
+    Updates that came while no process listened stay queued at Telegram and are posted now
+    (no `drop_pending_updates`); a webhook is never deleted at stop, so that a restart, or one
+    of several processes behind the same URL stopping, loses nothing.
+    """
+    await application.bot.set_webhook(
+        url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)
+    )

@@ -13,15 +13,19 @@ from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, Defaults
 
 from bot.config import Settings
+from bot.telegram.contact import TelegramContact
 from bot.telegram.fairness import FairUpdateProcessor
 from bot.telegram.limiter import ReplyAwareRateLimiter
 from bot.telegram.transient import QuietRequest
 
 
-def application_builder(settings: Settings) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
+def application_builder(
+    settings: Settings, *, contact: TelegramContact | None = None
+) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
     """How the bot talks to Telegram: API address, defaults, rate limiter, concurrency.
 
-    The answer-path benchmark builds its bare comparison bot from this too.
+    Each answer of the Bot API is recorded in `contact` (for /readyz). The answer-path
+    benchmark builds its bare comparison bot from this too.
     """
     base = settings.telegram_base_url
     return (
@@ -31,8 +35,8 @@ def application_builder(settings: Settings) -> ApplicationBuilder[Any, Any, Any,
         .base_file_url(f"{base}/file/bot")
         # PTB's own pool sizes (256 for calls, 1 for getUpdates), without its ERROR traceback
         # for a proxy's HTML error page (see transient.py).
-        .request(QuietRequest(connection_pool_size=256))
-        .get_updates_request(QuietRequest(connection_pool_size=1))
+        .request(QuietRequest(connection_pool_size=256, contact=contact))
+        .get_updates_request(QuietRequest(connection_pool_size=1, contact=contact))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

@@ -3,7 +3,7 @@ catalogs, checklists and the clock. Handlers reach it with `runtime(context)`.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.ext import Application, ContextTypes
@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.i18n import I18n
+from bot.telegram.contact import TelegramContact
 
 KEY = "normsbot"
 
@@ -29,6 +30,7 @@ class Runtime:
     clock: Clock
     instance: str = "bot"  # names this process in claimed deliveries
     bot_username: str = ""
+    contact: TelegramContact = field(default_factory=TelegramContact)  # Telegram's last answer
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:

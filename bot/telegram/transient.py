@@ -27,6 +27,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, 
 from telegram.request import HTTPXRequest
 
 from bot import metrics
+from bot.telegram.contact import TelegramContact
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,20 @@ def describe(error: BaseException, method: str | None = None) -> str:
 class QuietRequest(HTTPXRequest):
     """PTB's `HTTPXRequest`, except that an answer which is not JSON (a proxy's error page)
     is not logged as an ERROR with a traceback: PTB raises a `NetworkError` for it anyway,
-    which the error handler logs in one line."""
+    which the error handler logs in one line.
+
+    It also records, in `contact`, each answer that came from the Bot API (for /readyz).
+    """
+
+    def __init__(self, *args: Any, contact: TelegramContact | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.contact = contact
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        status, payload = await super().do_request(*args, **kwargs)
+        if self.contact is not None and status < 500:
+            self.contact.record()
+        return status, payload
 
     @staticmethod
     def parse_json_payload(payload: bytes) -> dict[str, Any]:

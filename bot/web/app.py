@@ -1,0 +1,112 @@
+"""The routes of the bot's web server (a Starlette app): Telegram's webhook, the health
+checks and the metrics. Nothing here handles an update: the webhook only checks the request
+and queues the update for the same `Application` that polling would feed.
+
+- `POST <path of NORMSBOT_WEBHOOK_URL>`: an update from Telegram. Without the secret Telegram
+  was given (header `X-Telegram-Bot-Api-Secret-Token`, compared in constant time) → 403; a
+  body over `MAX_BODY_BYTES` → 413, read no further; not an update in JSON → 400. Each refusal
+  is counted in `normsbot_webhook_refused{reason}`. A 200 tells Telegram the update is ours:
+  any other answer and it posts the same update again later.
+- `GET /healthz`: the process is alive (its event loop answered).
+- `GET /readyz`: ready to work (see health.py); 503 with the problems, one per line.
+- `GET /metrics`: Prometheus' text format (bot/metrics.py).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from telegram import Update
+
+from bot import metrics
+from bot.telegram.runtime import App
+from bot.web.health import ReadinessCheck
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - the header's name
+# Telegram's largest update (a message with a long text, entities and a keyboard) is a few
+# tens of kilobytes; a mebibyte leaves room and keeps a flood of junk from filling memory.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where Telegram posts (the path of the webhook URL) and the secret it sends."""
+
+    path: str
+    secret: str
+    application: App
+
+
+def make_app(readiness: ReadinessCheck, webhook: Webhook | None = None) -> Starlette:
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", _readyz(readiness), methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
+    ]
+    if webhook is not None:
+        routes.append(Route(webhook.path, _receiver(webhook), methods=["POST"]))
+    return Starlette(routes=routes)
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok\n")
+
+
+def _readyz(readiness: ReadinessCheck) -> Callable[[Request], Awaitable[Response]]:
+    async def readyz(request: Request) -> Response:
+        result = await readiness()
+        if result.ready:
+            return PlainTextResponse("ready\n")
+        return PlainTextResponse("".join(f"{line}\n" for line in result.problems), status_code=503)
+
+    return readyz
+
+
+async def metrics_page(request: Request) -> Response:
+    body, content_type = metrics.exposition()
+    return Response(body, media_type=content_type)
+
+
+def _refuse(status: int, reason: str, why: str) -> Response:
+    metrics.WEBHOOK_REFUSED.labels(reason).inc()
+    log.info("webhook request refused (%d): %s", status, why)
+    return PlainTextResponse(f"{why}\n", status_code=status)
+
+
+def _receiver(webhook: Webhook) -> Callable[[Request], Awaitable[Response]]:
+    secret = webhook.secret.encode()
+    application = webhook.application
+
+    async def receive_update(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, secret):
+            return _refuse(403, "secret", "wrong or missing secret token")
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return _refuse(413, "too_large", "body too large")
+        body = bytearray()
+        async for chunk in request.stream():  # a chunked body has no length to check first
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                return _refuse(413, "too_large", "body too large")
+        try:
+            data = json.loads(body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update")
+            update = Update.de_json(data, application.bot)
+        except (ValueError, TypeError, KeyError) as error:
+            return _refuse(400, "bad_request", f"not a Telegram update: {error}"[:200])
+        await application.update_queue.put(update)
+        return Response(status_code=200)
+
+    return receive_update
