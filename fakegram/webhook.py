@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -35,6 +35,8 @@ class WebhookStatus:
     last_error_message: str | None = None
     delivered: int = 0  # updates confirmed by a 2xx
     failed_attempts: int = 0  # posts answered otherwise, or not at all
+    # update_id → when (time.monotonic(), as the call log's) its post was answered with a 2xx
+    confirmed_at: dict[int, float] = field(default_factory=dict)
 
 
 def chat_of(update: dict[str, Any]) -> object:
@@ -149,6 +151,7 @@ class WebhookPusher:
                 u for u in self.state.updates if u["update_id"] != update["update_id"]
             ]
             self.status.delivered += 1
+            self.status.confirmed_at[update["update_id"]] = time.monotonic()
             self._failures = 0
         else:
             self.status.failed_attempts += 1

@@ -64,6 +64,27 @@ async def test_a_focal_point_answers_through_the_webhook(
     assert fake_api.botapi.webhook.status.failed_attempts == 0
 
 
+async def test_an_update_is_confirmed_to_telegram_only_once_it_was_handled(
+    fake_api: FakeBotAPI, tg: FakeTelegram, database: Database
+):
+    # The webhook's 200 is what polling's next offset is: Telegram forgets the update. Given
+    # before the update was handled, a process killed in between would lose it; given after,
+    # Telegram posts it again (and the handled-once record keeps a repeat from acting twice).
+    async with BotHarness(fake_api, tg, database, webhook=True) as harness:
+        fp = await harness.enrol(4102, "TH")
+        await fp.expect(is_prompt)
+        pending = fake_api.botapi.state.updates
+        await until(lambda: not pending, "every update so far confirmed")
+        confirmed = fake_api.botapi.webhook.status.confirmed_at
+        before = set(confirmed)
+        await fp.press_and_wait("Implemented")
+        await until(lambda: bool(set(confirmed) - before), "the tap's update confirmed")
+        [press] = set(confirmed) - before
+        edits = [c for c in fake_api.calls("editMessageText") if c.chat_id == 4102]
+        assert edits, "the tap was answered"
+        assert edits[-1].monotonic < confirmed[press], "confirmed before it was handled"
+
+
 def as_list(value: object) -> object:
     return json.loads(value) if isinstance(value, str) else value
 

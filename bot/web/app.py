@@ -1,12 +1,13 @@
 """The routes of the bot's web server (a Starlette app): Telegram's webhook, the health
-checks and the metrics. Nothing here handles an update: the webhook only checks the request
-and queues the update for the same `Application` that polling would feed.
+checks and the metrics. Nothing here decides anything about an update: the webhook checks the
+request and hands the update to the same `Application` that polling feeds, answering Telegram
+once it was handled.
 
 - `POST <path of NORMSBOT_WEBHOOK_URL>`: an update from Telegram. Without the secret Telegram
   was given (header `X-Telegram-Bot-Api-Secret-Token`, compared in constant time) → 403; a
   body over `MAX_BODY_BYTES` → 413, read no further; not an update in JSON → 400. Each refusal
-  is counted in `normsbot_webhook_refused{reason}`. A 200 tells Telegram the update is ours:
-  any other answer and it posts the same update again later.
+  is counted in `normsbot_webhook_refused{reason}`. A 200, sent once the update was handled,
+  tells Telegram the update is done: any other answer, or none, and it posts it again later.
 - `GET /healthz`: the process is alive (its event loop answered).
 - `GET /readyz`: ready to work (see health.py); 503 with the problems, one per line.
 - `GET /metrics`: Prometheus' text format (bot/metrics.py).
@@ -106,7 +107,14 @@ def _receiver(webhook: Webhook) -> Callable[[Request], Awaitable[Response]]:
             update = Update.de_json(data, application.bot)
         except (ValueError, TypeError, KeyError) as error:
             return _refuse(400, "bad_request", f"not a Telegram update: {error}"[:200])
-        await application.update_queue.put(update)
+        # Handled before the 200, as polling confirms an offset only after its updates: a
+        # process that dies mid-update leaves Telegram to post it again (and the handled-once
+        # record, bot/telegram/once.py, keeps a repeat of a finished one from acting twice).
+        # Through the update processor, as PTB's own fetcher does: each person's lane and pace
+        # (fairness.py) hold in both modes. A handler's error is the error handler's, still 200.
+        await application.update_processor.process_update(
+            update, application.process_update(update)
+        )
         return Response(status_code=200)
 
     return receive_update

@@ -33,8 +33,9 @@ from bot.web.health import ReadinessCheck
 
 log = logging.getLogger(__name__)
 
-# Seconds the web server gives requests in flight when it stops (Telegram's own webhook
-# requests time out after about a minute; ours answer as soon as the update is queued).
+# Seconds the web server gives requests in flight when it stops: each answers once its update
+# was handled, which takes well under a second (heavy work is handed off; Telegram itself
+# gives up on an answer after about a minute and posts the update again).
 GRACEFUL_SECONDS = 10
 
 
