@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, TypeHandler
 
-from bot.telegram import fairness, jobs, menus, offload, transient
+from bot.telegram import drain, fairness, jobs, menus, offload, transient
 from bot.telegram.builder import application_builder
 from bot.telegram.common import identify, private_chats_only
 from bot.telegram.handlers import (
@@ -62,6 +62,7 @@ def build_application(rt: Runtime) -> App:
     application.add_handlers(general.fallbacks())
     application.add_error_handler(_on_error)
     jobs.schedule(application, rt)
+    drain.attach(application)
     return application
 
 

@@ -18,6 +18,7 @@ from telegram.ext import ContextTypes
 from bot.services import updates
 from bot.services.digests import DigestPolicy, plan_digests
 from bot.services.reminders import ReminderPolicy, plan_reminders
+from bot.telegram import drain
 from bot.telegram.runtime import App, Runtime
 from bot.telegram.sender import ChatPacer, SendReport, send_due
 
@@ -69,6 +70,7 @@ async def run_sweep(application: App, *, planning: bool = True, wait: bool = Fal
     rt: Runtime = application.bot_data["normsbot"]
     state = _state(application)
     report = SweepReport()
+    stopping = drain.stopping(application)
     if state.lock.locked() and not wait:
         state.again = True
         return report
@@ -80,10 +82,10 @@ async def run_sweep(application: App, *, planning: bool = True, wait: bool = Fal
                 log.exception("planning reminders and digests failed")
         while True:
             state.again = False
-            sent = await send_due(application.bot, rt, state.pacer)
+            sent = await send_due(application.bot, rt, state.pacer, stopping)
             for name in ("claimed", "sent", "retry", "failed", "unreachable", "lost"):
                 setattr(report.sent, name, getattr(report.sent, name) + getattr(sent, name))
-            if not state.again:
+            if not state.again or stopping():
                 break
     if report.sent.claimed:
         log.info("sweep: %s", report)

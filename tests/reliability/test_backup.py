@@ -12,25 +12,23 @@ know, and PostgreSQL (pointing to pg_dump/pg_restore). An older backup comes bac
 from __future__ import annotations
 
 import asyncio
+import random
 import sqlite3
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from bot.backup import head_migration
+from bot.checklist import DEFAULT_STATUSES
 from bot.db import Database
 from bot.models import Answer
 from fakegram import FakeBotAPI, FakeTelegram
-from tests.harness import TOKEN
+from tests.reliability.conftest import SEED
 from tests.reliability.test_crashes import (
-    COUNTRIES,
-    FIRST_USER,
-    SEED,
     BotProcess,
-    FocalPoint,
+    focal_points,
     seed,
 )
 from tests.test_cli import normsbot as run_normsbot
@@ -66,26 +64,17 @@ def stored_answers(database_url: str) -> dict[tuple[str, str], str | None]:
         db.dispose()
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI(token=TOKEN, fault_seed=SEED) as api:
-        yield api
-
-
 async def test_a_backup_taken_mid_answering_restores_every_confirmed_answer(
     fake: FakeBotAPI, tmp_path: Path
 ) -> None:
     live_url = f"sqlite:///{tmp_path / 'live.db'}"
     items = seed(live_url)
+    rng = random.Random(SEED)
     bot = BotProcess(fake, live_url, tmp_path / "bot.log")
     backup_file = tmp_path / "backups" / "normsbot-backup.db"
     backup_file.parent.mkdir()
     async with FakeTelegram(fake.base_url) as tg:
-        people = []
-        for index, country in enumerate(COUNTRIES):
-            user = await tg.user(FIRST_USER + index, f"Focal Point {country}")
-            plan = {item: ("implemented", "planned")[i % 2] for i, item in enumerate(items)}
-            people.append(FocalPoint(user, country, plan))
+        people = await focal_points(tg, items, lambda _item: rng.choice(DEFAULT_STATUSES))
         await bot.start()
         stop = asyncio.Event()
         workers = [asyncio.create_task(person.work(stop)) for person in people]
