@@ -3,6 +3,7 @@ is what a test is about; a database URL a bot process of its own can open."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -32,6 +33,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'normsbot.db'}"
         return
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped at the end. Without a server the
+    test is skipped (failed in CI)."""
     problem = _postgres_unavailable()
     if problem:
         if IN_CI:

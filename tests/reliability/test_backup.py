@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -23,14 +24,10 @@ from sqlmodel import select
 from bot.backup import head_migration
 from bot.checklist import DEFAULT_STATUSES
 from bot.db import Database
-from bot.models import Answer
+from bot.models import Answer, Person
 from fakegram import FakeBotAPI, FakeTelegram
-from tests.reliability.conftest import SEED
-from tests.reliability.test_crashes import (
-    BotProcess,
-    focal_points,
-    seed,
-)
+from tests.reliability.conftest import SEED, fresh_postgres_database
+from tests.reliability.test_crashes import COUNTRIES, BotProcess, focal_points, seed
 from tests.test_cli import normsbot as run_normsbot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,3 +226,40 @@ def test_postgresql_is_pointed_to_pg_dump_and_pg_restore(command: str, tmp_path:
     url = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
     line = refusal(normsbot(command, str(tmp_path / "backup.db"), database_url=url))
     assert "pg_dump" in line and "pg_restore" in line
+
+
+def test_the_documented_pg_dump_and_pg_restore_round_trip(tmp_path: Path) -> None:
+    """What docs/deployment.md has an operator run on PostgreSQL, run here: a dump of a
+    normsbot database, restored into an empty one, is a working normsbot database."""
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        pytest.skip("pg_dump and pg_restore are not installed")
+    dump = tmp_path / "normsbot.dump"
+    with fresh_postgres_database() as source, fresh_postgres_database() as target:
+        seed(source)
+        tools_url = {
+            url: url.replace("postgresql+psycopg://", "postgresql://", 1)
+            for url in (source, target)
+        }
+        for command in (
+            ["pg_dump", "--format=custom", f"--dbname={tools_url[source]}", f"--file={dump}"],
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                f"--dbname={tools_url[target]}",
+                str(dump),
+            ],
+        ):
+            done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+            assert done.returncode == 0, done.stderr
+        assert "up to date" in normsbot("migrate", database_url=target).stdout
+        assert normsbot("audit", "verify", database_url=target).returncode == 0
+        db = Database(target)
+        try:
+            with db.session(write=False) as session:
+                people = session.exec(select(Person)).all()
+        finally:
+            db.dispose()
+        assert sorted(p.country_code or "" for p in people) == sorted(COUNTRIES)
