@@ -51,14 +51,28 @@ def load_settings() -> Settings:
     return settings
 
 
+def load_texts(settings: Settings) -> tuple[ChecklistRegistry, I18n]:
+    """The checklists and the catalogs of the settings' folders."""
+    try:
+        checklists = ChecklistRegistry.from_dir(settings.checklist_dir or bundled_checklist_dir())
+    except ChecklistError as error:
+        raise SetupError(f"the checklist files have problems:\n{error}") from None
+    return checklists, I18n(settings.locales_dir, default=settings.default_locale)
+
+
 def prepare_runtime(
     settings: Settings,
     *,
     db: Database | None = None,
     clock: Clock | None = None,
     migrate: bool = True,
+    loaded: tuple[ChecklistRegistry, I18n] | None = None,
 ) -> Runtime:
-    """Open and upgrade the database, load checklists and catalogs, seed the first cycle."""
+    """Open and upgrade the database, load checklists and catalogs, seed the first cycle.
+
+    `loaded`: checklists and catalogs already loaded from the settings' folders (`load_texts`),
+    for a process that starts many runtimes (the tests); read-only, so they can be shared.
+    """
     db = db or Database(settings.database_url)
     try:
         db.check()
@@ -66,11 +80,7 @@ def prepare_runtime(
             db.migrate()
     except DatabaseUnavailable as error:
         raise SetupError(str(error)) from None
-    try:
-        checklists = ChecklistRegistry.from_dir(settings.checklist_dir or bundled_checklist_dir())
-    except ChecklistError as error:
-        raise SetupError(f"the checklist files have problems:\n{error}") from None
-    i18n = I18n(settings.locales_dir, default=settings.default_locale)
+    checklists, i18n = loaded or load_texts(settings)
     clock = clock or SystemClock()
     db.call(
         setup.prepare,

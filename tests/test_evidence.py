@@ -19,7 +19,7 @@ from bot.db import Database, scratch_postgres_schema
 from bot.models import Answer, AnswerRevision, Evidence
 from bot.services.evidence import MAX_PER_ANSWER
 from fakegram import FakeUser, Msg
-from tests.conftest import BACKENDS, POSTGRES_URL, _postgres_unavailable
+from tests.conftest import BACKENDS, POSTGRES_URL, require_postgres
 from tests.harness import BOT_USERNAME, BotHarness, is_prompt, item_id_of
 
 DEEP_LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=(ev_[A-Za-z0-9_-]+)")
@@ -208,9 +208,7 @@ def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dat
         yield db
         db.dispose()
         return
-    problem = _postgres_unavailable()
-    if problem:
-        pytest.skip(problem)
+    require_postgres()
     with scratch_postgres_schema(POSTGRES_URL, prefix="old", revision=OLD_REVISION) as db:
         yield db
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 import io
 import re
 import shutil
-import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,12 +29,16 @@ from babel.support import NullTranslations, Translations
 from telegram import InlineKeyboardMarkup
 
 from bot.checklist import Checklist, ChecklistRegistry, bundled_checklist_dir
+from bot.countries import ASEAN_MEMBER_STATES
 from bot.i18n import LOCALES, I18n, LocaleInfo, Translator, negotiate, shipped_locales
 from bot.models import Awaiting, Role
 from bot.services import errors as service_errors
 from bot.services.actors import Actor
+from bot.services.cycles import CycleInfo, CycleOverview, DaysLeft, DraftView
 from bot.services.enrolment import CreatedInvite, InviteRow
+from bot.services.erasure import ErasePreview
 from bot.services.evidence import EvidenceEntry
+from bot.services.people import PersonRow
 from bot.services.reporting import (
     AnswerState,
     DoneScreen,
@@ -46,13 +49,25 @@ from bot.services.reporting import (
     ReviewSection,
     SectionProgress,
 )
+from bot.services.summaries import CountryRow, RegionalSummary
 from bot.telegram.common import CALLBACK_ANSWER_MAX
 from bot.telegram.menus import commands_for
-from bot.views import answering, general
+from bot.views import (
+    answering,
+    audit,
+    coordinators,
+    cycles,
+    digests,
+    general,
+    reminders,
+    summaries,
+)
 from bot.views.callbacks import MAX_BYTES
 from bot.views.common import MAX_MESSAGE, Rendered, split_text
 from bot.views.errors import error_text, invite_text, stranger_text
 from fakegram.html import parse_html, utf16_len
+from tests.button_widths import LabelFonts, find_label_fonts, label_budget
+from tests.conftest import IN_CI
 from tests.harness import BotHarness
 from tools.i18n_check import extract_template
 
@@ -61,13 +76,6 @@ LOCALES_DIR = REPO / "locales"
 SHIPPED = shipped_locales(LOCALES_DIR) or ["en"]
 PSEUDO = "pseudo"
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
-
-# Inline buttons in one row share the phone's width. On a 360-dp screen, the most common
-# Android width, about 330 dp of a keyboard row hold text; Telegram's 14-sp button font
-# averages about 7.5 dp per Latin letter, so a row shows about 44 columns before Telegram cuts
-# labels with "…". A button in a row of n gets 44 // n columns (wide CJK letters and emoji
-# count 2, combining marks 0). A cut status button would hide which status it records.
-ROW_COLUMNS = 44
 
 
 # --- Translators that remember which texts they were asked for --------------------------------
@@ -238,6 +246,8 @@ def item_screens(checklist: Checklist) -> Iterator[tuple[str, ItemScreen | DoneS
     }
     yield "item, open", ItemScreen(**{**base, "answer": AnswerState(), "answered": 0})
     yield "item, answered", ItemScreen(**base)
+    for chosen in checklist.statuses:  # the chosen status's button is marked, so wider
+        yield f"item, {chosen}", ItemScreen(**{**base, "answer": replace(answered, status=chosen)})
     yield "item, skipped", ItemScreen(**{**base, "answer": AnswerState(skipped=True)})
     yield (
         "item, from the last cycle",
@@ -369,6 +379,50 @@ def screens(t: Translator, checklist: Checklist) -> Iterator[tuple[str, Rendered
     ]
     yield "open invites", general.render_invites(t, rows, timezone=zone, now=NOW)
     yield "no open invites", general.render_invites(t, [], timezone=zone, now=NOW)
+    yield from coordinator_screens(t)
+
+
+def coordinator_screens(t: Translator) -> Iterator[tuple[str, Rendered]]:
+    """The screens with buttons that only coordinators, or a reminder, show."""
+    zone = "Asia/Yangon"
+    for name, delivery, muted in (
+        ("reminder", 5, False),
+        ("reminder, snoozed", None, False),
+        ("reminder, muted", None, True),
+    ):
+        yield name, Rendered("⏰", reminders.reminder_keyboard(t, delivery, 1, muted=muted))
+    for enabled in (True, False):
+        yield f"digest, enabled {enabled}", Rendered("🔔", digests.digest_keyboard(t, enabled))
+    info = CycleInfo(1, TITLE, "2026.1", 40, NOW, NOW + timedelta(days=9), None, TITLE, 10, 4, 2, 3)
+    overview = CycleOverview(info, None, True, DaysLeft(9, False), None, None, None)
+    yield "cycle", cycles.render_cycle(t, overview, timezone=zone, today=NOW.date())
+    yield "close cycle", cycles.render_close_confirm(t, info, timezone=zone)
+    countries = [
+        CountryRow(code, 40, 20, 2, 0, 10, 1, None, None, NOW, 1, None)
+        for code in (country.code for country in ASEAN_MEMBER_STATES)
+    ]
+    region = RegionalSummary(TITLE, None, None, None, countries, None)
+    yield "status, which country", summaries.render_status_choice(t, region)
+    for baseline in (True, False):
+        draft = DraftView(
+            3,
+            TITLE,
+            NOW + timedelta(days=60),
+            "2026.1",
+            ("2025.1", "2026.1"),
+            40,
+            baseline,
+            TITLE,
+            info,
+        )
+        yield f"new cycle, baseline {baseline}", cycles.render_draft(t, draft, timezone=zone)
+    person = PersonRow(
+        12, 700012, NAME, None, Role.FOCAL_POINT, False, True, "KH", NOW, False, False, False
+    )
+    yield "revoke", coordinators.render_revoke_confirm(t, person)
+    yield "readmit", coordinators.render_readmit_confirm(t, person)
+    preview = ErasePreview(12, NAME, None, Role.FOCAL_POINT, "KH", "#12", "x" * 8)
+    yield "erase", audit.render_erase_confirm(t, preview)
 
 
 # Every variant of every error the services raise, with the details its text needs.
@@ -432,19 +486,6 @@ def alerts(t: Translator) -> Iterator[tuple[str, str]]:
 # --- What every screen must satisfy ------------------------------------------------------------
 
 
-def display_width(text: str) -> int:
-    width = 0
-    for char in text:
-        category = unicodedata.category(char)
-        if category in ("Mn", "Me", "Cf") or char == "\ufe0f":
-            continue
-        if unicodedata.east_asian_width(char) in ("W", "F") or ord(char) >= 0x1F000:
-            width += 2
-        else:
-            width += 1
-    return width
-
-
 def buttons(keyboard: InlineKeyboardMarkup | None) -> Iterator[tuple[int, str, str | None]]:
     """(buttons in the row, text, callback_data) for every button."""
     for row in keyboard.inline_keyboard if keyboard else ():
@@ -467,15 +508,9 @@ def problems_of(name: str, rendered: Rendered) -> list[str]:
             problems.append(f"{name}: empty message")
         if utf16_len(parsed.text) > MAX_MESSAGE:
             problems.append(f"{name}: {utf16_len(parsed.text)} characters (limit {MAX_MESSAGE})")
-    for in_row, text, data in buttons(rendered.keyboard):
+    for _in_row, text, data in buttons(rendered.keyboard):
         if not text.strip():
             problems.append(f"{name}: a button without text")
-        budget = ROW_COLUMNS // in_row
-        if display_width(text) > budget:
-            problems.append(
-                f"{name}: button {text!r} is {display_width(text)} columns wide; a row of"
-                f" {in_row} leaves {budget}"
-            )
         if data is None or not data.isascii() or len(data.encode()) > MAX_BYTES:
             problems.append(f"{name}: callback_data {data!r} is not ASCII within {MAX_BYTES} bytes")
     return problems
@@ -486,6 +521,54 @@ def test_every_screen_fits_telegram_and_a_phone(subject: Subject, checklist: Che
     assert len(rendered) > 40
     problems = [p for name, screen in rendered for p in problems_of(name, screen)]
     assert problems == [], "\n".join(problems)
+
+
+@pytest.fixture(scope="session")
+def label_fonts() -> LabelFonts:
+    """The fonts a phone draws button labels with; without them the width tests skip (not in CI)."""
+    fonts, missing = find_label_fonts()
+    if fonts is None:
+        if IN_CI:
+            pytest.fail(missing)
+        pytest.skip(missing)
+    return fonts
+
+
+def too_wide(fonts: LabelFonts, where: str, in_row: int, label: str) -> str | None:
+    width, budget = fonts.width(label), label_budget(in_row)
+    if width <= budget:
+        return None
+    return (
+        f"{where}: button {label!r} is {width:.1f} dp wide; a row of {in_row} on a 360-dp"
+        f" phone shows {budget:.1f} dp uncut"
+    )
+
+
+def test_every_button_label_fits_its_share_of_a_phone_row(
+    subject: Subject, checklist: Checklist, label_fonts: LabelFonts
+):
+    """Each label, in the glyphs of its script, fits the share of the row its builder gives it:
+    a cut status button would hide which status it records."""
+    where: dict[tuple[int, str], str] = {}  # each label in a row of n, first screen showing it
+    for name, screen in screens(subject.t, checklist):
+        for in_row, text, _ in buttons(screen.keyboard):
+            where.setdefault((in_row, text), name)
+    problems = [
+        problem
+        for (in_row, text), name in where.items()
+        if (problem := too_wide(label_fonts, name, in_row, text))
+    ]
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_measure_sees_how_wide_each_script_is(label_fonts: LabelFonts):
+    """Burmese and Tamil take more room than Latin for as many letters, and emoji count."""
+    latin, burmese, tamil = "Implemented", "အကောင်အထည်ဖော်", "செயல்படுத்தப்பட்டது"
+    assert label_fonts.width(burmese) > 1.3 * label_fonts.width(latin)
+    assert label_fonts.width(tamil) > 1.5 * label_fonts.width(latin)
+    assert label_fonts.width("✅ " + latin) > label_fonts.width(latin) + 15
+    assert too_wide(label_fonts, "s", 2, "📎 Attach as evidence") is None
+    assert too_wide(label_fonts, "s", 3, "📎 Attach as evidence") is not None
 
 
 def test_every_error_has_its_own_text_and_fits_an_alert(subject: Subject):
@@ -816,6 +899,10 @@ def leaks_in(text: str, allowed: list[str]) -> list[str]:
 @pytest.mark.db
 async def test_every_flow_in_every_language_is_translated_and_fits(touring):
     h = touring
+    # Button widths are measured where the fonts are (always in CI); the rest runs anyway.
+    fonts, missing = find_label_fonts()
+    if fonts is None and IN_CI:
+        pytest.fail(missing)
     languages = [*SHIPPED, "qps"]
     people = {}
     since: dict[int, int] = {}
@@ -868,11 +955,12 @@ async def test_every_flow_in_every_language_is_translated_and_fits(touring):
                 where = f"{code} {message.summary()[:80]}"
                 if t.gettext(ERROR_TEXT) in message.plain:
                     problems.append(f"{where}: the bot failed")
-                rows = message.keyboard()
-                for row in rows:
-                    for button in row:
-                        if display_width(button.text) > ROW_COLUMNS // len(row):
-                            problems.append(f"{where}: button {button.text!r} too wide")
+                if fonts is not None:
+                    for row in message.keyboard():
+                        for button in row:
+                            problem = too_wide(fonts, where, len(row), button.text)
+                            if problem:
+                                problems.append(problem)
                 if code == "qps":
                     texts = [message.plain, *(b.text for b in message.buttons())]
                     for text in texts:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from bot.db import Database
 from fakegram import FakeBotAPI
-from tests.conftest import BACKENDS, IN_CI, POSTGRES_URL, _postgres_unavailable, make_database
+from tests.conftest import BACKENDS, POSTGRES_URL, make_database, require_postgres
 from tests.harness import TOKEN
 
 # Faults and kills are seeded: the same on every run (`RELIABILITY_SEED` picks others).
@@ -41,11 +41,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def fresh_postgres_database() -> Iterator[str]:
     """The URL of a new, empty PostgreSQL database, dropped at the end. Without a server the
     test is skipped (failed in CI)."""
-    problem = _postgres_unavailable()
-    if problem:
-        if IN_CI:
-            pytest.fail(problem)
-        pytest.skip(problem)
+    require_postgres()
     name = f"normsbot_crash_{uuid.uuid4().hex[:10]}"
     server = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:

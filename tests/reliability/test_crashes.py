@@ -225,13 +225,27 @@ class FocalPoint:
                     return True
         return False
 
-    async def resume(self) -> Msg:
-        """/start, again if need be (up to RESUME_TRIES): the item the bot resumes at."""
+    async def resume(self, bot: BotProcess) -> Msg:
+        """/start, again if need be (up to RESUME_TRIES): the item the bot resumes at. None
+        in time: the failure shows the person's chat, their last calls and the bot's log."""
         for _ in range(RESUME_TRIES):
             prompt = await self.start_over(patience=RESUME_SECONDS / RESUME_TRIES)
             if prompt is not None:
                 return prompt
-        raise AssertionError(f"{self.country}: /start showed no item")
+        seen = "\n".join(
+            f"  {m.seq} {m.message_id}: {m.plain[:160]!r}"
+            for m in (await self.user.messages())[-8:]
+        )
+        theirs = [c for c in bot.api.calls() if c.chat_id == self.user.id]
+        polls = bot.api.calls("getUpdates")
+        calls = "\n".join(
+            f"  {c.method} {c.status} fault={c.fault} {str(c.params)[:120]}"
+            for c in theirs[-15:] + polls[-5:]
+        )
+        raise AssertionError(
+            f"{self.country}: /start showed no item; the person's chat:\n{seen}\n"
+            f"last calls:\n{calls}\nbot log:\n{bot.log()[-3000:]}"
+        )
 
     async def work(self, stop: asyncio.Event) -> None:
         prompt = await self.start_over()
@@ -320,7 +334,7 @@ async def _run(tg: FakeTelegram, run: Run, rng: random.Random) -> list[str]:
         # working through the updates Telegram served again, and a person whose backlog came
         # in at once may have been told "I skipped some, wait a moment" (the fairness rule):
         # then they send /start again, as anyone would.
-        resumed.append(item_id_of(await person.resume()))
+        resumed.append(item_id_of(await person.resume(bot)))
     await bot.stop()
     return resumed
 

@@ -140,7 +140,7 @@ async def test_sigterm_drains_and_a_restart_loses_nothing(
         # The restart: everyone resumes where the database says, and the rest of the notices go.
         await bot.start()
         for person in people:
-            prompt = await person.resume()
+            prompt = await person.resume(bot)
             answered = {i for (c, i), s in rows(database_url)[1].items() if c == person.country}
             first_open = next(item for item in items if item not in answered)
             assert item_id_of(prompt) == first_open, f"{person.country} resumed elsewhere"
