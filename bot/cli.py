@@ -158,6 +158,35 @@ def cmd_healthcheck(args: argparse.Namespace) -> int:
     return 0 if ready else 1
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the SQLite database while the bot runs (PostgreSQL: pg_dump, said in one line)."""
+    from bot import backup
+
+    settings = load_settings()
+    try:
+        contents = backup.backup(settings.database_url, args.file, force=args.force)
+    except backup.BackupError as error:
+        raise SetupError(str(error)) from None
+    where = Database(settings.database_url).safe_url()
+    print(f"backed up {where} to {args.file}: {contents.describe()}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Put a backup into an empty SQLite database (or, with --force, over one), migrated."""
+    from bot import backup
+
+    settings = load_settings()
+    try:
+        contents, was = backup.restore(settings.database_url, args.file, force=args.force)
+    except backup.BackupError as error:
+        raise SetupError(str(error)) from None
+    migrated = "" if was == contents.migration else f" (migrated from {was})"
+    where = Database(settings.database_url).safe_url()
+    print(f"restored {args.file} into {where}: {contents.describe()}{migrated}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     # The demo's fake Bot API (fakegram) is an aiohttp server, an optional extra: the bot
     # itself runs without it, so its absence is a set-up matter said in one line.
@@ -198,6 +227,16 @@ def build_parser() -> argparse.ArgumentParser:
     healthcheck = sub.add_parser("healthcheck", help="ask the running bot whether it is ready")
     healthcheck.add_argument("--url", help="its /readyz (default: from NORMSBOT_LISTEN …)")
     healthcheck.set_defaults(func=cmd_healthcheck)
+    backup = sub.add_parser("backup", help="copy the SQLite database, also while the bot runs")
+    backup.add_argument("file", type=Path, help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace the file if it exists")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="put a backup into the SQLite database")
+    restore.add_argument("file", type=Path, help="a file written by `normsbot backup`")
+    restore.add_argument(
+        "--force", action="store_true", help="replace a database that holds people or answers"
+    )
+    restore.set_defaults(func=cmd_restore)
     demo = sub.add_parser("demo", help="try the bot in the terminal, no token needed")
     demo.add_argument("--role", choices=["focal_point", "coordinator"], default="focal_point")
     demo.add_argument(

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
         extra="ignore",
         validate_by_name=True,
         validate_by_alias=True,
+        # An empty variable means the default: compose.yaml hands every setting over as
+        # `${NAME:-}`, empty when .env does not set it.
+        env_ignore_empty=True,
     )
 
     telegram_bot_token: SecretStr = Field(

@@ -184,6 +184,20 @@ def defer(session: Session, row: Delivery, until: datetime) -> None:
     session.add(row)
 
 
+def release(session: Session, *, claimer: str) -> int:
+    """Give back every row `claimer` still holds, due as before: its process is stopping and
+    will not send them (not a failed try). Returns how many."""
+    result = session.execute(
+        sa.update(Delivery)
+        .where(
+            col(Delivery.status) == DeliveryStatus.CLAIMED,
+            col(Delivery.claimed_by) == claimer,
+        )
+        .values(status=DeliveryStatus.PLANNED, claimed_by=None, claimed_at=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def cancel(session: Session, row: Delivery, reason: str) -> None:
     """A claimed row that must not be sent after all (completed, muted …): kept as history."""
     row.status = DeliveryStatus.CANCELLED

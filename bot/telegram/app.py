@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes, TypeHandler
 
 from bot import metrics
-from bot.telegram import fairness, jobs, menus, offload, transient
+from bot.telegram import drain, fairness, jobs, menus, offload, transient
 from bot.telegram.builder import application_builder
 from bot.telegram.common import identify, private_chats_only
 from bot.telegram.error_report import report_error
@@ -82,6 +82,7 @@ def build_application(rt: Runtime) -> App:
     application.add_error_handler(_on_error)
     jobs.schedule(application, rt)
     watch_application(application, rt)  # the gauges of /metrics
+    drain.attach(application)
     return application
 
 

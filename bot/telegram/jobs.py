@@ -19,6 +19,7 @@ from bot import metrics
 from bot.services import updates
 from bot.services.digests import DigestPolicy, plan_digests
 from bot.services.reminders import ReminderPolicy, plan_reminders
+from bot.telegram import drain
 from bot.telegram.error_report import flush_error_reports, report_error
 from bot.telegram.runtime import App, Runtime
 from bot.telegram.sender import ChatPacer, SendReport, send_due
@@ -74,6 +75,7 @@ async def run_sweep(application: App, *, planning: bool = True, wait: bool = Fal
     await flush_error_reports(application)  # errors held back in the last minute: their count
     state = _state(application)
     report = SweepReport()
+    stopping = drain.stopping(application)
     if state.lock.locked() and not wait:
         state.again = True
         return report
@@ -87,10 +89,10 @@ async def run_sweep(application: App, *, planning: bool = True, wait: bool = Fal
                 await report_error(application, None, error)
         while True:
             state.again = False
-            sent = await send_due(application.bot, rt, state.pacer)
+            sent = await send_due(application.bot, rt, state.pacer, stopping)
             for name in ("claimed", "sent", "retry", "failed", "unreachable", "lost"):
                 setattr(report.sent, name, getattr(report.sent, name) + getattr(sent, name))
-            if not state.again:
+            if not state.again or stopping():
                 break
     if report.sent.claimed:
         log.info("sweep: %s", report)

@@ -14,6 +14,11 @@ recorded) as short as it can be. Failures: 403 (blocked) marks the person unreac
 cancels what was planned for them; a 429 the limiter could not absorb, network errors,
 time-outs and 5xx are retried later with backoff, up to `delivery_max_attempts`; any other 400
 fails the row for good, with the error kept in `last_error`.
+
+When the process is asked to stop (SIGTERM, see `drain.py`), a run claims nothing more, drops
+the sends that have not begun, gives those under way `DRAIN_GRACE_SECONDS` to be answered and
+recorded, and releases the claims it still holds: the next process sends those rows at once,
+instead of waiting for the lease to run out.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ from bot.views.notices import render_notice
 from bot.views.reminders import render_reminder
 
 log = logging.getLogger(__name__)
+
+DRAIN_GRACE_SECONDS = 5.0  # for a send under way when the process stops
+STOP_CHECK_SECONDS = 0.5  # how often a waiting run looks whether the process is stopping
 
 Outgoing = ReminderMessage | DigestMessage | NoticeMessage
 
@@ -97,6 +105,16 @@ def kind_of(item: Outgoing) -> str:
     return "notice" if isinstance(item, NoticeMessage) else "digest"
 
 
+def _never() -> bool:
+    return False
+
+
+def _this_task() -> asyncio.Task[Any]:
+    task = asyncio.current_task()
+    assert task is not None
+    return task
+
+
 def _retry_after(error: RetryAfter) -> timedelta:
     value: Any = getattr(error, "_retry_after", None)
     if isinstance(value, timedelta):
@@ -117,8 +135,12 @@ def _render(rt: Runtime, item: Outgoing) -> Rendered:
 class Sender:
     """One sending run: claim, send, record, until nothing due is left."""
 
-    def __init__(self, bot: Bot, rt: Runtime, pacer: ChatPacer) -> None:
+    def __init__(
+        self, bot: Bot, rt: Runtime, pacer: ChatPacer, stopping: Callable[[], bool] = _never
+    ) -> None:
         self.bot, self.rt, self.pacer = bot, rt, pacer
+        self.stopping = stopping  # True once the process is asked to stop
+        self.sending: set[asyncio.Task[Any]] = set()  # deliveries whose send has begun
         settings = rt.settings
         self.delivery = DeliveryPolicy.from_settings(settings)
         self.reminders = ReminderPolicy.from_settings(settings)
@@ -168,7 +190,11 @@ class Sender:
         low_water = self.concurrency // 2
         try:
             while sources or pending:
-                while sources and len(pending) <= low_water:
+                if self.stopping():
+                    await self._drain(pending, report)
+                    pending = set()
+                    break
+                while sources and len(pending) <= low_water and not self.stopping():
                     claimed = await sources[0](self.concurrency - len(pending))
                     report.claimed += claimed.claimed
                     if claimed.claimed == 0:
@@ -176,15 +202,32 @@ class Sender:
                     for item in claimed.ready:
                         pending.add(asyncio.create_task(self.deliver(item)))
                 if pending:
-                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                    done, pending = await asyncio.wait(
+                        pending, timeout=STOP_CHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                    )
                     for task in done:
                         report.add(task.result())
         finally:
-            if pending:  # cancelled (shutdown): the claims lapse and are taken up again later
+            if pending:  # cancelled: the claims lapse and are taken up again after the lease
                 for task in pending:
                     task.cancel()
                 await asyncio.gather(*pending, return_exceptions=True)
         return report
+
+    async def _drain(self, pending: set[asyncio.Task[Outcome]], report: SendReport) -> None:
+        """The process stops: drop the sends not begun, give those under way a grace period,
+        then hand back every row this run still holds (not a failed try: due again at once)."""
+        for task in pending - self.sending:
+            task.cancel()  # waiting for its turn: nothing went to Telegram
+        if pending & self.sending:
+            await asyncio.wait(pending & self.sending, timeout=DRAIN_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()  # still under way after the grace: as if the process had died
+        for result in await asyncio.gather(*pending, return_exceptions=True):
+            if isinstance(result, Outcome):
+                report.add(result)
+        released = await self.rt.db.run(deliveries.release, claimer=self.claimer)
+        log.info("stopping: %d deliveries handed back for the next process", released)
 
     async def deliver(self, item: Outgoing) -> Outcome:
         try:
@@ -195,6 +238,8 @@ class Sender:
             log.exception("delivering %s failed unexpectedly", item.delivery_id)
             metrics.count_error(error)
             outcome = Outcome.FAILED
+        finally:
+            self.sending.discard(_this_task())
         metrics.DELIVERIES.labels(kind_of(item), outcome.value).inc()
         return outcome
 
@@ -206,6 +251,7 @@ class Sender:
             message_id: int | None = None
             for index, part in enumerate(parts):
                 await self.pacer.wait(item.chat_id)
+                self.sending.add(_this_task())
                 last = index == len(parts) - 1
                 message = await self.bot.send_message(
                     item.chat_id, part, reply_markup=rendered.keyboard if last else None
@@ -267,6 +313,9 @@ class Sender:
         return Outcome.LOST if outcome is RetryOutcome.LOST else Outcome.FAILED
 
 
-async def send_due(bot: Bot, rt: Runtime, pacer: ChatPacer | None = None) -> SendReport:
-    """Send everything due now; returns what happened (for logs, tests and benchmarks)."""
-    return await Sender(bot, rt, pacer or ChatPacer()).run()
+async def send_due(
+    bot: Bot, rt: Runtime, pacer: ChatPacer | None = None, stopping: Callable[[], bool] = _never
+) -> SendReport:
+    """Send everything due now, or until `stopping()`; returns what happened (for logs, tests
+    and benchmarks)."""
+    return await Sender(bot, rt, pacer or ChatPacer(), stopping).run()

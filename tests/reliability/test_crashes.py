@@ -28,14 +28,12 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlmodel import col, select
 
 from bot.bootstrap import prepare_runtime
@@ -44,13 +42,12 @@ from bot.config import Settings
 from bot.db import Database
 from bot.models import Answer, AnswerRevision, Person, Role
 from fakegram import FakeBotAPI, FakeTelegram, FakeUser, Msg
-from tests.conftest import BACKENDS, POSTGRES_URL, require_postgres
 from tests.harness import TOKEN, is_prompt, item_id_of
+from tests.reliability.conftest import SEED
 
 pytestmark = pytest.mark.asyncio
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED = int(os.environ.get("RELIABILITY_SEED", "12"))
 KILLS = 10
 CALM_KILLS = 5  # the first kills come on a calm day, the others on a bad network day
 COUNTRIES = ("TH", "VN", "MY", "ID")
@@ -73,26 +70,6 @@ FAULTS: tuple[dict[str, object], ...] = (
 
 
 # --- the database ---------------------------------------------------------------------------
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database the bot process and this test both open: a SQLite file, or a new
-    PostgreSQL database (a process cannot be handed a schema of the test's own)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'normsbot.db'}"
-        return
-    require_postgres()
-    name = f"normsbot_crash_{uuid.uuid4().hex[:10]}"
-    server = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(POSTGRES_URL).set(database=name).render_as_string(False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 def seed(database_url: str) -> list[str]:
@@ -248,6 +225,28 @@ class FocalPoint:
                     return True
         return False
 
+    async def resume(self, bot: BotProcess) -> Msg:
+        """/start, again if need be (up to RESUME_TRIES): the item the bot resumes at. None
+        in time: the failure shows the person's chat, their last calls and the bot's log."""
+        for _ in range(RESUME_TRIES):
+            prompt = await self.start_over(patience=RESUME_SECONDS / RESUME_TRIES)
+            if prompt is not None:
+                return prompt
+        seen = "\n".join(
+            f"  {m.seq} {m.message_id}: {m.plain[:160]!r}"
+            for m in (await self.user.messages())[-8:]
+        )
+        theirs = [c for c in bot.api.calls() if c.chat_id == self.user.id]
+        polls = bot.api.calls("getUpdates")
+        calls = "\n".join(
+            f"  {c.method} {c.status} fault={c.fault} {str(c.params)[:120]}"
+            for c in theirs[-15:] + polls[-5:]
+        )
+        raise AssertionError(
+            f"{self.country}: /start showed no item; the person's chat:\n{seen}\n"
+            f"last calls:\n{calls}\nbot log:\n{bot.log()[-3000:]}"
+        )
+
     async def work(self, stop: asyncio.Event) -> None:
         prompt = await self.start_over()
         while not stop.is_set():
@@ -255,6 +254,18 @@ class FocalPoint:
                 prompt = await self.start_over()
                 continue
             prompt = await self.prompt()
+
+
+async def focal_points(
+    tg: FakeTelegram, items: list[str], status_of: Callable[[str], str], *, started: bool = False
+) -> list[FocalPoint]:
+    """One focal point per country of COUNTRIES, each giving item `i` the status `status_of(i)`
+    (`started`: they had opened the bot before, so it may write to them first)."""
+    people = []
+    for index, country in enumerate(COUNTRIES):
+        user = await tg.user(FIRST_USER + index, f"Focal Point {country}", started=started)
+        people.append(FocalPoint(user, country, {item: status_of(item) for item in items}))
+    return people
 
 
 def _moved_on(message: Msg, item: str, label: str) -> bool:
@@ -278,23 +289,13 @@ class Run:
     seconds: float = 0.0
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI(token=TOKEN, fault_seed=SEED) as api:
-        yield api
-
-
 async def crash_run(api: FakeBotAPI, database_url: str, log_path: Path) -> tuple[Run, list[str]]:
     items = seed(database_url)
     rng = random.Random(SEED)
     bot = BotProcess(api, database_url, log_path)
     began = time.monotonic()
     async with FakeTelegram(api.base_url) as tg:
-        people = []
-        for index, country in enumerate(COUNTRIES):
-            user = await tg.user(FIRST_USER + index, f"Focal Point {country}")
-            plan = {item: rng.choice(DEFAULT_STATUSES) for item in items}
-            people.append(FocalPoint(user, country, plan))
+        people = await focal_points(tg, items, lambda _item: rng.choice(DEFAULT_STATUSES))
         run = Run(bot, people, items)
         try:
             resumed = await _run(tg, run, rng)
@@ -333,27 +334,7 @@ async def _run(tg: FakeTelegram, run: Run, rng: random.Random) -> list[str]:
         # working through the updates Telegram served again, and a person whose backlog came
         # in at once may have been told "I skipped some, wait a moment" (the fairness rule):
         # then they send /start again, as anyone would.
-        prompt = None
-        for _ in range(RESUME_TRIES):
-            prompt = await person.start_over(patience=RESUME_SECONDS / RESUME_TRIES)
-            if prompt is not None:
-                break
-        if prompt is None:
-            seen = "\n".join(
-                f"  {m.seq} {m.message_id}: {m.plain[:160]!r}"
-                for m in (await person.user.messages())[-8:]
-            )
-            theirs = [c for c in bot.api.calls() if c.chat_id == person.user.id]
-            polls = bot.api.calls("getUpdates")
-            calls = "\n".join(
-                f"  {c.method} {c.status} fault={c.fault} {str(c.params)[:120]}"
-                for c in theirs[-15:] + polls[-5:]
-            )
-            raise AssertionError(
-                f"{person.country}: /start showed no item; the person's chat:\n{seen}\n"
-                f"last calls:\n{calls}\nbot log:\n{bot.log()[-3000:]}"
-            )
-        resumed.append(item_id_of(prompt))
+        resumed.append(item_id_of(await person.resume(bot)))
     await bot.stop()
     return resumed
 
