@@ -88,12 +88,18 @@ def find_person(session: Session, telegram_id: int) -> Person | None:
 
 
 def find_actor(session: Session, telegram_id: int) -> Actor | None:
-    """The enrolled, active person with this Telegram id, or None for strangers."""
-    person = find_person(session, telegram_id)
-    if person is None or not person.active:
+    """The enrolled, active person with this Telegram id, or None for strangers.
+
+    One query with the country (for the time zone): every update starts here.
+    """
+    found = session.exec(
+        select(Person, Country)
+        .outerjoin(Country, col(Country.code) == col(Person.country_code))
+        .where(Person.telegram_id == telegram_id)
+    ).first()
+    if found is None or not found[0].active:
         return None
-    country = session.get(Country, person.country_code) if person.country_code else None
-    return actor_from(person, country)
+    return actor_from(*found)
 
 
 def person_of(session: Session, actor: Actor) -> Person:
