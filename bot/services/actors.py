@@ -109,14 +109,19 @@ def person_of(session: Session, actor: Actor) -> Person:
     return person
 
 
-def touch(session: Session, actor: Actor, now: datetime) -> Person:
-    """Record activity (reminders stay quiet while someone is answering)."""
-    person = person_of(session, actor)
-    person.last_active_at = now
-    if person.unreachable_at is not None:
-        person.unreachable_at = None  # they wrote to us, so they have not blocked the bot
-    session.add(person)
-    return person
+def touch(session: Session, actor: Actor, now: datetime) -> None:
+    """Record activity (reminders stay quiet while someone is answering); they wrote to us,
+    so they have not blocked the bot. `NotEnrolled` if they were revoked meanwhile.
+
+    One UPDATE, not a load and a flush: the answering flow runs this on every tap.
+    """
+    result = session.execute(
+        sa.update(Person)
+        .where(col(Person.id) == actor.person_id, col(Person.active).is_(True))
+        .values(last_active_at=now, unreachable_at=None)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise NotEnrolled()
 
 
 ACTIVITY_GRANULARITY = timedelta(minutes=1)
