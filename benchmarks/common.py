@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -177,6 +178,47 @@ def scratch_database(kind: str, folder: Path) -> Iterator[str]:
         with server.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
+
+
+def enrol(database_url: str, focal_ids: Sequence[int], coordinator_ids: Sequence[int] = ()) -> int:
+    """Migrate, seed countries and the first cycle, and enrol people directly: focal points
+    spread over the member states in turn, and coordinators.
+
+    Enrolling hundreds of people through invites would take longer than a benchmark and
+    measure something else; what is measured afterwards goes the real way.
+    Returns the number of items of the checklist they answer.
+    """
+    from bot.bootstrap import prepare_runtime
+    from bot.config import Settings
+    from bot.countries import ASEAN_MEMBER_STATES
+    from bot.models import Person, Role
+
+    settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=database_url)
+    rt = prepare_runtime(settings)
+    now = datetime.now(UTC)
+    countries = [info.code for info in ASEAN_MEMBER_STATES]
+    people: list[tuple[int, str, Role, str | None]] = [
+        (user_id, f"Focal Point {user_id}", Role.FOCAL_POINT, countries[n % len(countries)])
+        for n, user_id in enumerate(focal_ids)
+    ]
+    people += [
+        (user_id, f"Coordinator {user_id}", Role.COORDINATOR, None) for user_id in coordinator_ids
+    ]
+    with rt.db.session() as session:
+        for user_id, name, role, country in people:
+            session.add(
+                Person(
+                    telegram_id=user_id,
+                    display_name=name,
+                    locale="en",
+                    role=role,
+                    country_code=country,
+                    created_at=now,
+                    last_active_at=now,
+                )
+            )
+    rt.db.dispose()
+    return len(rt.checklists.default().items)
 
 
 # --- the load generator's client --------------------------------------------------------------

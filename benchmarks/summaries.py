@@ -1,7 +1,7 @@
 """How long coordinators wait for /summary, /status, /chart and /export on a large region.
 
     .venv/bin/python benchmarks/summaries.py [--countries 193] [--items 150] [--cycles 3]
-                                             [--runs 5] [--database-url URL]
+                                             [--runs 5] [--database-url URL] [--writers]
 
 Builds a synthetic region (`benchmarks/synthetic.py`: 193 countries x 150 items x 3 cycles by
 default, every answer with its history) on a fresh database (a SQLite file in a temporary
@@ -13,6 +13,13 @@ what each command costs the bot, as the median of --runs runs after one warm-up:
 - chart: the country x norm matrix query, the labels and the PNG (`render_heatmap`)
 - xlsx: the export's rows (`build_export`), the labels and the workbook (`write_xlsx`)
 
+With --writers, the same rows (the answers and history sheets, shaped as the export shapes them)
+are also written by the other writers measured for issue 13, one after another in rounds so
+that the machine's load falls on all alike: `xlsx_writer_<name>_ms`, wall and CPU, median of
+--runs. `rustpy` is the one in use (`bot/services/xlsx.py`); `xlsxwriter` runs with
+`constant_memory` and with `in_memory`; `pyexcelerate` writes a string starting with "=" as a
+formula, which the export's neutralised text never does but the other cells could.
+
 Times are wall-clock (`time.perf_counter`) in this one process, with this process's CPU time
 after them; the bot runs the drawing and writing in a worker process, which costs the same.
 Figures go one per line, `name value`, with the target after it. The machine's load average is
@@ -22,6 +29,7 @@ printed first: on a shared machine, other processes' work lengthens every wall-c
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import statistics
 import sys
@@ -29,8 +37,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `bot` and `benchmarks` importable
@@ -42,8 +51,17 @@ from bot.checklist import ChecklistRegistry  # noqa: E402
 from bot.db import Database, scratch_postgres_schema  # noqa: E402
 from bot.i18n import I18n  # noqa: E402
 from bot.services.charts import render_heatmap  # noqa: E402
-from bot.services.exports import build_export, write_csv, write_xlsx  # noqa: E402
+from bot.services.exports import (  # noqa: E402
+    ExportData,
+    ExportLabels,
+    answer_values,
+    build_export,
+    history_values,
+    write_csv,
+    write_xlsx,
+)
 from bot.services.matrix import norm_matrix  # noqa: E402
+from bot.services.xlsx import Column, Sheet, write_workbook  # noqa: E402
 from bot.views.reports import export_labels, heatmap  # noqa: E402
 
 TARGETS_MS = {"summary_ms": 300.0, "chart_ms": 2000.0, "xlsx_ms": 3000.0}
@@ -87,6 +105,89 @@ def figure(name: str, value: tuple[float, float], note: str = "") -> None:
     print(f"{name} {value[0]:.1f}{suffix}  cpu {value[1]:.1f}{note}", flush=True)
 
 
+def compare_writers(data: ExportData, labels: ExportLabels, runs: int) -> None:
+    """The answers and history sheets written by each writer, interleaved round by round."""
+    sheets = [
+        (
+            list(labels.answer_headers),
+            [answer_values(row, labels) for row in data.answers],
+        ),
+        (
+            list(labels.history_headers),
+            [history_values(row, labels) for row in data.history],
+        ),
+    ]
+    writers: dict[str, Callable[[], bytes]] = {
+        "rustpy": lambda: write_workbook(
+            [
+                Sheet(f"s{n}", [Column(h) for h in head], rows)
+                for n, (head, rows) in enumerate(sheets)
+            ]
+        ),
+        "xlsxwriter_constant_memory": lambda: _xlsxwriter(sheets, constant_memory=True),
+        "xlsxwriter_in_memory": lambda: _xlsxwriter(sheets, constant_memory=False),
+        "pyexcelerate": lambda: _pyexcelerate(sheets),
+    }
+    wall: dict[str, list[float]] = {name: [] for name in writers}
+    cpu: dict[str, list[float]] = {name: [] for name in writers}
+    size: dict[str, int] = {}
+    for _ in range(runs):
+        for name, write in writers.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            size[name] = len(write())
+            wall[name].append((time.perf_counter() - start) * 1000)
+            cpu[name].append((time.process_time() - start_cpu) * 1000)
+    for name in writers:
+        value = (statistics.median(wall[name]), statistics.median(cpu[name]))
+        figure(f"xlsx_writer_{name}_ms", value, f"  xlsx {size[name] // 1024} KiB")
+
+
+Rows = list[list[Any]]
+
+
+def _xlsxwriter(sheets: list[tuple[list[str], Rows]], *, constant_memory: bool) -> bytes:
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    mode = {"constant_memory": True} if constant_memory else {"in_memory": True}
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {**mode, "strings_to_numbers": False, "strings_to_formulas": False,
+         "strings_to_urls": False, "remove_timezone": True},
+    )  # fmt: skip
+    stamp = workbook.add_format({"num_format": "yyyy\\-mm\\-dd\\ hh:mm"})
+    for n, (headers, rows) in enumerate(sheets):
+        sheet = workbook.add_worksheet(f"s{n}")
+        for col, header in enumerate(headers):
+            sheet.write_string(0, col, header)
+        write_string = sheet.write_string
+        for row, values in enumerate(rows, start=1):
+            for col, value in enumerate(values):
+                if isinstance(value, str):
+                    write_string(row, col, value)
+                elif isinstance(value, datetime):
+                    sheet.write_datetime(row, col, value, stamp)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def _pyexcelerate(sheets: list[tuple[list[str], Rows]]) -> bytes:
+    import pyexcelerate
+
+    workbook = pyexcelerate.Workbook()
+    for n, (headers, rows) in enumerate(sheets):
+        # It has no zones either: UTC wall-clock time, as the others write.
+        plain = [[_naive(value) for value in values] for values in rows]
+        workbook.new_sheet(f"s{n}", data=[headers, *plain])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _naive(value: object) -> object:
+    return value.replace(tzinfo=None) if isinstance(value, datetime) else value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--countries", type=int, default=193)
@@ -94,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, default=3)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--writers", action="store_true", help="also time XlsxWriter and pyexcelerate"
+    )
     args = parser.parse_args(argv)
 
     # Late import: summaries is another engineer's module and may not exist on every branch.
@@ -164,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         figure("xlsx_write_ms", median_ms(lambda: write_xlsx(export_data, export_text), args.runs))
         figure("csv_write_ms", median_ms(lambda: write_csv(export_data, export_text), args.runs))
+        if args.writers:
+            compare_writers(export_data, export_text, args.runs)
         print(
             f"export_rows answers={len(export_data.answers)} history={len(export_data.history)}",
             flush=True,

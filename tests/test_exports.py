@@ -478,3 +478,19 @@ def test_sheet_names_are_made_valid_and_unique():
         long[:31],
         "a b c",
     ]
+
+
+def test_workbook_keeps_every_column_and_the_header_of_an_empty_sheet():
+    # The writer takes a sheet's header row from its rows: an empty sheet keeps its header, and
+    # two columns with the same header stay two columns.
+    columns = [Column("Code"), Column("Code"), Column("When", format=Format.DATETIME)]
+    empty = Sheet("Empty", columns, [])
+    full = Sheet("Full", columns, [["a", "=1+1", _T], ["b"]])
+    book = openpyxl.load_workbook(io.BytesIO(write_workbook([empty, full])))
+    assert [cell.value for cell in book["Empty"][1]] == ["Code", "Code (2)", "When"]
+    assert list(book["Full"].values) == [
+        ("Code", "Code (2)", "When"),
+        ("a", "=1+1", datetime(2026, 3, 2, 3, 0)),
+        ("b", None, None),
+    ]
+    assert book["Full"]["B2"].data_type == "s"  # text, never a formula

@@ -88,12 +88,18 @@ def find_person(session: Session, telegram_id: int) -> Person | None:
 
 
 def find_actor(session: Session, telegram_id: int) -> Actor | None:
-    """The enrolled, active person with this Telegram id, or None for strangers."""
-    person = find_person(session, telegram_id)
-    if person is None or not person.active:
+    """The enrolled, active person with this Telegram id, or None for strangers.
+
+    One query with the country (for the time zone): every update starts here.
+    """
+    found = session.exec(
+        select(Person, Country)
+        .outerjoin(Country, col(Country.code) == col(Person.country_code))
+        .where(Person.telegram_id == telegram_id)
+    ).first()
+    if found is None or not found[0].active:
         return None
-    country = session.get(Country, person.country_code) if person.country_code else None
-    return actor_from(person, country)
+    return actor_from(*found)
 
 
 def person_of(session: Session, actor: Actor) -> Person:
@@ -103,14 +109,19 @@ def person_of(session: Session, actor: Actor) -> Person:
     return person
 
 
-def touch(session: Session, actor: Actor, now: datetime) -> Person:
-    """Record activity (reminders stay quiet while someone is answering)."""
-    person = person_of(session, actor)
-    person.last_active_at = now
-    if person.unreachable_at is not None:
-        person.unreachable_at = None  # they wrote to us, so they have not blocked the bot
-    session.add(person)
-    return person
+def touch(session: Session, actor: Actor, now: datetime) -> None:
+    """Record activity (reminders stay quiet while someone is answering); they wrote to us,
+    so they have not blocked the bot. `NotEnrolled` if they were revoked meanwhile.
+
+    One UPDATE, not a load and a flush: the answering flow runs this on every tap.
+    """
+    result = session.execute(
+        sa.update(Person)
+        .where(col(Person.id) == actor.person_id, col(Person.active).is_(True))
+        .values(last_active_at=now, unreachable_at=None)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise NotEnrolled()
 
 
 ACTIVITY_GRANULARITY = timedelta(minutes=1)

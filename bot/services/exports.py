@@ -516,7 +516,8 @@ def _history_value(row: HistoryRow, value: str | None, labels: ExportLabels) -> 
     return neutralise(value)
 
 
-def _history_values(row: HistoryRow, labels: ExportLabels) -> list[str | datetime | None]:
+def history_values(row: HistoryRow, labels: ExportLabels) -> list[str | datetime | None]:
+    """One row of the history sheet, neutralised."""
     return [
         row.changed_at,
         row.country_code,
@@ -577,7 +578,7 @@ def write_xlsx(data: ExportData, labels: ExportLabels) -> bytes:
             Column(header, width, fmt)
             for header, (width, fmt) in zip(labels.history_headers, HISTORY_COLUMNS, strict=True)
         ],
-        (_history_values(row, labels) for row in data.history),
+        (history_values(row, labels) for row in data.history),
     )
     about = Sheet(
         labels.sheet_about,
@@ -588,9 +589,7 @@ def write_xlsx(data: ExportData, labels: ExportLabels) -> bytes:
     sheets = [answers, matrix, history]
     if data.audit is not None and labels.audit is not None:
         sheets.append(_audit_sheet(data.audit, labels.audit))
-    return write_workbook(
-        [*sheets, about], title=labels.cycle_title or data.cycle.title, created=data.generated_at
-    )
+    return write_workbook([*sheets, about])
 
 
 def _audit_sheet(rows: Sequence[AuditRow], labels: AuditSheetLabels) -> Sheet:

@@ -1,40 +1,41 @@
-"""Sheets of rows in, XLSX workbook bytes out, written by XlsxWriter.
+"""Sheets of rows in, XLSX workbook bytes out, written by rustpy-xlsxwriter.
 
-Why XlsxWriter: it is the well-kept library made for writing workbooks (styles, frozen panes,
-autofilters, document properties and Excel's quirks), so we keep no SpreadsheetML of our own.
-Every cell is written with the typed call for its value (`write_string`, `write_number`, ...):
-nothing guesses what a string means, so text never turns into a number, a link or a formula.
+Why rustpy-xlsxwriter: it writes workbooks through rust_xlsxwriter (the Rust port by
+XlsxWriter's author), so we keep no SpreadsheetML of our own, and it is the fastest of the
+writers measured (`benchmarks/summaries.py --writers`). The regional export (193 countries x
+150 items with three cycles of change history, about 900,000 cells) took XlsxWriter 4.8 to
+5 s of CPU, pyexcelerate about as long, and this writer about 1 s, on the same rows in the
+same run. pyexcelerate is out for another reason too: it writes any string that starts with
+"=" as a formula. Here every string becomes an inline string cell (`t="inlineStr"`): nothing
+guesses what a string means, so text never turns into a number, a link or a formula. Numbers,
+booleans, dates and times are typed by their Python type. Rows stream into the workbook
+(constant memory).
 
-What it costs: the regional export of `benchmarks/summaries.py` (193 countries x 150 items with
-three cycles of change history, about 900,000 cells) takes XlsxWriter some 5 to 6 seconds of
-one core in the worker process, where the hand-written writer it replaced took 0.7; ASEAN's
-own 11 countries take it about 0.2 seconds. The workbook is built in memory
-(`in_memory`): quicker than XlsxWriter's `constant_memory` mode, which the two cannot share,
-and it touches no disk, at the price of about 180 MB of the worker's memory at that size.
-`constant_memory` would hold that flat and write to temporary files, some 20% slower.
-
-Strings are written as given, with the characters XML cannot hold removed and cut to Excel's
-32,767 characters: neutralising formula-like text is the caller's job
+Strings are written as given, with the characters XML cannot hold removed (the writer would
+refuse a lone surrogate and escape control characters as `_x0007_`) and cut to Excel's 32,767
+characters (it refuses longer ones): neutralising formula-like text is the caller's job
 (`bot.services.exports.neutralise`). The tests read every workbook back with openpyxl.
+
+What it cannot do that XlsxWriter did: set the document's title and author properties.
 """
 
 from __future__ import annotations
 
 import io
-import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
-import xlsxwriter
+import rustpy_xlsxwriter as rx
 
 CELL_MAX_CHARS = 32767  # Excel's limit for one cell, in UTF-16 code units
 SHEET_NAME_MAX = 31
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+HEADER_BACKGROUND = "#E7ECEF"
 
 
 class Format(Enum):
@@ -81,106 +82,81 @@ def sheet_names(names: Sequence[str]) -> list[str]:
     return result
 
 
-def write_workbook(
-    sheets: Sequence[Sheet], *, title: str = "", created: datetime | None = None
-) -> bytes:
+def write_workbook(sheets: Sequence[Sheet]) -> bytes:
     """The workbook as .xlsx bytes."""
+    names = sheet_names([sheet.name for sheet in sheets])
+    formats = {fmt: rx.Format().set_num_format(fmt.value) for fmt in Format}
+    entries: list[tuple[str, Iterable[dict[str, Any]]]] = []
+    widths: dict[str, list[float]] = {}
+    column_formats: dict[str, list[Any]] = {}
+    freeze: dict[str, dict[str, int]] = {}
+    autofilter: dict[str, bool] = {}
+    for name, sheet in zip(names, sheets, strict=True):
+        columns = list(sheet.columns)
+        entries.append((name, _records(_headers(columns), sheet.rows)))
+        widths[name] = [column.width for column in columns]
+        column_formats[name] = [
+            None if column.format is Format.GENERAL else formats[column.format]
+            for column in columns
+        ]
+        if sheet.frozen_header:
+            freeze[name] = {"row": 1, "col": 0}
+        autofilter[name] = sheet.autofilter and bool(columns)
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
+    rx.write_worksheets(
+        entries,
         buffer,
-        {
-            # In memory, not `constant_memory` (XlsxWriter ignores that beside `in_memory`):
-            # see the module's docstring. Rows are written in order all the same, so the
-            # switch to `constant_memory` would be this line alone.
-            "in_memory": True,
-            # Typed writes never guess; these say so for any call that would.
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            # Times arrive as aware UTC (`UTCDateTime`); Excel has no zones, so they are
-            # written as UTC wall-clock time (see `_utc`).
-            "remove_timezone": True,
-        },
+        freeze_panes=freeze,
+        # A date or time in a column of another format still shows as one.
+        datetime_format=Format.DATETIME.value,
+        column_widths=widths,  # type: ignore[arg-type]  # the stub says per sheet, as used
+        column_formats=column_formats,  # type: ignore[arg-type]
+        header_format={"general": rx.Format().set_bold().set_background_color(HEADER_BACKGROUND)},
+        autofilter=autofilter,
     )
-    workbook.set_properties(
-        {
-            "title": _ILLEGAL_XML.sub("", title),
-            "author": "normsbot",
-            "created": _utc(created or datetime.now(UTC)),
-        }
-    )
-    header = workbook.add_format({"bold": True, "bg_color": "#E7ECEF"})
-    formats: dict[Format, Any] = {
-        fmt: workbook.add_format({"num_format": fmt.value})
-        for fmt in Format
-        if fmt is not Format.GENERAL
-    }
-    for name, sheet in zip(sheet_names([sheet.name for sheet in sheets]), sheets, strict=True):
-        _write_sheet(workbook.add_worksheet(name), sheet, header, formats)
-    workbook.close()
     return buffer.getvalue()
 
 
-def _write_sheet(worksheet: Any, sheet: Sheet, header: Any, formats: dict[Format, Any]) -> None:
-    columns = list(sheet.columns)
-    for n, column in enumerate(columns):
-        # The column's format shows every number in it; a date gets the date format as well.
-        worksheet.set_column(n, n, column.width, formats.get(column.format))
-    for n, column in enumerate(columns):
-        _write_text(worksheet, 0, n, column.header, header)
-    if sheet.frozen_header:
-        worksheet.freeze_panes(1, 0)
-    datetime_format = formats[Format.DATETIME]
-    width = len(columns)
-    # Bound once: a regional export calls them about a million times.
-    write_string = worksheet.write_string
-    write_number = worksheet.write_number
-    row = 0
-    for row, values in enumerate(sheet.rows, start=1):
-        for n, value in enumerate(values[:width]):
-            if isinstance(value, str):  # the common case first
-                if value.startswith("<r>") or _ILLEGAL_XML.search(value):
-                    _write_text(worksheet, row, n, value)
-                else:
-                    write_string(row, n, value)
-            elif value is None:
-                continue  # an empty cell: nothing is written
-            elif isinstance(value, bool):  # before int: a bool is an int too
-                worksheet.write_boolean(row, n, value)
-            elif isinstance(value, int):
-                write_number(row, n, value)
-            elif isinstance(value, float):
-                if math.isfinite(value):  # NaN and infinity: no cell, as for None
-                    write_number(row, n, value)
-            elif isinstance(value, datetime):
-                worksheet.write_datetime(row, n, _utc(value), datetime_format)
-            else:
-                worksheet.write_datetime(row, n, value, datetime_format)
-    if sheet.autofilter and columns:
-        worksheet.autofilter(0, 0, row, width - 1)
+def _headers(columns: Sequence[Column]) -> list[str]:
+    """The header row: the writer takes it from the keys of each row's dict, so the headers
+    must differ; a repeated one gets " (2)", as a repeated sheet name does."""
+    result: list[str] = []
+    for column in columns:
+        clean = _text(column.header)
+        candidate, number = clean, 2
+        while candidate in result:
+            candidate, number = f"{clean} ({number})", number + 1
+        result.append(candidate)
+    return result
 
 
-def _write_text(worksheet: Any, row: int, col: int, text: str, cell_format: Any = None) -> None:
-    """A string as text, whatever it holds."""
-    text = _ILLEGAL_XML.sub("", text)
-    if text.startswith("<r>") and text.endswith("</r>"):
-        # XlsxWriter keeps rich text as "<r>...</r>" markup and copies a string of that shape
-        # into the XML unescaped: "<r>a & b</r>" typed as a comment would break the workbook.
-        # Written as a rich string of plain pieces it is escaped and reads back the same.
-        text = _utf16_cut(text, CELL_MAX_CHARS)  # too long, XlsxWriter drops a rich string
-        if text.endswith("</r>"):
-            pieces = ("<", "r>", text[3:])
-            if cell_format is None:
-                worksheet.write_rich_string(row, col, *pieces)
-            else:
-                worksheet.write_rich_string(row, col, *pieces, cell_format)
-            return
-    worksheet.write_string(row, col, text, cell_format)  # cuts at CELL_MAX_CHARS itself
+def _records(headers: list[str], rows: Iterable[Sequence[Value]]) -> Iterator[dict[str, Any]]:
+    """Each row as the dict the writer takes, its strings made writable and its times UTC."""
+    width = len(headers)
+    empty = True
+    for values in rows:
+        empty = False
+        cells = list(values[:width])
+        if len(cells) < width:
+            cells += [None] * (width - len(cells))
+        # One look at all the row's text for the rare cell that needs cleaning or cutting.
+        text = "".join([value for value in cells if isinstance(value, str)])
+        if len(text) > CELL_MAX_CHARS // 2 or _ILLEGAL_XML.search(text):
+            cells = [_text(value) if isinstance(value, str) else value for value in cells]
+        cells = [_utc(value) if isinstance(value, datetime) else value for value in cells]
+        yield dict(zip(headers, cells, strict=True))
+    if empty:  # the writer takes the header row from the first row: one of empty cells
+        yield dict.fromkeys(headers)
+
+
+def _text(text: str) -> str:
+    """A string the writer takes: without what XML cannot hold, at most Excel's length."""
+    return _utf16_cut(_ILLEGAL_XML.sub("", text), CELL_MAX_CHARS)
 
 
 def _utc(value: datetime) -> datetime:
-    """An aware time in UTC (a naive one is taken as UTC already): XlsxWriter's
-    `remove_timezone` drops the zone without converting."""
+    """An aware time in UTC (a naive one is taken as UTC already): the writer drops the zone
+    without converting."""
     if value.tzinfo is None or value.tzinfo is UTC:
         return value
     return value.astimezone(UTC)
