@@ -61,6 +61,8 @@ from bot.checklist import ChecklistRegistry
 from bot.config import Settings
 from bot.db import Database
 from bot.models import Cursor, Person
+from bot.services.reporting import Action
+from bot.views.callbacks import AnswerButton
 from fakegram import Msg
 from fakegram.client import FakeTelegramError
 
@@ -125,9 +127,24 @@ def finished_cursors(database_url: str, user_ids: Sequence[int]) -> int:
 # --- load -----------------------------------------------------------------------------------
 
 
+USE_MINE = f"{AnswerButton.PREFIX}:{Action.USE_MINE}:"
+
+
+def asks_keep_or_use(message: Msg) -> bool:
+    """The screen asks "keep theirs / use mine": the tap that led here recorded nothing."""
+    return any((b.callback_data or "").startswith(USE_MINE) for b in message.buttons())
+
+
 def status_choice(rng: random.Random) -> Callable[[Msg], str]:
+    """A random status on an item screen. Colleagues of one country answer the same items at
+    once, so a tap may meet a colleague's newer answer and be asked "keep theirs / use mine":
+    then "use mine", which records the tap's status (one more tap for that answer)."""
+
     def choose(message: Msg) -> str:
         data = [b.callback_data for b in message.buttons() if b.callback_data is not None]
+        for button in data:
+            if button.startswith(USE_MINE):
+                return button
         return data[rng.randrange(min(STATUS_BUTTONS, len(data)))]
 
     return choose
@@ -181,14 +198,15 @@ async def saturation(
         nonlocal failed
         tg = clients.for_user(user_id)
         message = shown[user_id]
-        done = 0
-        for _ in range(items):
+        done = answered = 0
+        while answered < items and done < 3 * items:
             shown_next = await tap(tg, user_id, message, choose(message))
             if shown_next is None:
                 failed += 1
                 message = await resync(tg, user_id)
             else:
                 message, done = shown_next, done + 1
+                answered += 0 if asks_keep_or_use(message) else 1
         shown[user_id] = message
         return done
 
