@@ -5,12 +5,14 @@ PostgreSQL, first on a calm day, then on a bad network day.
 The bot runs as a real subprocess against the fake Bot API, which re-serves every update whose
 offset the killed process had not confirmed (as Telegram does). Each focal point answers the
 item in front of them with the status their plan gives that item, waits for the screen to say
-"Recorded: …", and when nothing comes (the bot died) starts over with /start. Afterwards:
+"Recorded: …" (then reads the next item for a moment), and when nothing comes (the bot died)
+starts over with /start; a person who has answered every item is done. Afterwards:
 
 - every answer whose confirmation a focal point saw is in the database with that status;
 - each answer's history (its `AnswerRevision` rows) runs from nothing to the stored status,
   every step starting where the previous one ended;
-- /start resumes at the first item the database holds no answer for;
+- /start resumes at the first item the database holds no answer for (or shows the end of the
+  checklist when there is none);
 - on the bad network day (a share of calls answered 429, 500, a 502 page, late, dropped, or
   carried out with the answer lost), the bot stayed up between kills and its log holds no
   traceback.
@@ -54,6 +56,7 @@ COUNTRIES = ("TH", "VN", "MY", "ID")
 FIRST_USER = 7_100_001
 RESUME_SECONDS = 30.0  # for the /start after the run, over RESUME_TRIES tries
 RESUME_TRIES = 3
+THINK_SECONDS = (0.2, 0.8)  # between a confirmation and the next tap
 CONFIRM_SECONDS = 4.0  # no "Recorded" by then: the tap is taken as lost, the person starts over
 START_SECONDS = 60.0  # a cold start of the bot on a loaded 2-core machine
 # A bad network day, on the calls of the answer path: about 15 % of them fail in some way.
@@ -177,25 +180,26 @@ class FocalPoint:
     plan: dict[str, str]
     confirmed: dict[str, str] = field(default_factory=dict)
     taps: int = 0
+    think: random.Random = field(default_factory=random.Random)
 
-    async def prompt(self) -> Msg | None:
-        prompts = [m for m in await self.user.messages() if is_prompt(m)]
-        return prompts[-1] if prompts else None
+    def __post_init__(self) -> None:
+        self.think.seed(SEED * 1_000_003 + self.user.id)  # the same pauses on every run
 
     async def start_over(self, patience: float = CONFIRM_SECONDS) -> Msg | None:
-        """/start, as a person does when the bot seems stuck: the prompt it shows, if any."""
+        """/start, as a person does when the bot seems stuck: the item it shows, or the end of
+        the checklist when every item has an answer; None if nothing came."""
         seq = await self.user.mark()
         await self.user.command("start")
         deadline = time.monotonic() + patience
         while time.monotonic() < deadline:
             for message in await self.user.wait_for_change(after_seq=seq, timeout=0.5):
-                if message.seq > seq and is_prompt(message):
+                if message.seq > seq and (is_prompt(message) or is_end(message)):
                     return message
         return None
 
-    async def answer(self, prompt: Msg) -> bool:
-        """Tap the planned status on the prompt; True when the screen then said it was
-        recorded (what the person saw), False when nothing came in time."""
+    async def answer(self, prompt: Msg) -> Msg | None:
+        """Tap the planned status on the prompt: the screen that then said it was recorded
+        (what the person saw: the next item, or the end), None when nothing came in time."""
         item = item_id_of(prompt)
         status = self.plan[item]
         index = DEFAULT_STATUSES.index(status)
@@ -222,16 +226,16 @@ class FocalPoint:
             for message in changed:
                 if message.message_id == prompt.message_id and _moved_on(message, item, label):
                     self.confirmed[item] = status
-                    return True
-        return False
+                    return message
+        return None
 
     async def resume(self, bot: BotProcess) -> Msg:
         """/start, again if need be (up to RESUME_TRIES): the item the bot resumes at. None
         in time: the failure shows the person's chat, their last calls and the bot's log."""
         for _ in range(RESUME_TRIES):
-            prompt = await self.start_over(patience=RESUME_SECONDS / RESUME_TRIES)
-            if prompt is not None:
-                return prompt
+            shown = await self.start_over(patience=RESUME_SECONDS / RESUME_TRIES)
+            if shown is not None:
+                return shown
         seen = "\n".join(
             f"  {m.seq} {m.message_id}: {m.plain[:160]!r}"
             for m in (await self.user.messages())[-8:]
@@ -248,12 +252,17 @@ class FocalPoint:
         )
 
     async def work(self, stop: asyncio.Event) -> None:
-        prompt = await self.start_over()
+        """Answer item after item until stopped, or until every item has an answer (a quiet
+        machine gets there within the run)."""
+        shown = await self.start_over()
         while not stop.is_set():
-            if prompt is None or not await self.answer(prompt):
-                prompt = await self.start_over()
-                continue
-            prompt = await self.prompt()
+            if shown is not None and is_end(shown):
+                return
+            shown = await self.answer(shown) if shown is not None else None
+            if shown is None:
+                shown = await self.start_over()
+            else:  # reads the next item: the checklist lasts through the kills
+                await asyncio.sleep(self.think.uniform(*THINK_SECONDS))
 
 
 async def focal_points(
@@ -272,9 +281,18 @@ def _moved_on(message: Msg, item: str, label: str) -> bool:
     """What a person takes for "my answer is in": the pressed message says "Recorded: <the
     status>" and shows the next item. (The same words on a message that still shows the item,
     or lost its buttons, are an earlier tap's notice: a stale tap changes only the buttons.)"""
-    return (
-        f"Recorded: {label}" in message.plain and is_prompt(message) and item_id_of(message) != item
-    )
+    moved = is_end(message) or (is_prompt(message) and item_id_of(message) != item)
+    return f"Recorded: {label}" in message.plain and moved
+
+
+def is_end(message: Msg) -> bool:
+    """The screen after the last item, when every item has an answer."""
+    return "You have reached the end of the checklist" in message.plain
+
+
+def resume_point(shown: Msg) -> str | None:
+    """Where /start resumed: the item it shows, None for the end of the checklist."""
+    return None if is_end(shown) else item_id_of(shown)
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -289,7 +307,9 @@ class Run:
     seconds: float = 0.0
 
 
-async def crash_run(api: FakeBotAPI, database_url: str, log_path: Path) -> tuple[Run, list[str]]:
+async def crash_run(
+    api: FakeBotAPI, database_url: str, log_path: Path
+) -> tuple[Run, list[str | None]]:
     items = seed(database_url)
     rng = random.Random(SEED)
     bot = BotProcess(api, database_url, log_path)
@@ -305,7 +325,7 @@ async def crash_run(api: FakeBotAPI, database_url: str, log_path: Path) -> tuple
     return run, resumed
 
 
-async def _run(tg: FakeTelegram, run: Run, rng: random.Random) -> list[str]:
+async def _run(tg: FakeTelegram, run: Run, rng: random.Random) -> list[str | None]:
     """Kill and restart the bot while the people answer; then each one's /start: where the
     bot resumes them."""
     bot, people = run.bot, run.people
@@ -328,13 +348,13 @@ async def _run(tg: FakeTelegram, run: Run, rng: random.Random) -> list[str]:
         await asyncio.gather(*workers, return_exceptions=True)
     await tg.clear_faults()
     # Resume, on a calm day: each person's /start shows the item the bot resumes at.
-    resumed = []
+    resumed: list[str | None] = []
     for person in people:
         # Where it resumes is what is checked here, not how fast: a restarted bot may still be
         # working through the updates Telegram served again, and a person whose backlog came
         # in at once may have been told "I skipped some, wait a moment" (the fairness rule):
         # then they send /start again, as anyone would.
-        resumed.append(item_id_of(await person.resume(bot)))
+        resumed.append(resume_point(await person.resume(bot)))
     await bot.stop()
     return resumed
 
@@ -350,7 +370,7 @@ async def bad_network_day(tg: FakeTelegram) -> None:
             await tg.inject_fault(method, count=1_000_000, **rule)  # type: ignore[arg-type]
 
 
-def check_database(database_url: str, run: Run, resumed: list[str]) -> None:
+def check_database(database_url: str, run: Run, resumed: list[str | None]) -> None:
     db = Database(database_url)
     try:
         with db.session(write=False) as session:
@@ -369,7 +389,7 @@ def check_database(database_url: str, run: Run, resumed: list[str]) -> None:
             assert answer is not None, f"{person.country} {item}: confirmed, not stored"
             assert answer.status == status, f"{person.country} {item}: {answer.status}"
         answered = {i for (c, i), a in stored.items() if c == person.country and a.status}
-        first_open = next(item for item in run.items if item not in answered)
+        first_open = next((item for item in run.items if item not in answered), None)
         assert resume_item == first_open, f"{person.country}: resumed at {resume_item}"
     for answer in answers:
         chain = [r for r in revisions if r.answer_id == answer.id]
