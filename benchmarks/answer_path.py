@@ -30,7 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,7 @@ from benchmarks.common import (
     Clients,
     PeakMemory,
     Process,
+    asks_keep_or_use,
     bot_env,
     cpu_snapshot,
     describe_cpu,
@@ -54,6 +55,7 @@ from benchmarks.common import (
     start_bot,
     start_chats,
     start_fake_server,
+    status_choice,
     wait_until_polling,
     which_py_spy,
 )
@@ -61,14 +63,11 @@ from bot.checklist import ChecklistRegistry
 from bot.config import Settings
 from bot.db import Database
 from bot.models import Cursor, Person
-from bot.services.reporting import Action
-from bot.views.callbacks import AnswerButton
 from fakegram import Msg
 from fakegram.client import FakeTelegramError
 
 SATURATION_FIRST_ID = 1_000_000
 HUMAN_FIRST_ID = 2_000_000
-STATUS_BUTTONS = 5  # the first five buttons of a prompt are the statuses, in both bots
 FAILED_TAP_SECONDS = 20.0  # no next screen by then: the bot failed on this tap
 
 
@@ -125,29 +124,6 @@ def finished_cursors(database_url: str, user_ids: Sequence[int]) -> int:
 
 
 # --- load -----------------------------------------------------------------------------------
-
-
-USE_MINE = f"{AnswerButton.PREFIX}:{Action.USE_MINE}:"
-
-
-def asks_keep_or_use(message: Msg) -> bool:
-    """The screen asks "keep theirs / use mine": the tap that led here recorded nothing."""
-    return any((b.callback_data or "").startswith(USE_MINE) for b in message.buttons())
-
-
-def status_choice(rng: random.Random) -> Callable[[Msg], str]:
-    """A random status on an item screen. Colleagues of one country answer the same items at
-    once, so a tap may meet a colleague's newer answer and be asked "keep theirs / use mine":
-    then "use mine", which records the tap's status (one more tap for that answer)."""
-
-    def choose(message: Msg) -> str:
-        data = [b.callback_data for b in message.buttons() if b.callback_data is not None]
-        for button in data:
-            if button.startswith(USE_MINE):
-                return button
-        return data[rng.randrange(min(STATUS_BUTTONS, len(data)))]
-
-    return choose
 
 
 async def tap(tg: BenchTelegram, user_id: int, message: Msg, data: str) -> Msg | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,8 @@ import httpx
 import psutil
 import sqlalchemy as sa
 
+from bot.services.reporting import Action
+from bot.views.callbacks import AnswerButton
 from fakegram import FakeTelegram, Msg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -361,3 +364,29 @@ def cpu_snapshot(processes: Sequence[Process]) -> dict[str, float]:
 def own_cpu_seconds() -> float:
     times = psutil.Process().cpu_times()
     return float(times.user + times.system)
+
+
+# --- choosing what to tap ---------------------------------------------------------------------
+
+STATUS_BUTTONS = 5  # the first five buttons of an item screen are the statuses, in both bots
+USE_MINE = f"{AnswerButton.PREFIX}:{Action.USE_MINE}:"
+
+
+def asks_keep_or_use(message: Msg) -> bool:
+    """The screen asks "keep theirs / use mine": the tap that led here recorded nothing."""
+    return any((b.callback_data or "").startswith(USE_MINE) for b in message.buttons())
+
+
+def status_choice(rng: random.Random) -> Callable[[Msg], str]:
+    """A random status on an item screen. Colleagues of one country answer the same items at
+    once, so a tap may meet a colleague's newer answer and be asked "keep theirs / use mine":
+    then "use mine", which records the tap's status (one more tap for that answer)."""
+
+    def choose(message: Msg) -> str:
+        data = [b.callback_data for b in message.buttons() if b.callback_data is not None]
+        for button in data:
+            if button.startswith(USE_MINE):
+                return button
+        return data[rng.randrange(min(STATUS_BUTTONS, len(data)))]
+
+    return choose

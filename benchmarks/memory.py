@@ -45,6 +45,7 @@ from benchmarks.common import (
     start_bot,
     start_chats,
     start_fake_server,
+    status_choice,
     wait_until_polling,
 )
 from bot.countries import ASEAN_MEMBER_STATES
@@ -54,7 +55,6 @@ from fakegram.client import FakeTelegramError
 TARGET_MB = 150.0
 FOCAL_FIRST_ID = 3_000_000
 COORDINATOR_FIRST_ID = 4_000_000
-STATUS_BUTTONS = 5  # the first five buttons of a prompt are the statuses
 BUSY = "try again in a minute"  # the bot's answer when too many charts and exports are running
 BUSY_RETRIES, BUSY_WAIT_SECONDS = 10, 30.0
 REPLY_SECONDS = 120.0  # a reply later than this: the bot failed (an export on a busy machine)
@@ -78,13 +78,13 @@ async def focal_point_day(
     answered and those that failed (no next item shown: on a very busy machine SQLite's lock
     can time out, and the bot tells the person to try again)."""
     tg = clients.for_user(user_id)
+    choose = status_choice(rng)
     message, done, failed = first, 0, 0
     for n in range(taps):
         try:
             if n == 0 and user_id % 10 == 0:
                 message = await _comment(clients, user_id, message)
-            data = [b.callback_data for b in message.buttons() if b.callback_data is not None]
-            seq = await tg.press_raw(user_id, message, data[rng.randrange(STATUS_BUTTONS)])
+            seq = await tg.press_raw(user_id, message, choose(message))
             message = await tg.next_shown(user_id, seq, timeout=REPLY_SECONDS)
             done += 1
         except (BenchError, FakeTelegramError):
