@@ -1,8 +1,10 @@
 """A stop (SIGTERM from `docker stop` or systemd, Ctrl-C) that loses nothing and is never cut short.
 
-What python-telegram-bot already does: `run_polling` (and `run_webhook`) turn SIGTERM, SIGINT
-and SIGABRT into an orderly stop. The updater stops fetching (in polling mode one last
-`getUpdates` confirms the updates already fetched, so Telegram does not serve them again);
+What is already there: `normsbot run` (`bot/web/server.py`, `serve`) turns SIGTERM and SIGINT
+into an orderly stop, as python-telegram-bot's `run_polling` does. The web server finishes the
+webhook requests in flight (each answered once its update was handled); in polling mode the
+updater stops fetching (one last `getUpdates` confirms the updates already fetched, so
+Telegram does not serve them again);
 `Application.stop()` lets every update already fetched be handled to the end, the fairness
 lanes' waiting ones included, and waits for the jobs that run; then post_stop, `shutdown()`
 (the Bot API client's connections) and post_shutdown.
