@@ -29,7 +29,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.db import MIGRATIONS_DIR, Database
+from bot.db import Database, known_migrations
 
 POSTGRES_HINT = (
     "on PostgreSQL, back up with pg_dump and restore with pg_restore "
@@ -110,8 +110,7 @@ def restore(url: str, backup_file: Path, *, force: bool = False) -> tuple[Conten
             raise BackupError(
                 f"{backup_file} is not a usable SQLite database: {_reason(error)}"
             ) from None
-        known = _known_migrations()
-        if was not in known:
+        if was not in known_migrations():
             raise BackupError(
                 f"{backup_file} is at migration {was}, which this version of normsbot does "
                 "not know (made by a newer version?): restore it with that version"
@@ -170,21 +169,6 @@ def _contents(connection: sqlite3.Connection, name: str) -> Contents:
         connection.execute("SELECT count(*) FROM answer").fetchone()[0] if "answer" in tables else 0
     )
     return Contents(migration=versions[0], people=people, answers=answers)
-
-
-def _known_migrations() -> set[str]:
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    return {revision.revision for revision in script.walk_revisions()}
-
-
-def head_migration() -> str:
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
-    assert head is not None
-    return head
 
 
 @contextlib.contextmanager

@@ -237,6 +237,16 @@ def migration_heads() -> frozenset[str]:
     return frozenset(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
 
 
+@functools.cache
+def known_migrations() -> frozenset[str]:
+    """Every migration this code ships, old ones included (a database at any of them can be
+    upgraded to the heads)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    return frozenset(revision.revision for revision in script.walk_revisions())
+
+
 def _upgrade(connection: sa.Connection, revision: str = "head") -> None:
     from alembic import command
     from alembic.config import Config
