@@ -2,9 +2,11 @@
 
 A checklist file (YAML) describes one version of one instrument: the ASEAN Checklist for
 Responsible State Behaviour in Cyberspace (`asean-norms`, bundled as a project paraphrase in
-`checklist/asean-norms.yaml`), and later other instruments built the same way. The top-level
+`checklist/asean-norms.yaml`), and the other instruments built the same way. The top-level
 grouping is written `norms` in the ASEAN file and is a `Section` in the code; a file may say
-`sections` instead. See `checklist/README.md` for the format.
+`themes` or `sections` instead. Each checklist id is one instrument; its `short_name` is the
+word people type (`/invite TH scams`) and its `short_title` names it on buttons. A `draft`
+instrument is marked as such wherever it is shown. See `checklist/README.md` for the format.
 
 Every problem in a file is reported with the file and the line of the offending YAML node, and
 all problems are collected, not only the first: the people who edit these files (a secretariat
@@ -60,7 +62,12 @@ DEFAULT_STATUSES: Final[tuple[str, ...]] = (
 TEXT_MAX_CHARS: Final = 200
 EXPLANATION_MAX_CHARS: Final = 400
 # The fields whose values are shown to users and therefore translated.
-TRANSLATABLE_FIELDS: Final = frozenset({"title", "label", "summary", "text", "explanation"})
+TRANSLATABLE_FIELDS: Final = frozenset(
+    {"title", "short_title", "label", "summary", "text", "explanation"}
+)
+# The short title names an instrument on a menu button; the short name is typed in commands.
+SHORT_TITLE_MAX_CHARS: Final = 32
+SHORT_NAME_MAX_CHARS: Final = 16
 
 # Buttons carry ids in Telegram's 64 bytes of callback data: the widest one,
 # "a:ed:<version>:<item id>:<evidence id>" with 11-digit numbers, leaves 35 for the item id
@@ -74,7 +81,8 @@ _ITEM_ID_RE: Final = re.compile(r"([a-z0-9]+(?:[_-][a-z0-9]+)*)\.([1-9][0-9]*)")
 _STATUS_RE: Final = re.compile(r"[a-z][a-z0-9_]*")
 _VERSION_RE: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._+-]*[A-Za-z0-9])?")
 _LANGUAGE_RE: Final = re.compile(r"[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*")
-_SECTION_KEYS: Final = ("norms", "sections")
+_SHORT_NAME_RE: Final = re.compile(r"[a-z][a-z0-9]*")
+_SECTION_KEYS: Final = ("norms", "sections", "themes")
 
 Loc = tuple[str | int, ...]
 
@@ -140,6 +148,9 @@ class Checklist:
     statuses: tuple[str, ...]
     sections: tuple[Section, ...]
     path: str
+    short_name: str = ""  # the id when empty
+    short_title: str = ""  # the title when empty
+    draft: bool = False
     items: tuple[Item, ...] = field(init=False, repr=False, compare=False)
     _item_index: dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
     _section_index: dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
@@ -157,6 +168,8 @@ class Checklist:
         if len(section_index) != len(self.sections):
             raise ValueError("duplicate section id")
         object.__setattr__(self, "items", items)
+        object.__setattr__(self, "short_name", self.short_name or self.id)
+        object.__setattr__(self, "short_title", self.short_title or self.title)
         object.__setattr__(self, "_item_index", item_index)
         object.__setattr__(self, "_section_index", section_index)
 
@@ -266,6 +279,7 @@ class ChecklistRegistry:
         )
         problems: list[ChecklistProblem] = []
         checklists: dict[tuple[str, str], Checklist] = {}
+        short_names: dict[str, str] = {}
         for file in files:
             checklist, file_problems, source = _load_file(file)
             problems.extend(file_problems)
@@ -279,6 +293,17 @@ class ChecklistRegistry:
                         source.lines.get(("version",)),
                         f"checklist {checklist.id!r} version {checklist.version!r} is already"
                         f" defined in {first.path}; give this file another version",
+                    )
+                )
+                continue
+            owner = short_names.setdefault(checklist.short_name, checklist.id)
+            if owner != checklist.id:
+                problems.append(
+                    ChecklistProblem(
+                        str(file),
+                        source.lines.get(("short_name",)),
+                        f"short_name {checklist.short_name!r} is already used by {owner!r};"
+                        " each instrument needs its own",
                     )
                 )
                 continue
@@ -318,6 +343,18 @@ class ChecklistRegistry:
     def default(self) -> Checklist:
         """The latest version of the ASEAN norms checklist (`asean-norms`)."""
         return self.latest(self.DEFAULT_ID)
+
+    def instruments(self) -> tuple[Checklist, ...]:
+        """The latest version of every instrument: the default first, then by id."""
+        ids = sorted({cid for cid, _ in self._checklists}, key=lambda c: (c != self.DEFAULT_ID, c))
+        return tuple(self.latest(cid) for cid in ids)
+
+    def by_short_name(self, short_name: str) -> Checklist:
+        """The latest version of the instrument people call `short_name`; KeyError if none."""
+        for checklist in self.instruments():
+            if checklist.short_name == short_name:
+                return checklist
+        raise KeyError(f"no instrument called {short_name!r}")
 
     def __iter__(self) -> Iterator[Checklist]:
         """Every checklist, by id and then oldest version first."""
@@ -474,23 +511,25 @@ class _Builder:
 
 
 def _rename_sections(source: _Source) -> None:
-    """Accept `norms` or `sections`; the data and line maps then say `sections`."""
+    """Accept `norms`, `themes` or `sections`; the data and line maps then say `sections`."""
     data: dict[str, Any] = source.data
     present = [key for key in data if key in _SECTION_KEYS]  # in the file's order
     if not present:
         return
     source.section_key = present[0]
-    if len(present) == 2:
-        second = present[1]
-        source.problem(source.key_lines[(second,)], "write either 'norms' or 'sections', not both")
-        del data[second]
+    for extra in present[1:]:
+        source.problem(
+            source.key_lines[(extra,)], "write only one of 'norms', 'sections' or 'themes'"
+        )
+        del data[extra]
         for mapping in (source.lines, source.key_lines):
-            for loc in [loc for loc in mapping if loc and loc[0] == second]:
+            for loc in [loc for loc in mapping if loc and loc[0] == extra]:
                 del mapping[loc]
-    if source.section_key == "norms":
-        data["sections"] = data.pop("norms")
+    if source.section_key != "sections":
+        key = source.section_key
+        data["sections"] = data.pop(key)
         for mapping in (source.lines, source.key_lines):
-            for loc in [loc for loc in mapping if loc and loc[0] == "norms"]:
+            for loc in [loc for loc in mapping if loc and loc[0] == key]:
                 mapping[("sections", *loc[1:])] = mapping.pop(loc)
 
 
@@ -523,6 +562,9 @@ class _ChecklistModel(BaseModel):
     source: str
     source_language: str
     statuses: list[str] = list(DEFAULT_STATUSES)
+    short_name: str | None = None
+    short_title: str | None = None
+    draft: bool = False
     sections: list[_SectionModel]
 
 
@@ -548,7 +590,7 @@ class _Validator:
     def __init__(self, source: _Source) -> None:
         self.source = source
         self.data: dict[str, Any] = source.data
-        self.word = "norm" if source.section_key == "norms" else "section"
+        self.word = {"norms": "norm", "themes": "theme"}.get(source.section_key, "section")
 
     # ---- naming things in messages
 
@@ -613,6 +655,8 @@ class _Validator:
         elif kind == "string_type":
             hint = "; put it in quotes" if isinstance(value, int | float | date) else ""
             self.report(loc, f"{subject} must be text, not {_describe(value)}{hint}")
+        elif kind == "bool_type":
+            self.report(loc, f"{subject} must be true or false, not {_describe(value)}")
         elif kind == "list_type":
             self.report(loc, f"{subject} must be a list, not {_describe(value)}")
         elif kind in ("model_type", "dict_type"):
@@ -644,6 +688,9 @@ class _Validator:
         self.not_empty(("source",))
         self.pattern(("source_language",), _LANGUAGE_RE, "a language code such as 'en'")
         self.statuses(data.get("statuses"))
+        self.pattern(("short_name",), _SHORT_NAME_RE, "lowercase letters and digits, like 'scams'")
+        self.limit(("short_name",), SHORT_NAME_MAX_CHARS)
+        self.limit(("short_title",), SHORT_TITLE_MAX_CHARS)
         sections = data.get("sections")
         if not isinstance(sections, list):
             return
@@ -868,6 +915,9 @@ def _build(model: _ChecklistModel, path: str) -> Checklist:
         statuses=tuple(model.statuses),
         sections=tuple(sections),
         path=path,
+        short_name=model.short_name or "",
+        short_title=(model.short_title or "").strip(),
+        draft=model.draft,
     )
 
 

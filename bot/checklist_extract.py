@@ -61,7 +61,7 @@ def extract_checklist(
     def line(*loc: str | int) -> int:
         return source.lines.get(loc) or 1
 
-    word = "Norm" if source.section_key == "norms" else "Section"
+    word = source.section_key.removesuffix("s").capitalize()
     cid = checklist.id
     yield (
         line("title"),
@@ -69,6 +69,13 @@ def extract_checklist(
         (checklist_msgctxt(cid, "", "title"), checklist.title),
         [f"Title of the checklist {cid}"],
     )
+    if checklist.short_title != checklist.title:
+        yield (
+            line("short_title"),
+            "pgettext",
+            (checklist_msgctxt(cid, "", "short_title"), checklist.short_title),
+            [f"Short title of {cid}"],
+        )
     for s, section in enumerate(checklist.sections):
         where = f"{word} {section.id}"
         yield (

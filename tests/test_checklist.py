@@ -391,7 +391,7 @@ def test_base_fixture_is_valid(tmp_path: Path) -> None:
         pytest.param(
             {},
             "norms: []\n",
-            [(24, r"^write either 'norms' or 'sections', not both$")],
+            [(24, r"^write only one of 'norms', 'sections' or 'themes'$")],
             id="norms-and-sections",
         ),
     ],
@@ -430,7 +430,7 @@ def test_asean_norms_must_be_in_order(tmp_path: Path) -> None:
     swapped = text[:a_start] + text[b_start:].rstrip("\n") + "\n" + text[a_start:b_start] + "\n"
     problems = problems_of(tmp_path, swapped)
     assert problems == [
-        (18, "the norms must come in order a to k, not b, c, d, e, f, g, h, i, j, k, a")
+        (20, "the norms must come in order a to k, not b, c, d, e, f, g, h, i, j, k, a")
     ]
 
 
@@ -439,7 +439,7 @@ def test_bundled_file_with_one_norm_removed(tmp_path: Path) -> None:
     start, end = text.index("\n  - id: e\n"), text.index("\n  - id: f\n")
     problems = problems_of(tmp_path, text[:start] + text[end:])
     assert problems == [
-        (18, "missing norm e: the ASEAN checklist has the 11 norms a to k"),
+        (20, "missing norm e: the ASEAN checklist has the 11 norms a to k"),
     ]
 
 
@@ -669,7 +669,7 @@ def test_extractor_on_the_bundled_file() -> None:
     with BUNDLED.open("rb") as fileobj:
         found = list(extract_checklist(fileobj, DEFAULT_KEYWORDS.keys(), [], {}))
     contexts = [context for _, _, (context, _), _ in found]
-    assert len(found) == 1 + 11 * 2 + 48 * 2
+    assert len(found) == 2 + 11 * 2 + 48 * 2
     assert len(set(contexts)) == len(contexts)
     by_context = {context: (line, comments) for line, _, (context, _), comments in found}
     text = BUNDLED.read_text(encoding="utf-8").splitlines()
@@ -694,3 +694,82 @@ def test_extractor_refuses_an_invalid_file() -> None:
 def test_extractor_needs_the_pgettext_keyword() -> None:
     with pytest.raises(ValueError, match="pgettext"):
         list(extract_checklist(io.BytesIO(BASE.encode()), ["_", "gettext"], [], {}))
+
+
+# --------------------------------------------------------------------------- instruments
+
+
+def test_themes_key_is_accepted_and_named_in_messages(tmp_path: Path) -> None:
+    text = variant({6: "themes:", 8: None})
+    assert_problems(problems_of(tmp_path, text), [(7, r"^theme a: 'label' is required$")])
+    (tmp_path / "ok.yaml").write_text(variant({6: "themes:"}), encoding="utf-8")
+    assert [s.id for s in load_checklist(tmp_path / "ok.yaml").sections] == ["a", "b"]
+
+
+def test_one_file_groups_its_items_one_way(tmp_path: Path) -> None:
+    extra = 'themes:\n  - id: c\n    label: "C"\n    summary: "C."\n    items: []\n'
+    assert_problems(
+        problems_of(tmp_path, BASE + extra),
+        [(24, r"^write only one of 'norms', 'sections' or 'themes'$")],
+    )
+
+
+def test_an_instrument_without_short_names_or_draft_flag(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_text(BASE, encoding="utf-8")
+    demo = load_checklist(path)
+    assert (demo.short_name, demo.short_title, demo.draft) == ("demo", "Demo checklist", False)
+
+
+def test_an_instrument_with_short_names_and_draft_flag(tmp_path: Path) -> None:
+    extra = 'short_name: scams\nshort_title: "Online scams"\ndraft: true\n'
+    path = tmp_path / "demo.yaml"
+    path.write_text(BASE + extra, encoding="utf-8")
+    demo = load_checklist(path)
+    assert (demo.short_name, demo.short_title, demo.draft) == ("scams", "Online scams", True)
+
+
+def test_short_names_and_draft_flag_are_checked(tmp_path: Path) -> None:
+    extra = 'short_name: "Scams!"\nshort_title: "' + "x" * 33 + '"\ndraft: "yes"\n'
+    assert_problems(
+        problems_of(tmp_path, BASE + extra),
+        [
+            (24, r"^short_name 'Scams!' is not valid: use lowercase letters and digits"),
+            (25, r"^'short_title' has 33 characters; the limit is 32$"),
+            (26, r"^'draft' must be true or false"),
+        ],
+    )
+
+
+def instrument(tmp_path: Path, name: str, checklist_id: str, short_name: str) -> None:
+    text = BASE.replace("id: demo", f"id: {checklist_id}") + f"short_name: {short_name}\n"
+    (tmp_path / name).write_text(text, encoding="utf-8")
+
+
+def test_registry_lists_instruments_with_the_default_first(tmp_path: Path) -> None:
+    shutil.copy(BUNDLED, tmp_path / "asean-norms.yaml")
+    instrument(tmp_path, "b.yaml", "beta-guide", "beta")
+    instrument(tmp_path, "a.yaml", "alpha-guide", "alpha")
+    registry = ChecklistRegistry.from_dir(tmp_path)
+    assert [c.id for c in registry.instruments()] == ["asean-norms", "alpha-guide", "beta-guide"]
+    assert registry.by_short_name("alpha").id == "alpha-guide"
+    assert registry.by_short_name("norms").id == "asean-norms"
+    with pytest.raises(KeyError):
+        registry.by_short_name("gamma")
+
+
+def test_registry_refuses_two_instruments_with_one_short_name(tmp_path: Path) -> None:
+    instrument(tmp_path, "a.yaml", "alpha-guide", "guide")
+    instrument(tmp_path, "b.yaml", "beta-guide", "guide")
+    with pytest.raises(ChecklistError) as caught:
+        ChecklistRegistry.from_dir(tmp_path)
+    assert [(Path(p.path).name, p.line) for p in caught.value.errors] == [("b.yaml", 24)]
+    assert "short_name 'guide' is already used by 'alpha-guide'" in str(caught.value)
+
+
+def test_extractor_yields_the_short_title(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_text(BASE + 'short_title: "Demo"\n', encoding="utf-8")
+    with path.open("rb") as fileobj:
+        found = list(extract_checklist(fileobj, DEFAULT_KEYWORDS.keys(), [], {}))
+    assert found[1] == (24, "pgettext", ("demo::short_title", "Demo"), ["Short title of demo"])
