@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -125,8 +126,9 @@ async def test_allowed_updates_are_the_kinds_the_handlers_take_in_both_modes(
 
 
 async def test_requests_without_the_secret_too_large_or_not_json_are_refused(
-    fake_api: FakeBotAPI, tg: FakeTelegram, database: Database
+    fake_api: FakeBotAPI, tg: FakeTelegram, database: Database, caplog: pytest.LogCaptureFixture
 ):
+    caplog.set_level(logging.INFO, logger="bot.web.app")
     async with BotHarness(fake_api, tg, database, webhook=True) as harness:
         url = harness.settings.webhook_url
         update = {
@@ -158,6 +160,9 @@ async def test_requests_without_the_secret_too_large_or_not_json_are_refused(
             assert chunked.status_code == 413
         assert refused("secret") == secret + 2
         assert refused("bad_request") == bad + 2
+        # A flood of junk is counted, not logged line by line: one line, then one a minute.
+        lines = [r.getMessage() for r in caplog.records if r.name == "bot.web.app"]
+        assert lines == ["webhook request refused (403): wrong or missing secret token"]
 
         # A body announced as 100 MiB is refused from its headers: nothing more is read.
         host, port = "127.0.0.1", harness.serving.web.port  # type: ignore[union-attr]

@@ -6,8 +6,9 @@ once it was handled.
 - `POST <path of NORMSBOT_WEBHOOK_URL>`: an update from Telegram. Without the secret Telegram
   was given (header `X-Telegram-Bot-Api-Secret-Token`, compared in constant time) → 403; a
   body over `MAX_BODY_BYTES` → 413, read no further; not an update in JSON → 400. Each refusal
-  is counted in `normsbot_webhook_refused{reason}`. A 200, sent once the update was handled,
-  tells Telegram the update is done: any other answer, or none, and it posts it again later.
+  is counted in `normsbot_webhook_refused{reason}` and logged at most once a minute. A 200,
+  sent once the update was handled, tells Telegram the update is done: any other answer, or
+  none, and it posts it again later.
 - `GET /healthz`: the process is alive (its event loop answered).
 - `GET /readyz`: ready to work (see health.py); 503 with the problems, one per line.
 - `GET /metrics`: Prometheus' text format (bot/metrics.py).
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -78,35 +80,56 @@ async def metrics_page(request: Request) -> Response:
     return Response(body, media_type=content_type)
 
 
-def _refuse(status: int, reason: str, why: str) -> Response:
+class _RefusalLog:
+    """One log line for the first refused request, then at most one a minute with the count
+    since: a scanner's flood is in the metrics, and must not fill the logs."""
+
+    INTERVAL = 60.0
+
+    def __init__(self) -> None:
+        self.quiet_until = 0.0
+        self.unlogged = 0
+
+    def refused(self, status: int, why: str) -> None:
+        now = time.monotonic()
+        if now < self.quiet_until:
+            self.unlogged += 1
+            return
+        more = f" (and {self.unlogged} more since the last line)" if self.unlogged else ""
+        log.info("webhook request refused (%d): %s%s", status, why, more)
+        self.quiet_until, self.unlogged = now + self.INTERVAL, 0
+
+
+def _refuse(refusals: _RefusalLog, status: int, reason: str, why: str) -> Response:
     metrics.WEBHOOK_REFUSED.labels(reason).inc()
-    log.info("webhook request refused (%d): %s", status, why)
+    refusals.refused(status, why)
     return PlainTextResponse(f"{why}\n", status_code=status)
 
 
 def _receiver(webhook: Webhook) -> Callable[[Request], Awaitable[Response]]:
     secret = webhook.secret.encode()
     application = webhook.application
+    refusals = _RefusalLog()
 
     async def receive_update(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, secret):
-            return _refuse(403, "secret", "wrong or missing secret token")
+            return _refuse(refusals, 403, "secret", "wrong or missing secret token")
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return _refuse(413, "too_large", "body too large")
+            return _refuse(refusals, 413, "too_large", "body too large")
         body = bytearray()
         async for chunk in request.stream():  # a chunked body has no length to check first
             body += chunk
             if len(body) > MAX_BODY_BYTES:
-                return _refuse(413, "too_large", "body too large")
+                return _refuse(refusals, 413, "too_large", "body too large")
         try:
             data = json.loads(body)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("not an update")
             update = Update.de_json(data, application.bot)
         except (ValueError, TypeError, KeyError) as error:
-            return _refuse(400, "bad_request", f"not a Telegram update: {error}"[:200])
+            return _refuse(refusals, 400, "bad_request", f"not a Telegram update: {error}"[:200])
         # Handled before the 200, as polling confirms an offset only after its updates: a
         # process that dies mid-update leaves Telegram to post it again (and the handled-once
         # record, bot/telegram/once.py, keeps a repeat of a finished one from acting twice).
