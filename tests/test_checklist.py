@@ -543,7 +543,38 @@ def test_registry_picks_the_highest_version_not_the_newest_file(tmp_path: Path) 
 def test_bundled_registry_default() -> None:
     registry = ChecklistRegistry.bundled()
     assert registry.default().key == ("asean-norms", "2024.1-p1")
-    assert [c.key for c in registry] == [("asean-norms", "2024.1-p1")]
+    assert sorted(c.key for c in registry) == [
+        ("asean-ai", "2025.1-draft"),
+        ("asean-norms", "2024.1-p1"),
+        ("asean-scams", "2025.1-draft"),
+    ]
+
+
+def test_bundled_instruments() -> None:
+    registry = ChecklistRegistry.bundled()
+    found = [
+        (c.id, c.short_name, c.short_title, c.draft, [len(s.items) for s in c.sections])
+        for c in registry.instruments()
+    ]
+    assert found == [
+        ("asean-norms", "norms", "Cyber norms", False, [4, 4, 4, 5, 4, 4, 5, 4, 5, 5, 4]),
+        ("asean-ai", "ai", "AI governance", True, [2] * 7 + [5, 9]),
+        ("asean-scams", "scams", "Online scams", True, [2] * 6),
+    ]
+    ai, scams = registry.by_short_name("ai"), registry.by_short_name("scams")
+    assert [s.id for s in scams.sections] == ["gov", "prev", "detect", "victim", "law", "data"]
+    principles = ["transp", "fair", "safe", "human", "privacy", "account", "robust"]
+    assert [s.id for s in ai.sections] == [*principles, "nat", "genai"]
+    assert "draft" in scams.title and "draft" in ai.title
+    assert "not the official text" in scams.source and "not the official text" in ai.source
+
+
+def test_every_bundled_file_loads_and_passes_the_check() -> None:
+    files = sorted(bundled_checklist_dir().glob("*.y*ml"))
+    assert [f.name for f in files] == ["asean-ai.yaml", "asean-norms.yaml", "asean-scams.yaml"]
+    for path in files:
+        assert check_checklist(path) == [], path.name
+        assert load_checklist(path).statuses == DEFAULT_STATUSES
 
 
 def test_registry_with_an_official_version(tmp_path: Path) -> None:
@@ -555,6 +586,25 @@ def test_registry_with_an_official_version(tmp_path: Path) -> None:
     registry = ChecklistRegistry.from_dir(tmp_path)
     assert registry.default().version == "2025.1"
     assert registry.get("asean-norms", "2024.1-p1").version == "2024.1-p1"
+
+
+def test_an_official_text_replaces_a_draft(tmp_path: Path) -> None:
+    """checklist/README.md's steps: same id, a higher version, no draft flag."""
+    draft = REPO / "checklist" / "asean-scams.yaml"
+    shutil.copy(draft, tmp_path / "asean-scams.yaml")
+    official = (
+        draft.read_text(encoding="utf-8")
+        .replace('version: "2025.1-draft"', 'version: "2025.2"')
+        .replace("draft: true\n", "")
+        .replace(": national self-assessment (draft)", ": national self-assessment")
+    )
+    (tmp_path / "asean-scams-official.yaml").write_text(official, encoding="utf-8")
+    registry = ChecklistRegistry.from_dir(tmp_path)
+    scams = registry.by_short_name("scams")
+    assert (scams.version, scams.draft, scams.short_title) == ("2025.2", False, "Online scams")
+    assert registry.get("asean-scams", "2025.1-draft").draft
+    # Why the README warns against "2025.1": the draft's longer version sorts above it.
+    assert version_sort_key("2025.1") < version_sort_key("2025.1-draft")
 
 
 def test_registry_reports_problems_of_every_file(tmp_path: Path) -> None:
