@@ -588,6 +588,25 @@ def test_registry_with_an_official_version(tmp_path: Path) -> None:
     assert registry.get("asean-norms", "2024.1-p1").version == "2024.1-p1"
 
 
+def test_an_official_text_replaces_a_draft(tmp_path: Path) -> None:
+    """checklist/README.md's steps: same id, a higher version, no draft flag."""
+    draft = REPO / "checklist" / "asean-scams.yaml"
+    shutil.copy(draft, tmp_path / "asean-scams.yaml")
+    official = (
+        draft.read_text(encoding="utf-8")
+        .replace('version: "2025.1-draft"', 'version: "2025.2"')
+        .replace("draft: true\n", "")
+        .replace(": national self-assessment (draft)", ": national self-assessment")
+    )
+    (tmp_path / "asean-scams-official.yaml").write_text(official, encoding="utf-8")
+    registry = ChecklistRegistry.from_dir(tmp_path)
+    scams = registry.by_short_name("scams")
+    assert (scams.version, scams.draft, scams.short_title) == ("2025.2", False, "Online scams")
+    assert registry.get("asean-scams", "2025.1-draft").draft
+    # Why the README warns against "2025.1": the draft's longer version sorts above it.
+    assert version_sort_key("2025.1") < version_sort_key("2025.1-draft")
+
+
 def test_registry_reports_problems_of_every_file(tmp_path: Path) -> None:
     shutil.copy(DATA / "bad" / "many-problems.yaml", tmp_path / "a.yaml")
     shutil.copy(DATA / "bad" / "syntax.yaml", tmp_path / "b.yml")
