@@ -218,3 +218,24 @@ def test_long_unspaced_runs_break_only_between_clusters():
         assert not unicodedata.category(piece[0]).startswith("M")
     assert "\u17d2\u200b" not in breakable(khmer)  # coeng keeps the consonant it stacks
     assert breakable("short words stay as they are") == "short words stay as they are"
+
+
+async def test_the_cover_says_who_submitted_and_signed_off_and_a_lead_gets_their_country(
+    harness: BotHarness,
+):
+    from tests.test_coordinators import fill_answers
+
+    somchai = await enrol(harness, 3106, "TH", "en", name="Somchai")
+    lead = await enrol(harness, 3107, "TH", "en", name="Lek", national_lead=True)
+    fill_answers(harness, "TH")
+    await somchai.command("submit")
+    await somchai.expect("is submitted")
+    _, text = await report(harness, lead)
+    assert "Submitted by Somchai on" in text
+    await lead.command("signoff")
+    await lead.expect("You signed off")
+    _, text = await report(harness, lead, "TH")
+    assert "Signed off by Lek on" in text
+    assert "Draft: not submitted yet." not in text
+    await lead.command("report", "VN")
+    await lead.expect("You can only see your own country's report.")
