@@ -241,9 +241,8 @@ def parse_report_request(args: Sequence[str], checklists: ChecklistRegistry) -> 
             country = word.upper()
         else:
             return word
-    if blank and country is not None:
-        return country  # the questions are the same for every country
-    return ReportRequest(instrument or checklists.default(), country, blank)
+    # The questions are the same for every country: `/report blank TH` is `/report blank`.
+    return ReportRequest(instrument or checklists.default(), None if blank else country, blank)
 
 
 @handler()
