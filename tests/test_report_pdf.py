@@ -239,3 +239,18 @@ async def test_the_cover_says_who_submitted_and_signed_off_and_a_lead_gets_their
     assert "Draft: not submitted yet." not in text
     await lead.command("report", "VN")
     await lead.expect("You can only see your own country's report.")
+
+
+def test_report_words_in_any_order_and_what_is_not_understood():
+    from bot.checklist import ChecklistRegistry
+    from bot.telegram.handlers.reports import ReportRequest, parse_report_request
+
+    checklists = ChecklistRegistry.bundled()
+    norms = checklists.default()
+    assert parse_report_request([], checklists) == ReportRequest(norms)
+    assert parse_report_request(["th"], checklists) == ReportRequest(norms, "TH")
+    assert parse_report_request(["TH", "norms"], checklists) == ReportRequest(norms, "TH")
+    assert parse_report_request(["blank", "norms"], checklists) == ReportRequest(norms, blank=True)
+    assert parse_report_request(["TH", "VN"], checklists) == "VN"  # one country at a time
+    assert parse_report_request(["norms", "norms"], checklists) == "norms"
+    assert parse_report_request(["Thailand"], checklists) == "Thailand"
