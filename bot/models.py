@@ -325,6 +325,7 @@ class AuditAction(StrEnum):
     REPORT_REOPENED = "report_reopened"
     EXPORT_REQUESTED = "export_requested"
     CHART_REQUESTED = "chart_requested"
+    REPORT_REQUESTED = "report_requested"  # /report: a country's report as PDF
     PERSON_ERASED = "person_erased"
 
 

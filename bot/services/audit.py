@@ -184,8 +184,13 @@ def record_request(
     cycle_id: int | None,
     country_code: str | None,
 ) -> None:
-    """An export or a chart was asked for: which cycle, which country (None: all)."""
-    if action not in (AuditAction.EXPORT_REQUESTED, AuditAction.CHART_REQUESTED):
+    """An export, a chart or a report was asked for: which cycle, which country (None: all)."""
+    requests = (
+        AuditAction.EXPORT_REQUESTED,
+        AuditAction.CHART_REQUESTED,
+        AuditAction.REPORT_REQUESTED,
+    )
+    if action not in requests:
         raise ValueError(f"not a request: {action}")
     record(
         session,

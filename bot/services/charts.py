@@ -133,6 +133,7 @@ class FontSet:
     families: tuple[str, ...]
     coverage: tuple[frozenset[int], ...]  # the characters of each family
     codepoints: frozenset[int]  # of all of them
+    files: tuple[str, ...] = ()  # the regular face's file of each family (the PDF embeds it)
 
     def can_render(self, text: str) -> bool:
         return all(ord(char) in self.codepoints or _invisible(char) for char in text)
@@ -225,6 +226,7 @@ def _load_fonts(fonts_dir: str | None, families: Sequence[str] | None) -> FontSe
                 files[entry.name] = entry.fname
     present: list[str] = []
     coverage: list[frozenset[int]] = []
+    paths: list[str] = []
     for family in wanted:
         if family not in files:
             continue
@@ -235,7 +237,8 @@ def _load_fonts(fonts_dir: str | None, families: Sequence[str] | None) -> FontSe
             continue
         present.append(family)
         coverage.append(frozenset(charmap))
-    return FontSet(tuple(present), tuple(coverage), frozenset().union(*coverage))
+        paths.append(files[family])
+    return FontSet(tuple(present), tuple(coverage), frozenset().union(*coverage), tuple(paths))
 
 
 def _weight(value: Any) -> int:

@@ -229,7 +229,7 @@ def build_export(
         country_code=country_code,
         countries=tuple(countries),
         answers=tuple(
-            _answers(session, cycle.id, checklist, countries, country_code, bot_username)
+            answer_rows(session, cycle.id, checklist, countries, country_code, bot_username)
         ),
         matrix=matrix_rows(session, cycle=cycle, checklist=checklist, countries=countries),
         history=tuple(_history(session, cycle.id, country_code)),
@@ -298,7 +298,7 @@ def _evidence_by_answer(
     }
 
 
-def _answers(
+def answer_rows(
     session: Session,
     cycle_id: int,
     checklist: Checklist,

@@ -36,11 +36,11 @@ T = TypeVar("T")
 
 
 class AlreadyPreparing(Exception):
-    """The person has a chart or an export in the making already."""
+    """The person has a chart, an export or a report in the making already."""
 
     def __init__(self, kind: str) -> None:
         super().__init__(kind)
-        self.kind = kind  # what is being prepared: "chart" or "export"
+        self.kind = kind  # what is being prepared: "chart", "export" or "report"
 
 
 class Busy(Exception):

@@ -31,6 +31,7 @@ def action_label(t: Translator, action: AuditAction) -> str:
         AuditAction.REPORT_SIGNED_OFF: t.gettext("Report signed off"),
         AuditAction.REPORT_REOPENED: t.gettext("Report reopened"),
         AuditAction.EXPORT_REQUESTED: t.gettext("Export requested"),
+        AuditAction.REPORT_REQUESTED: t.gettext("Report requested"),
         AuditAction.CHART_REQUESTED: t.gettext("Chart requested"),
         AuditAction.PERSON_ERASED: t.gettext("Person erased"),
     }

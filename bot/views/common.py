@@ -232,3 +232,10 @@ def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     if current or not parts:
         parts.append(current)
     return parts
+
+
+def draft_note(t: Translator, checklist: Checklist) -> str | None:
+    """The marking of an instrument whose file is a draft (`draft: true`), else None."""
+    if not checklist.draft:
+        return None
+    return t.gettext("Draft instrument: the wording is not official.")

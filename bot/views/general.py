@@ -48,6 +48,7 @@ FOCAL_POINT_COMMANDS = (
     "compare",
     "people",
     "export",
+    "report",
     "language",
     "cancel",
     "help",
@@ -59,6 +60,7 @@ COORDINATOR_COMMANDS = (
     "compare",
     "chart",
     "export",
+    "report",
     "cycle",
     "newcycle",
     "deadline",
@@ -109,6 +111,7 @@ def command_descriptions(t: Translator, *, own_country: bool = False) -> dict[st
         "compare": t.gettext("Changes since the previous cycle"),
         "chart": t.gettext("Heatmap of countries and norms"),
         "export": t.gettext("Spreadsheet export"),
+        "report": t.gettext("A country's report as PDF: /report TH"),
         "cycle": t.gettext("The reporting cycle"),
         "newcycle": t.gettext("Open a new cycle: /newcycle 2026-12-31 Title"),
         "deadline": t.gettext("Change the deadline: /deadline 2026-12-31"),
@@ -133,6 +136,7 @@ def command_descriptions(t: Translator, *, own_country: bool = False) -> dict[st
             "compare": t.gettext("Your country's changes since the last cycle"),
             "people": t.gettext("Your country's focal points"),
             "export": t.gettext("Your country's answers as a spreadsheet"),
+            "report": t.gettext("Your country's report as PDF"),
         }
     else:
         # A coordinator's /cancel: the only thing the bot waits for from them is a typed day.

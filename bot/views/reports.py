@@ -36,7 +36,7 @@ CAPTION_MAX = 1024  # Telegram's limit for a photo's or document's caption
 # --------------------------------------------------------------------------- the chart
 
 
-def _caption(lines: list[str]) -> str:
+def fit_caption(lines: list[str]) -> str:
     """Lines of HTML within Telegram's caption limit: whole lines are dropped, never cut."""
     while len(lines) > 1 and len("\n".join(lines)) > CAPTION_MAX:
         lines = lines[:-1]
@@ -122,13 +122,13 @@ def chart_caption(t: Translator, matrix: NormMatrix, *, now: datetime, tz: str |
         ).format(count=t.number(countries), norms=t.number(len(matrix.section_ids))),
         t.gettext("The numbers are in /export."),
     ]
-    return _caption(lines)
+    return fit_caption(lines)
 
 
 # --------------------------------------------------------------------------- the export
 
 
-def _checklist_title(t: Translator, checklist: Checklist) -> str:
+def checklist_title(t: Translator, checklist: Checklist) -> str:
     return t.checklist_text(checklist_msgctxt(checklist.id, "", "title"), checklist.title)
 
 
@@ -148,7 +148,7 @@ def export_labels(t: Translator, data: ExportData, *, tz: str | None) -> ExportL
         (t.gettext("Reporting cycle"), cycle_title(t, cycle.title)),
         (
             t.gettext("Checklist"),
-            f"{_checklist_title(t, checklist)} ({checklist.id} {checklist.version})",
+            f"{checklist_title(t, checklist)} ({checklist.id} {checklist.version})",
         ),
         (t.gettext("Countries"), scope),
         (t.gettext("Opened"), t.datetime(cycle.opens_at, tz)),
@@ -261,7 +261,7 @@ def export_caption(t: Translator, data: ExportData, *, now: datetime, tz: str | 
         ).format(date=esc(t.datetime(now, tz))),
         t.gettext("Dates and times in the files are in UTC."),
     ]
-    return _caption(lines)
+    return fit_caption(lines)
 
 
 def csv_caption(t: Translator) -> str:

@@ -1,4 +1,5 @@
-"""/chart and /export: a heatmap photo and spreadsheet files, built without stalling the bot.
+"""/chart, /export and /report: a heatmap photo, spreadsheet files and the national report as
+PDF, built without stalling the bot.
 
 Each command reads its rows in a database worker thread (`run_read`) and hands the drawing or
 writing to a worker process (`bot.telegram.offload`), so other people's taps are answered while
@@ -21,11 +22,14 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
-from bot.services import audit, exports, matrix
+from bot.checklist import Checklist, ChecklistRegistry
+from bot.services import audit, exports, matrix, national_report
 from bot.services.charts import render_heatmap, sends_as_photo
-from bot.services.errors import UnknownCycle
+from bot.services.errors import UnknownCountry, UnknownCycle
+from bot.services.pdf import render_pdf
 from bot.telegram.common import Body, Caller, handler, send
 from bot.telegram.offload import AlreadyPreparing, Busy, offloader
+from bot.views import national_report as report_views
 from bot.views import reports
 from bot.views.common import Rendered, cycle_title
 from bot.views.errors import error_text
@@ -97,6 +101,8 @@ def one_at_a_time(kind: str) -> Callable[[Body], Body]:
             except AlreadyPreparing as running:
                 if running.kind == "chart":
                     text = t.gettext("⏳ Already preparing your chart; it will arrive shortly.")
+                elif running.kind == "report":
+                    text = t.gettext("⏳ Already preparing your report; it will arrive shortly.")
                 else:
                     text = t.gettext("⏳ Already preparing your export; it will arrive shortly.")
             except Busy:
@@ -208,6 +214,108 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
     )
 
 
+@dataclass(frozen=True)
+class ReportRequest:
+    instrument: Checklist
+    country_code: str | None = None
+    blank: bool = False
+
+
+def parse_report_request(args: Sequence[str], checklists: ChecklistRegistry) -> ReportRequest | str:
+    """`[instrument] [COUNTRY | blank]` in any order, the instrument by its short name (the
+    norms checklist when none is named); the first word not understood when one is not."""
+    instrument: Checklist | None = None
+    country: str | None = None
+    blank = False
+    for raw in args:
+        word = raw.strip()
+        try:
+            named = checklists.by_short_name(word.lower())
+        except KeyError:
+            named = None
+        if named is not None and instrument is None:
+            instrument = named
+        elif word.lower() == "blank" and not blank:
+            blank = True
+        elif word.isascii() and word.isalpha() and len(word) == 2 and country is None:
+            country = word.upper()
+        else:
+            return word
+    # The questions are the same for every country: `/report blank TH` is `/report blank`.
+    return ReportRequest(instrument or checklists.default(), None if blank else country, blank)
+
+
+@handler()
+@one_at_a_time("report")
+async def report(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    actor, rt, t = caller.enrolled(), caller.rt, caller.t
+    request = parse_report_request(context.args or [], rt.checklists)
+    if isinstance(request, str):
+        await _report_usage(update, caller, unknown=request)
+        return
+    now = rt.clock.now()
+    tz = caller.timezone
+    fonts_dir = str(rt.settings.chart_fonts_dir) if rt.settings.chart_fonts_dir else None
+    async with showing(update, ChatAction.UPLOAD_DOCUMENT):
+        if request.blank:
+            blank = await rt.db.run_read(
+                national_report.build_blank,
+                checklists=rt.checklists,
+                instrument=request.instrument,
+                now=now,
+            )
+            document = report_views.blank_document(t, blank, tz=tz)
+            caption = report_views.blank_caption(t, blank)
+            name = f"normsbot-{request.instrument.short_name}-blank-{_today(now, tz)}.pdf"
+        else:
+            try:
+                data = await rt.db.run_read(
+                    national_report.build_report,
+                    actor=actor,
+                    checklists=rt.checklists,
+                    instrument=request.instrument,
+                    now=now,
+                    country_code=request.country_code,
+                )
+            except UnknownCountry as error:
+                if error.country:
+                    raise
+                await _report_usage(update, caller)  # a coordinator named no country
+                return
+            await rt.db.run(
+                audit.record_request,
+                actor=actor,
+                action=audit.Action.REPORT_REQUESTED,
+                now=now,
+                cycle_id=data.cycle.cycle_id,
+                country_code=data.country_code,
+            )
+            document = report_views.report_document(t, data, tz=tz)
+            caption = report_views.report_caption(t, data, tz=tz)
+            name = exports.export_file_name(
+                data.cycle,
+                data.country_code,
+                _today(now, tz),
+                "pdf",
+                title=cycle_title(t, data.cycle.title),
+            )
+        pdf = await offloader(context).run(render_pdf, document, fonts_dir=fonts_dir)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_document(pdf, filename=name, caption=caption)
+
+
+async def _report_usage(update: Update, caller: Caller, *, unknown: str | None = None) -> None:
+    actor = caller.enrolled()
+    names = [checklist.short_name for checklist in caller.rt.checklists.instruments()]
+    await send(
+        update,
+        report_views.report_usage(
+            caller.t, coordinator=actor.is_coordinator, instruments=names, unknown=unknown
+        ),
+    )
+
+
 async def send_usage(
     update: Update, caller: Caller, command: str, *, error: UnknownCycle | None = None
 ) -> None:
@@ -235,4 +343,5 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         # second /export meets "already preparing" instead of a queue.
         CommandHandler("chart", chart, filters=private, block=False),
         CommandHandler("export", export, filters=private, block=False),
+        CommandHandler("report", report, filters=private, block=False),
     ]
