@@ -216,6 +216,10 @@ def render_pdf(
     )
     page_label = document.page_label
     footer_text = clean(document.footer)
+    # fpdf2 puts the page count in place of "{nb}" when the document is closed, and finds it
+    # only if the whole placeholder was written in one font: the one that has its characters
+    # and the digits (Burmese, say, has neither, and its label then lost the count).
+    count_font = font_runs("{nb}0123456789/", used)[0][0] if needed else ""
 
     class Pdf(FPDF):
         def footer(self) -> None:
@@ -223,6 +227,8 @@ def render_pdf(
             self.set_text_color(*_MUTED)
             flow(footer_text, 8)
             page = clean(page_label.format(page=self.page_no(), pages="{nb}"))
+            if count_font:
+                self.set_font(count_font, size=8)
             self.set_x(self.l_margin)
             self.cell(0, 4, page, align="R")
 
