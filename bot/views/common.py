@@ -232,3 +232,20 @@ def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     if current or not parts:
         parts.append(current)
     return parts
+
+
+def support_kind_label(t: Translator, kind: str) -> str:
+    """A kind of support a country may ask for (`bot.services.needs.SUPPORT_KINDS`)."""
+    labels = {
+        "policy": t.pgettext("support kind", "Policy or legal drafting"),
+        "technical": t.pgettext("support kind", "Technical"),
+        "training": t.pgettext("support kind", "Training"),
+        "funding": t.pgettext("support kind", "Funding"),
+        "other": t.pgettext("support kind", "Other"),
+    }
+    return labels.get(kind, kind)
+
+
+def support_kinds_text(t: Translator, kinds: Iterable[str]) -> str:
+    """The kinds' labels joined, plain text (escape it for HTML)."""
+    return ", ".join(support_kind_label(t, kind) for kind in kinds)

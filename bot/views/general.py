@@ -46,6 +46,7 @@ FOCAL_POINT_COMMANDS = (
     "summary",
     "status",
     "compare",
+    "needs",
     "people",
     "export",
     "language",
@@ -58,6 +59,7 @@ COORDINATOR_COMMANDS = (
     "status",
     "compare",
     "chart",
+    "needs",
     "export",
     "cycle",
     "newcycle",
@@ -109,6 +111,7 @@ def command_descriptions(t: Translator, *, own_country: bool = False) -> dict[st
         "compare": t.gettext("Changes since the previous cycle"),
         "chart": t.gettext("Heatmap of countries and norms"),
         "export": t.gettext("Spreadsheet export"),
+        "needs": t.gettext("Support needs by theme and country: /needs [TH]"),
         "cycle": t.gettext("The reporting cycle"),
         "newcycle": t.gettext("Open a new cycle: /newcycle 2026-12-31 Title"),
         "deadline": t.gettext("Change the deadline: /deadline 2026-12-31"),
@@ -133,6 +136,7 @@ def command_descriptions(t: Translator, *, own_country: bool = False) -> dict[st
             "compare": t.gettext("Your country's changes since the last cycle"),
             "people": t.gettext("Your country's focal points"),
             "export": t.gettext("Your country's answers as a spreadsheet"),
+            "needs": t.gettext("Your country's support needs"),
         }
     else:
         # A coordinator's /cancel: the only thing the bot waits for from them is a typed day.
