@@ -9,7 +9,7 @@ from bot.checklist import Checklist, checklist_msgctxt
 from bot.i18n import Translator
 from bot.services.charts import HeatmapData, HeatmapLabels
 from bot.services.needs import NeedsGrid, NeedsPicture
-from bot.views.callbacks import NeedsChartButton
+from bot.views.callbacks import CallbackDataError, NeedsChartButton
 from bot.views.common import (
     Rendered,
     countries_sorted,
@@ -25,8 +25,7 @@ from bot.views.common import (
 from bot.views.reports import grid_labels, in_both
 
 SUPPORT_EMOJI = "🆘"
-MAX_GROUPS = 40  # lines of /needs: the rest is in /export's Needs sheet
-MAX_ITEMS = 25
+TEXT_BUDGET = 3800  # characters of /needs' HTML: one message (4096 shown), the rest in /export
 
 
 def support_lines(t: Translator, kinds: tuple[str, ...], note: str | None) -> list[str]:
@@ -84,13 +83,14 @@ def render_needs(t: Translator, picture: NeedsPicture) -> Rendered:
             ).format(count=t.number(len(picture.countries))),
         )
     )
+    body: list[str] = []
     if picture.groups:
-        lines += ["", t.gettext("Most requested first; in brackets, the items asking:")]
-    for group in picture.groups[:MAX_GROUPS]:
+        body += ["", t.gettext("Most requested first; in brackets, the items asking:")]
+    for group in picture.groups:
         countries = ", ".join(
             f"{esc(country_name(t, code))} ({t.number(count)})" for code, count in group.countries
         )
-        lines.append(
+        body.append(
             f"• <b>{esc(group.section_id)}</b> "
             + esc(shorten(section_label(t, checklist, group.section_id), 40))
             + " · "
@@ -98,20 +98,31 @@ def render_needs(t: Translator, picture: NeedsPicture) -> Rendered:
             + f": {countries}"
         )
     if picture.country_code is not None:  # one country: each item, with its note
-        lines.append("")
-        for need in picture.items[:MAX_ITEMS]:
+        body.append("")
+        for need in picture.items:
             kinds = esc(support_kinds_text(t, need.kinds)) if need.kinds else "—"
             line = f"<b>{esc(need.item_id)}</b> {kinds}"
             if need.note:
                 line += " — <i>" + esc(shorten(need.note, 200)) + "</i>"
-            lines.append(line)
-    if len(picture.groups) > MAX_GROUPS or (
-        picture.country_code is not None and len(picture.items) > MAX_ITEMS
-    ):
-        lines += ["", t.gettext("More in the Needs sheet of /export.")]
-    focus = picture.section_id or picture.country_code
-    button = NeedsChartButton(checklist.short_name, focus).pack()
-    return Rendered("\n".join(lines), keyboard([[(t.gettext("📊 Chart"), button)]]))
+            body.append(line)
+    # One message, never cut inside a line: what does not fit is in the export.
+    more = t.gettext("More in the Needs sheet of /export.")
+    budget = TEXT_BUDGET - len("\n".join(lines)) - len(more) - 2
+    shown = 0
+    for line in body:
+        budget -= len(line) + 1
+        if budget < 0:
+            break
+        shown += 1
+    lines += body[:shown]
+    if shown < len(body):
+        lines += ["", more]
+    try:
+        button = NeedsChartButton(checklist.short_name, picture.section_id or picture.country_code)
+        chart = [[(t.gettext("📊 Chart"), button.pack())]]
+    except CallbackDataError:  # an instrument named too long for a button: no chart button
+        chart = []
+    return Rendered("\n".join(lines), keyboard(chart) if chart else None)
 
 
 def needs_chart(
