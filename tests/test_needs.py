@@ -202,6 +202,11 @@ REGION = [
     ("PH", "b.1", "policy", None),
     ("PH", "f.1", "training,technical", None),
     ("VN", "b.2", "technical", '=HYPERLINK("x")'),
+    ("SG", "b.1", "policy", None),
+    ("VN", "f.2", "funding", None),
+    ("VN", "f.3", "funding", None),
+    ("VN", "b.3", "technical", None),
+    ("VN", "b.4", "technical", None),
 ]
 
 
@@ -214,21 +219,16 @@ async def test_needs_are_aggregated_most_requested_first_and_filtered(harness: B
     _seed(harness, REGION)
     await admin.command("needs")
     shown = await admin.expect("Support needs")
-    assert "6 items ask for support, from 3 countries." in shown.plain
-    lines = _lines(shown)
-    # Training on norm f: three countries (TH with two items); then one country each,
-    # most items first, then in the checklist's and the kinds' order.
-    assert (
-        lines[0].startswith("• f ")
-        and "Training: Thailand (2), Philippines (1), Viet Nam (1)" in lines[0]
-    )
-    assert [line.split(" · ")[-1].split(":")[0] for line in lines[1:]] == [
-        "Policy or legal drafting",
-        "Technical",
-        "Technical",
-        "Funding",
+    assert "11 items ask for support, from 4 countries." in shown.plain
+    # Most countries first, then most items, then the checklist's and the kinds' order:
+    # Viet Nam's three items of b/technical come after b/policy's two countries.
+    assert [(line[2], line.split(" · ")[-1]) for line in _lines(shown)] == [
+        ("f", "Training: Thailand (2), Philippines (1), Viet Nam (1)"),
+        ("f", "Funding: Viet Nam (2), Thailand (1)"),
+        ("b", "Policy or legal drafting: Philippines (1), Singapore (1)"),
+        ("b", "Technical: Viet Nam (3)"),
+        ("f", "Technical: Philippines (1)"),
     ]
-    assert lines[1].startswith("• b ") and lines[3].startswith("• f ")
 
     await admin.command("needs", "b")
     only_b = await admin.expect("Theme b:")
@@ -292,9 +292,9 @@ def test_the_chart_counts_items_per_country_and_theme() -> None:
         checklist, 1, "", None, None, (), items, tuple(sorted({i.country_code for i in items}))
     )
     grid = needs.needs_grid(picture)
-    assert grid.countries == ("PH", "TH", "VN")
+    assert grid.countries == ("PH", "SG", "TH", "VN")
     column = grid.section_ids.index("f")
-    assert [row[column] for row in grid.counts] == [1, 2, 1]
+    assert [row[column] for row in grid.counts] == [1, 0, 2, 3]
     assert sum(map(sum, grid.counts)) == len(REGION)
 
 
@@ -336,10 +336,15 @@ async def test_the_export_has_a_needs_sheet(harness: BotHarness):
     assert [(row[0], row[4]) for row in rows] == [
         ("PH", "b.1"),
         ("PH", "f.1"),
+        ("SG", "b.1"),
         ("TH", "f.1"),
         ("TH", "f.2"),
         ("VN", "b.2"),
+        ("VN", "b.3"),
+        ("VN", "b.4"),
         ("VN", "f.1"),
+        ("VN", "f.2"),
+        ("VN", "f.3"),
     ]
     by_key = {(row[0], row[4]): row for row in rows}
     assert by_key[("TH", "f.2")][6:] == [
