@@ -110,6 +110,16 @@ async def test_a_long_note_is_refused_and_nothing_changes(harness: BotHarness):
     assert answer is None or answer.support_note is None
 
 
+async def test_status_names_a_change_of_the_needs_in_the_reader_s_words(harness: BotHarness):
+    alice = await harness.enrol(6031, "TH", name="Alice")
+    await _open_support(alice)
+    await alice.press_and_wait("Training")
+    admin = await harness.admin()
+    await admin.command("status", "TH")
+    status = await admin.expect("Recent changes")
+    assert "support needs" in status.plain and "support_kinds" not in status.plain
+
+
 # --------------------------------------------------------------------------- colleagues
 
 
