@@ -503,6 +503,8 @@ def needs_screens(t: Translator) -> Iterator[tuple[str, Rendered]]:
         ),
     )
     yield "needs, nobody", needs_views.render_needs(t, picture(()))
+    draft = replace(picture(()), checklist=replace(checklist, draft=True))
+    yield "needs, a draft instrument", needs_views.render_needs(t, draft)
 
 
 # Every variant of every error the services raise, with the details its text needs.

@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Sequence
+from dataclasses import replace
 
 import openpyxl
 import pytest
 from sqlmodel import col, select
 
 from bot.checklist import ChecklistRegistry
+from bot.i18n import I18n
 from bot.models import Answer, Cycle
 from bot.services import needs
 from bot.services.errors import NotYourCountry, UnknownNeedsWord
+from bot.views.needs import render_needs
 from fakegram import FakeUser, Msg
 from tests.harness import BotHarness, is_prompt, item_id_of
 from tests.test_charts import png_size
@@ -306,6 +309,15 @@ def test_the_chart_counts_items_per_country_and_theme() -> None:
     column = grid.section_ids.index("f")
     assert [row[column] for row in grid.counts] == [1, 0, 2, 3]
     assert sum(map(sum, grid.counts)) == len(REGION)
+
+
+def test_a_draft_instrument_s_needs_say_so() -> None:
+    checklist = ChecklistRegistry.bundled().default()
+    picture = needs.NeedsPicture(checklist, 1, "", None, None, (), (), ())
+    t = I18n().translator("en")
+    assert "Draft instrument" not in render_needs(t, picture).text
+    drafted = replace(picture, checklist=replace(checklist, draft=True))
+    assert "Draft instrument: the wording is not official." in render_needs(t, drafted).text
 
 
 # --------------------------------------------------------------------------- the export

@@ -204,6 +204,20 @@ def item_explanation(t: Translator, checklist: Checklist, item_id: str) -> str:
     )
 
 
+def instrument_title(t: Translator, checklist: Checklist) -> str:
+    """An instrument's short title ("Cyber norms") in the reader's language."""
+    return t.checklist_text(
+        checklist_msgctxt(checklist.id, "", "short_title"), checklist.short_title
+    )
+
+
+def draft_note(t: Translator, checklist: Checklist) -> str | None:
+    """The marking of a draft instrument (its wording is not official), or None."""
+    if not checklist.draft:
+        return None
+    return t.gettext("Draft instrument: the wording is not official.")
+
+
 def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
-from bot.checklist import Checklist, checklist_msgctxt
 from bot.i18n import Translator
 from bot.services.charts import HeatmapData, HeatmapLabels
 from bot.services.needs import NeedsGrid, NeedsPicture
@@ -15,7 +14,9 @@ from bot.views.common import (
     countries_sorted,
     country_name,
     cycle_title,
+    draft_note,
     esc,
+    instrument_title,
     keyboard,
     section_label,
     shorten,
@@ -41,12 +42,6 @@ def support_lines(t: Translator, kinds: tuple[str, ...], note: str | None) -> li
     return lines
 
 
-def instrument_title(t: Translator, checklist: Checklist) -> str:
-    return t.checklist_text(
-        checklist_msgctxt(checklist.id, "", "short_title"), checklist.short_title
-    )
-
-
 def render_needs(t: Translator, picture: NeedsPicture) -> Rendered:
     """/needs: most-requested kinds of support per theme, the countries asking for each."""
     checklist = picture.checklist
@@ -58,6 +53,8 @@ def render_needs(t: Translator, picture: NeedsPicture) -> Rendered:
         + "</b>",
         esc(shorten(cycle_title(t, picture.cycle_title), 120)),
     ]
+    if (note := draft_note(t, checklist)) is not None:
+        lines.append("<i>" + esc(note) + "</i>")
     if picture.section_id is not None:
         lines.append(
             t.gettext("Theme {theme}: {label}").format(
