@@ -333,14 +333,8 @@ async def test_the_export_has_a_needs_sheet(harness: BotHarness):
     assert document.document is not None
     content = await harness.tg.download(document.document["file_id"])
     book = openpyxl.load_workbook(io.BytesIO(content))
-    assert book.sheetnames == [
-        "Answers",
-        "Countries x norms",
-        "History",
-        "Needs",
-        "Audit log",
-        "About",
-    ]
+    names = book.sheetnames
+    assert names.index("Needs") == names.index("History") + 1  # the sheet list: test_exports
     sheet = book["Needs"]
     header = [cell.value for cell in sheet[1]]
     assert header == [
