@@ -206,7 +206,7 @@ def _instrument_and_focus(
 ) -> tuple[Checklist, str | None]:
     """The instrument named first (else the default one) and the one word after it."""
     remaining = [word.strip() for word in words if word.strip()]
-    instrument = checklists.default()
+    instrument: Checklist | None = None
     if remaining:
         try:
             instrument = checklists.by_short_name(remaining[0].lower())
@@ -216,7 +216,7 @@ def _instrument_and_focus(
                 raise _unknown(checklists, remaining[0]) from None
     if len(remaining) > 1:
         raise _unknown(checklists, remaining[1])
-    return instrument, remaining[0] if remaining else None
+    return instrument or checklists.default(), remaining[0] if remaining else None
 
 
 def _focus(
