@@ -370,6 +370,7 @@ def review_section(checklist: Checklist) -> ReviewSection:
             has_comment=n % 2 == 0,
             has_evidence=n % 3 == 0,
             from_baseline=n == 1,
+            has_support=n % 2 == 1,
         )
         for n, item in enumerate(section.items)
     ]

@@ -70,6 +70,11 @@ async def test_adding_changing_and_removing_needs_records_history(harness: BotHa
     item = await alice.press_and_wait("Done")  # back to the item, which shows the needs
     assert is_prompt(item) and item_id_of(item) == "a.1"
     assert "Support needed: Funding" in item.plain and NOTE_HTML in (item.html or "")
+    await alice.command("review")
+    await alice.expect("Your answers by norm")
+    listed = await alice.press_and_wait("a 0/4")  # norm a's list marks the item
+    assert next(line for line in listed.plain.splitlines() if " a.1 " in line).endswith("🆘")
+    await alice.press_and_wait("Back to the item")
     answer = _answer(harness, "TH", "a.1")
     assert answer is not None
     assert (answer.support_kinds, answer.support_note, answer.status) == ("funding", NOTE, None)

@@ -199,6 +199,7 @@ class ReviewItem:
     has_evidence: bool
     from_baseline: bool = False
     evidence_count: int = 0
+    has_support: bool = False  # the country asks for support on it
 
 
 @dataclass(frozen=True)
@@ -1258,6 +1259,7 @@ def _review(
                 has_evidence=count > 0,
                 from_baseline=bool(answer and answer.baseline),
                 evidence_count=count,
+                has_support=bool(answer and (answer.support_kinds or answer.support_note)),
             )
         )
     return ReviewSection(

@@ -438,6 +438,7 @@ def render_review_section(t: Translator, review: ReviewSection) -> Rendered:
             + ("💬" if item.has_comment else "")
             + ("📎" if item.has_evidence else "")
             + (t.number(item.evidence_count) if item.evidence_count > 1 else "")
+            + (SUPPORT_EMOJI if item.has_support else "")
         )
         lines.append(
             f"{emoji_of(item.status, item.skipped)} <b>{esc(item.item_id)}</b> "
