@@ -79,6 +79,7 @@ class Awaiting(StrEnum):
     COMMENT = "comment"
     EVIDENCE = "evidence"
     DEADLINE = "deadline"  # a coordinator pressed "Other date": the next text is the day
+    SUPPORT = "support"  # the item's "need support" screen: kinds by button, the next text the note
 
 
 class DeliveryStatus(StrEnum):
@@ -209,6 +210,10 @@ class Answer(SQLModel, table=True):
     # Copied from the previous cycle when this one opened with a baseline: counts as open
     # until a focal point confirms or changes the status.
     baseline: bool = False
+    # "We need support": the kinds asked for, as their codes in a fixed order joined by ","
+    # ("policy,training"; see `bot/services/needs.py`), and a short note. None: no need.
+    support_kinds: str | None = Field(default=None, max_length=64)
+    support_note: str | None = None
 
 
 class Evidence(SQLModel, table=True):
@@ -244,7 +249,7 @@ class AnswerRevision(SQLModel, table=True):
     cycle_id: int = Field(foreign_key="cycle.id")
     country_code: str = Field(foreign_key="country.code")
     item_id: str = Field(max_length=32)
-    field: str  # "status", "comment", "evidence", "skipped"
+    field: str  # "status", "comment", "evidence", "skipped", "support_kinds", "support_note"
     old_value: str | None = None
     new_value: str | None = None
     changed_by: int | None = Field(default=None, foreign_key="person.id")

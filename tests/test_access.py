@@ -143,6 +143,16 @@ CASES: dict[str, Case] = {
         has(COORDINATORS_ONLY),
         has("Invite #{invite} cancelled."),
     ),
+    "needs": Case(
+        ("needs",),
+        has("Support needs", "Thailand", without=("Viet Nam",)),
+        has("Support needs", "No country has asked for support yet."),
+    ),
+    "needs_other": Case(
+        ("needs", "VN"),
+        has(OWN_COUNTRY_ONLY, without=("Support needs",)),
+        has("Support needs", "Viet Nam"),
+    ),
     "submit": Case(
         ("submit",),
         has("cannot be submitted yet"),
@@ -476,6 +486,7 @@ GROUP_COMMANDS: tuple[tuple[str, ...], ...] = (
     ("reminders",),
     ("digest",),
     ("chart",),
+    ("needs",),
     ("export",),
     ("language",),
     ("continue",),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.checklist import ITEM_ID_MAX_CHARS, ChecklistRegistry
+from bot.checklist import ITEM_ID_MAX_CHARS, SHORT_NAME_MAX_CHARS, ChecklistRegistry
 from bot.countries import ASEAN_MEMBER_STATES
 from bot.i18n import LOCALES
 from bot.services import reporting
@@ -35,6 +35,7 @@ from bot.views.callbacks import (
     MenuButton,
     MuteButton,
     Muting,
+    NeedsChartButton,
     NewCycleHelpButton,
     PeopleCancelButton,
     ProgressButton,
@@ -69,6 +70,8 @@ WIDEST: list[Button] = [
     AnswerButton(Action.STATUS, BIG, LONGEST_ITEM, BIG),
     AnswerButton(Action.OPEN, BIG, LONGEST_ITEM),
     AnswerButton(Action.REMOVE_EVIDENCE, BIG, LONGEST_ITEM, BIG),
+    AnswerButton(Action.SUPPORT_ON, BIG, LONGEST_ITEM, BIG),
+    AnswerButton(Action.SUPPORT_OFF, BIG, LONGEST_ITEM, BIG),
     MenuButton(BIG),
     ReviewButton(BIG),
     ReviewButton(BIG, LONGEST_SECTION),
@@ -93,6 +96,7 @@ WIDEST: list[Button] = [
     *(SnoozeButton(length, BIG) for length in Snooze),
     *(MuteButton(muting, BIG) for muting in Muting),
     *(DigestButton(switch) for switch in Switch),
+    NeedsChartButton("n" * SHORT_NAME_MAX_CHARS, "s" * max(len(LONGEST_SECTION), 30)),
 ]
 
 
@@ -117,6 +121,9 @@ WIRE = [
     (AnswerButton(Action.OPEN, 7, "k.3"), "a:o:7:k.3"),
     (AnswerButton(Action.SHOW, 7), "a:r:7"),
     (AnswerButton(Action.KEEP_PENDING, 7), "a:pk:7"),
+    (AnswerButton(Action.SUPPORT_ON, 7, "a.1", 2), "a:s1:7:a.1:2"),
+    (AnswerButton(Action.SUPPORT_OFF, 7, "a.1", 0), "a:s0:7:a.1:0"),
+    (NeedsChartButton("norms", "TH"), "nd:c:norms:TH"),
     (MenuButton(7), "mn:7"),
     (ReviewButton(7), "rv:7"),
     (ReviewButton(7, "a"), "rv:7:a"),

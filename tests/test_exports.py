@@ -84,7 +84,14 @@ async def test_coordinator_exports_workbook_and_csv_with_every_answer(harness: B
     assert "First reporting cycle" in caption and "all countries" in caption
 
     book = await _workbook(harness, documents[XLSX_NAME])
-    assert book.sheetnames == ["Answers", "Countries x norms", "History", "Audit log", "About"]
+    assert book.sheetnames == [
+        "Answers",
+        "Countries x norms",
+        "History",
+        "Needs",
+        "Audit log",
+        "About",
+    ]
     answers = book["Answers"]
     assert answers.freeze_panes == "A2"
     header = [cell.value for cell in answers[1]]

@@ -39,6 +39,7 @@ from bot.services.cycles import CycleInfo, CycleOverview, DaysLeft, DraftView
 from bot.services.enrolment import CreatedInvite, InviteRow
 from bot.services.erasure import ErasePreview
 from bot.services.evidence import EvidenceEntry
+from bot.services.needs import SUPPORT_KINDS, ItemNeed, NeedGroup, NeedsPicture
 from bot.services.people import PersonRow
 from bot.services.reporting import (
     AnswerState,
@@ -64,6 +65,7 @@ from bot.views import (
     reminders,
     summaries,
 )
+from bot.views import needs as needs_views
 from bot.views.callbacks import MAX_BYTES
 from bot.views.common import MAX_MESSAGE, Rendered, split_text
 from bot.views.errors import error_text, invite_text, stranger_text
@@ -266,11 +268,25 @@ def item_screens(checklist: Checklist) -> Iterator[tuple[str, ItemScreen | DoneS
         ItemScreen(**{**base, "pending_kind": "document", "pending_preview": FILE_NAME}),
     )
     yield "item, reopened", ItemScreen(**{**base, "reopened": True})
+    every_kind = replace(answered, support_kinds=SUPPORT_KINDS, support_note=COMMENT)
+    yield "item, support needed", ItemScreen(**{**base, "answer": every_kind})
+    yield (
+        "item, support screen, nothing chosen",
+        ItemScreen(**{**base, "answer": AnswerState(), "awaiting": Awaiting.SUPPORT}),
+    )
+    yield (
+        "item, support screen, every kind chosen",
+        ItemScreen(**{**base, "answer": every_kind, "awaiting": Awaiting.SUPPORT}),
+    )
     at = NOW - timedelta(hours=1)
     for changed, theirs, mine in (
         ("status", checklist.statuses[1], checklist.statuses[0]),
         ("comment", COMMENT, COMMENT),
         ("comment", COMMENT, None),
+        ("support_note", COMMENT, COMMENT),
+        ("support_note", None, COMMENT),
+        ("support", ",".join(SUPPORT_KINDS), None),
+        ("support", None, None),
     ):
         for by in (NAME, None):  # None: the colleague was erased
             yield (
@@ -280,6 +296,16 @@ def item_screens(checklist: Checklist) -> Iterator[tuple[str, ItemScreen | DoneS
     yield (
         "item, evidence a colleague changed meanwhile",
         ItemScreen(**{**base, "meanwhile": ColleagueChange("evidence", NAME, at)}),
+    )
+    yield (
+        "item, support a colleague changed meanwhile",
+        ItemScreen(
+            **{
+                **base,
+                "awaiting": Awaiting.SUPPORT,
+                "meanwhile": ColleagueChange("support_kinds", None, at),
+            }
+        ),
     )
     for notice in Notice:
         status = checklist.statuses[0] if notice is Notice.RECORDED else None
@@ -344,6 +370,7 @@ def review_section(checklist: Checklist) -> ReviewSection:
             has_comment=n % 2 == 0,
             has_evidence=n % 3 == 0,
             from_baseline=n == 1,
+            has_support=n % 2 == 1,
         )
         for n, item in enumerate(section.items)
     ]
@@ -440,6 +467,45 @@ def coordinator_screens(t: Translator) -> Iterator[tuple[str, Rendered]]:
     yield "readmit", coordinators.render_readmit_confirm(t, person)
     preview = ErasePreview(12, NAME, None, Role.FOCAL_POINT, "KH", "#12", "x" * 8)
     yield "erase", audit.render_erase_confirm(t, preview)
+    yield from needs_screens(t)
+
+
+def needs_screens(t: Translator) -> Iterator[tuple[str, Rendered]]:
+    """/needs: the whole region asking for everything, one country with long notes, nobody."""
+    checklist = ChecklistRegistry.from_dir(bundled_checklist_dir()).default()
+    codes = tuple(country.code for country in ASEAN_MEMBER_STATES)
+    everything = tuple(
+        ItemNeed(code, item.section_id, item.id, SUPPORT_KINDS, COMMENT)
+        for code in codes
+        for item in checklist.items
+    )
+
+    groups = tuple(
+        NeedGroup(section.id, kind, tuple((code, len(section.items)) for code in codes))
+        for section in checklist.sections
+        for kind in SUPPORT_KINDS
+    )
+
+    def picture(items: tuple[ItemNeed, ...], **focus: Any) -> NeedsPicture:
+        asking = codes if items else ()
+        whole = NeedsPicture(checklist, 1, TITLE, None, None, groups, items, asking)
+        return replace(whole, groups=groups if items else (), **focus)
+
+    yield "needs, the region", needs_views.render_needs(t, picture(everything))
+    yield (
+        "needs, one country and theme",
+        needs_views.render_needs(
+            t,
+            picture(
+                tuple(n for n in everything if n.country_code == "KH"),
+                country_code="KH",
+                section_id=checklist.sections[0].id,
+            ),
+        ),
+    )
+    yield "needs, nobody", needs_views.render_needs(t, picture(()))
+    draft = replace(picture(()), checklist=replace(checklist, draft=True))
+    yield "needs, a draft instrument", needs_views.render_needs(t, draft)
 
 
 # Every variant of every error the services raise, with the details its text needs.
@@ -461,6 +527,7 @@ ERROR_VARIANTS: list[service_errors.ServiceError] = [
     E.UnknownCountry(country="XX"),
     E.UnknownItem(item="z.99"),
     E.UnknownCycle(cycle=99),
+    E.UnknownNeedsWord(value="zz9", instruments=("x1", "y2")),  # typed words
     *(E.InviteInvalid(reason=r) for r in E.InviteProblem if r is not E.InviteProblem.REVOKED),
     E.StaleAction(),
     E.CursorMoved(prompt_message_id=None),

@@ -268,3 +268,17 @@ async def test_every_page_says_its_number_and_the_count_in_burmese(harness: BotH
     assert len(pages) > 1
     for number, page in enumerate(pages, start=1):
         assert label.format(page=number, pages=len(pages)) in page.extract_text()
+
+
+async def test_the_report_shows_the_support_a_country_asks_for(harness: BotHarness):
+    nguyen = await enrol(harness, 3106, "VN", "vi", name="Nguyen")
+    t = translator_of(nguyen)
+    await nguyen.press_and_wait(t.gettext("Need support"))
+    await nguyen.press_and_wait(t.pgettext("support kind", "Training"))
+    await nguyen.send("Cần đào tạo <CERT> & pháp chế")
+    await nguyen.expect(lambda m: t.gettext("Support needs saved.") in m.plain)
+
+    _, text = await report(harness, nguyen)
+    assert plain(t.gettext("Support needed")) in text
+    assert plain(t.pgettext("support kind", "Training")) in text
+    assert plain("Cần đào tạo <CERT> & pháp chế") in text

@@ -94,6 +94,11 @@ class HeatmapData:
     shares: tuple[tuple[float | None, ...], ...]
     # Columns after this index are summaries (the "all norms" column), drawn apart.
     norm_columns: int
+    # For a chart of counts rather than shares (the needs chart): the text of each cell, the
+    # legend's five tick labels (at 0, ¼, ½, ¾ and 1) and the colour map.
+    cells: tuple[tuple[str, ...], ...] | None = None
+    ticks: tuple[str, ...] = ("0%", "25%", "50%", "75%", "100%")
+    colormap: str = "YlGn"
 
 
 @dataclass(frozen=True)
@@ -382,7 +387,7 @@ def render_heatmap(
         )
         colorbar = fig.colorbar(image, cax=bar, orientation="horizontal")
         colorbar.set_ticks([0, 0.25, 0.5, 0.75, 1])
-        colorbar.set_ticklabels(["0%", "25%", "50%", "75%", "100%"])
+        colorbar.set_ticklabels(list(data.ticks))
         colorbar.ax.tick_params(labelsize=9)
         colorbar.outline.set_visible(False)
         fig.text(
@@ -419,7 +424,7 @@ def _draw_grid(
     import numpy as np
     from matplotlib import colormaps
 
-    cmap = colormaps["YlGn"].with_extremes(bad="#e6e6e6")
+    cmap = colormaps[data.colormap].with_extremes(bad="#e6e6e6")
     values = np.array(
         [[math.nan if share is None else share for share in row] for row in data.shares]
         or [[math.nan] * n_cols],
@@ -469,7 +474,10 @@ def _draw_grid(
                 continue
             # Numbers without "%": the legend says they are percentages, and "100%" would
             # not fit a cell at a size a phone can show.
-            label = text.not_applicable if share is None else str(round(share * 100))
+            if data.cells is not None:
+                label = data.cells[y][x]
+            else:
+                label = text.not_applicable if share is None else str(round(share * 100))
             dark = share is not None and share >= 0.6
             ax.text(
                 x + 0.5,

@@ -85,6 +85,14 @@ class UnknownItem(ServiceError):
 
 
 @dataclass(eq=False)
+class UnknownNeedsWord(ServiceError):
+    """A word in /needs that is no instrument, no theme of it and no country."""
+
+    value: str
+    instruments: tuple[str, ...]  # the short names one may type
+
+
+@dataclass(eq=False)
 class UnknownCycle(ServiceError):
     """No reporting cycle with this number."""
 

@@ -47,6 +47,7 @@ from bot.services.matrix import (
     matrix_rows,
     report_cycle,
 )
+from bot.services.needs import ItemNeed, item_needs, parse_kinds
 from bot.services.reads import ItemState, item_state
 from bot.services.xlsx import Column, Format, Sheet, write_workbook
 
@@ -86,6 +87,8 @@ class AnswerRow(NamedTuple):
     answered_by: str | None
     answered_at: datetime | None
     state: ItemState = ItemState.OPEN  # `reads.item_state`: the one definition, for the label
+    support_kinds: tuple[str, ...] = ()  # what help the country asks for (`needs.SUPPORT_KINDS`)
+    support_note: str | None = None
 
 
 class HistoryRow(NamedTuple):
@@ -124,6 +127,7 @@ class ExportData:
     generated_by: str
     # The audit log (of the country, or all of it), for coordinators; None: no audit sheet.
     audit: tuple[AuditRow, ...] | None = None
+    needs: tuple[ItemNeed, ...] = ()  # the items on which a country asks for support
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The rows go to a worker process as columns, their times as numbers: pickling a
@@ -142,6 +146,7 @@ class ExportData:
                 self.generated_at,
                 self.generated_by,
                 self.audit,
+                self.needs,
             ),
         )
 
@@ -183,6 +188,7 @@ def _rebuild_export(
     generated_at: datetime,
     generated_by: str,
     audit_rows: tuple[AuditRow, ...] | None = None,
+    needs: tuple[ItemNeed, ...] = (),
 ) -> ExportData:
     return ExportData(
         cycle=cycle,
@@ -195,6 +201,7 @@ def _rebuild_export(
         generated_at=generated_at,
         generated_by=generated_by,
         audit=audit_rows,
+        needs=needs,
     )
 
 
@@ -236,6 +243,9 @@ def build_export(
         generated_at=now,
         generated_by=actor.display_name,
         audit=tuple(_audit(session, country_code)) if actor.is_coordinator else None,
+        needs=tuple(
+            item_needs(session, cycle_id=cycle.id, checklist=checklist, country_code=country_code)
+        ),
     )
 
 
@@ -319,6 +329,8 @@ def answer_rows(
             col(Person.display_name),
             col(Answer.updated_by),
             col(Answer.updated_at),
+            col(Answer.support_kinds),
+            col(Answer.support_note),
         )
         .outerjoin(Person, col(Person.id) == col(Answer.updated_by))
         .where(col(Answer.cycle_id) == cycle_id)
@@ -336,7 +348,9 @@ def answer_rows(
                     None, None, ItemState.OPEN,
                 )  # fmt: skip
                 continue
-            (_, _, status, skipped, baseline, comment, answer_id, name, by, at) = row
+            (_, _, status, skipped, baseline, comment, answer_id, name, by, at, kinds_of, note) = (
+                row
+            )
             kinds, texts = pieces.get(answer_id, ((), ())) if answer_id else ((), ())
             yield AnswerRow(
                 country_code=country,
@@ -351,6 +365,8 @@ def answer_rows(
                 answered_by=_person_name(name, by),
                 answered_at=at,
                 state=item_state(status, bool(skipped), bool(baseline)),
+                support_kinds=parse_kinds(kinds_of),
+                support_note=note,
             )
 
 
@@ -421,6 +437,7 @@ class ExportLabels:
     fields: dict[str, str]  # revision field -> label
     audit: AuditSheetLabels | None = None  # the audit sheet's texts (coordinators' exports)
     cycle_title: str = ""  # the cycle's title for the reader (the bot's default translated)
+    needs: NeedsSheetLabels | None = None  # the Needs sheet's texts; None: no Needs sheet
 
 
 @dataclass(frozen=True)
@@ -429,6 +446,13 @@ class AuditSheetLabels:
     headers: tuple[str, ...]  # as many as `AUDIT_COLUMNS`
     actions: dict[str, str]  # action code -> label
     system: str  # who acted when nobody did: the bot itself
+
+
+@dataclass(frozen=True)
+class NeedsSheetLabels:
+    sheet: str
+    headers: tuple[str, ...]  # as many as `NEEDS_COLUMNS`
+    kinds: dict[str, str]  # kind of support -> label
 
 
 # Widths of the answers sheet's columns, in the order of `AnswerRow` as written below.
@@ -458,6 +482,12 @@ HISTORY_COLUMNS: tuple[tuple[float, Format], ...] = (
     (30, Format.GENERAL),  # new value
     (20, Format.GENERAL),  # changed by
 )
+NEEDS_COLUMNS: tuple[tuple[float, Format], ...] = (
+    *ANSWER_COLUMNS[:6],  # which item, as `_item_cells` writes it
+    (30, Format.GENERAL),  # kinds of support (labels)
+    (24, Format.GENERAL),  # kinds of support (codes)
+    (40, Format.GENERAL),  # note
+)
 AUDIT_COLUMNS: tuple[tuple[float, Format], ...] = (
     (17, Format.DATETIME),  # at (UTC)
     (7, Format.INTEGER),  # entry number
@@ -484,8 +514,17 @@ def _status_label(row: AnswerRow, labels: ExportLabels) -> str:
     return labels.statuses.get(row.status, row.status)
 
 
-def answer_values(row: AnswerRow, labels: ExportLabels) -> list[str | datetime | None]:
-    """One row of the answers sheet and of the CSV, neutralised."""
+class _OfItem(Protocol):
+    @property
+    def country_code(self) -> str: ...
+    @property
+    def section_id(self) -> str: ...
+    @property
+    def item_id(self) -> str: ...
+
+
+def _item_cells(row: _OfItem, labels: ExportLabels) -> list[str | None]:
+    """Which country and item a row is about: code, country, norm, its label, item, its text."""
     return [
         row.country_code,
         _text(labels.countries.get(row.country_code, row.country_code)),
@@ -493,6 +532,13 @@ def answer_values(row: AnswerRow, labels: ExportLabels) -> list[str | datetime |
         _text(labels.sections.get(row.section_id, row.section_id)),
         row.item_id,
         _text(labels.items.get(row.item_id, row.item_id)),
+    ]
+
+
+def answer_values(row: AnswerRow, labels: ExportLabels) -> list[str | datetime | None]:
+    """One row of the answers sheet and of the CSV, neutralised."""
+    return [
+        *_item_cells(row, labels),
         _text(_status_label(row, labels)),
         row.status or ("skipped" if row.skipped else None),
         labels.yes if row.carried_over else None,
@@ -513,6 +559,8 @@ def _history_value(row: HistoryRow, value: str | None, labels: ExportLabels) -> 
         return labels.statuses.get(value, value)
     if row.field in ("skipped", "baseline"):
         return labels.yes if value == "true" else labels.no
+    if row.field == "support_kinds" and labels.needs is not None:
+        return neutralise(", ".join(labels.needs.kinds.get(k, k) for k in parse_kinds(value)))
     return neutralise(value)
 
 
@@ -587,9 +635,31 @@ def write_xlsx(data: ExportData, labels: ExportLabels) -> bytes:
         autofilter=False,
     )
     sheets = [answers, matrix, history]
+    if labels.needs is not None:
+        sheets.append(_needs_sheet(_in_reader_order(data.needs, labels), labels, labels.needs))
     if data.audit is not None and labels.audit is not None:
         sheets.append(_audit_sheet(data.audit, labels.audit))
     return write_workbook([*sheets, about])
+
+
+def _needs_sheet(rows: Iterable[ItemNeed], labels: ExportLabels, texts: NeedsSheetLabels) -> Sheet:
+    """One row per item on which a country asks for support; every text neutralised."""
+    return Sheet(
+        texts.sheet,
+        [
+            Column(header, width, fmt)
+            for header, (width, fmt) in zip(texts.headers, NEEDS_COLUMNS, strict=True)
+        ],
+        (
+            [
+                *_item_cells(row, labels),
+                _text(", ".join(texts.kinds.get(kind, kind) for kind in row.kinds) or None),
+                ",".join(row.kinds) or None,
+                _text(row.note),
+            ]
+            for row in rows
+        ),
+    )
 
 
 def _audit_sheet(rows: Sequence[AuditRow], labels: AuditSheetLabels) -> Sheet:

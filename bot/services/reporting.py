@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 
 from bot.checklist import Checklist, ChecklistRegistry
 from bot.models import Answer, AnswerRevision, Awaiting, Cursor, Cycle, Person
-from bot.services import colleagues, evidence
+from bot.services import colleagues, evidence, needs
 from bot.services.actors import Actor, touch
 from bot.services.colleagues import ColleagueChange
 from bot.services.cycles import checklist_of, require_open_cycle
@@ -73,6 +73,13 @@ class Action(StrEnum):
     DROP_PENDING = "pd"
     KEEP_THEIRS = "kt"  # a colleague changed the item meanwhile: leave their value
     USE_MINE = "um"  # … or write the person's own over it
+    # The "need support" screen (`_SUPPORT_STEPS`): a:s1:<version>:<item>:<kind index> adds a
+    # kind, a:s0:… takes it away; sd removes every kind and the note; sx closes the screen.
+    ASK_SUPPORT = "sp"
+    SUPPORT_ON = "s1"
+    SUPPORT_OFF = "s0"
+    CLEAR_SUPPORT = "sd"
+    SUPPORT_DONE = "sx"
 
 
 class Notice(StrEnum):
@@ -90,6 +97,8 @@ class Notice(StrEnum):
     DISCARDED = "discarded"
     BAD_LINK = "bad_link"
     KEPT_THEIRS = "kept_theirs"
+    SUPPORT_SAVED = "support_saved"
+    SUPPORT_REMOVED = "support_removed"
 
 
 @dataclass(frozen=True)
@@ -101,13 +110,15 @@ class AnswerState:
     updated_by: str | None = None
     updated_at: datetime | None = None
     from_baseline: bool = False  # copied from the last cycle: to confirm or change
+    support_kinds: tuple[str, ...] = ()  # "we need support": `needs.SUPPORT_KINDS` asked for
+    support_note: str | None = None
 
 
 @dataclass(frozen=True)
 class Conflict:
     """A colleague changed what the person's tap or text would replace: theirs or mine?"""
 
-    field: str  # "status" or "comment"
+    field: str  # "status", "comment", "support_note", or "support" (removing the needs)
     theirs: str | None  # what is stored
     mine: str | None  # what the person sent, held in the cursor until they choose
     by: str | None  # who set theirs
@@ -188,6 +199,7 @@ class ReviewItem:
     has_evidence: bool
     from_baseline: bool = False
     evidence_count: int = 0
+    has_support: bool = False  # the country asks for support on it
 
 
 @dataclass(frozen=True)
@@ -499,6 +511,8 @@ def _asks(
 
 def _conflict(session: Session, answer: Answer | None, pending: dict[str, Any]) -> Conflict:
     field_name = pending["field"]
+    if field_name == _SUPPORT:
+        return _support_conflict(session, answer)
     theirs = getattr(answer, field_name) if answer is not None else None
     change = colleagues.last_change(session, answer=answer, field=field_name) if answer else None
     return Conflict(
@@ -522,6 +536,8 @@ def _answer_state(session: Session, answer: Answer | None) -> AnswerState:
         updated_by=author.display_name if author else None,
         updated_at=answer.updated_at,
         from_baseline=answer.baseline,
+        support_kinds=needs.parse_kinds(answer.support_kinds),
+        support_note=answer.support_note,
     )
 
 
@@ -657,6 +673,7 @@ class _Tap:
     item_id: str | None
     status_index: int | None
     evidence_id: int | None
+    support_kind: int | None = None  # an index into `needs.SUPPORT_KINDS`
 
 
 @dataclass(frozen=True)
@@ -879,13 +896,131 @@ def _use_mine(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Out
     mine = _held_mine(ctx)
     answer = _answer_for(session, ctx, current, now)
     field_name, value = mine["field"], mine["value"]
+    if field_name == _SUPPORT:
+        return _remove_support(session, ctx, answer, now)
     if _asks(session, ctx, answer, field_name, value):
         return _Outcome()
     ctx.cursor.pending = None
     if field_name == "status":
         return _record_status(session, ctx, answer, value, now)
+    if field_name == "support_note":
+        _change(session, ctx, answer, field_name, value, now)
+        return _Outcome(Notice.SUPPORT_SAVED)
     _change(session, ctx, answer, "comment", value, now)
     return _Outcome(Notice.COMMENT_SAVED if value else Notice.COMMENT_REMOVED)
+
+
+# --------------------------------------------------------------------------- support needs
+#
+# "We need support" on the item on screen: kinds toggled by button, a note sent as text. Each
+# change is a field change of the answer (`support_kinds`, `support_note`) with its revision.
+# A toggle adds or takes away one kind of what is stored now, so a colleague's kinds set
+# meanwhile stay beside it and the screen names them (`meanwhile`); a note, or removing the
+# needs, that would replace a colleague's unseen change asks "keep theirs / use mine". Neither
+# touches the status: a colleague's needs never stand in the way of a status tap.
+
+_SUPPORT: Final = "support"  # the conflict's field when removing the needs would replace theirs
+_SUPPORT_FIELDS: Final = ("support_kinds", "support_note")
+
+
+def _ask_support(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    """Open the item's "need support" screen; a text sent now is the note."""
+    return _ask(ctx, Awaiting.SUPPORT)
+
+
+def _support_done(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    ctx.cursor.awaiting = Awaiting.NOTHING
+    return _Outcome()
+
+
+def _toggle_kind(
+    session: Session, ctx: _Context, tap: _Tap, now: datetime, *, on: bool
+) -> _Outcome:
+    _require_writable(ctx)
+    current = _current_item(ctx)
+    index = tap.support_kind
+    if tap.item_id != current or index is None or not 0 <= index < len(needs.SUPPORT_KINDS):
+        raise _stale(ctx)
+    answer = _answer_for(session, ctx, current, now)
+    ctx.meanwhile = _changed_since(session, ctx, answer, "support_kinds")
+    kinds = needs.with_kind(answer.support_kinds, needs.SUPPORT_KINDS[index], on)
+    _change(session, ctx, answer, "support_kinds", kinds, now)
+    ctx.cursor.awaiting = Awaiting.SUPPORT
+    return _Outcome(Notice.SUPPORT_SAVED)
+
+
+def _support_on(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    return _toggle_kind(session, ctx, tap, now, on=True)
+
+
+def _support_off(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    return _toggle_kind(session, ctx, tap, now, on=False)
+
+
+def _clear_support(session: Session, ctx: _Context, tap: _Tap, now: datetime) -> _Outcome:
+    """Remove every kind and the note, unless a colleague changed them since the screen."""
+    _require_writable(ctx)
+    answer = _answer_for(session, ctx, _current_item(ctx), now)
+    return _remove_support(session, ctx, answer, now)
+
+
+def _remove_support(session: Session, ctx: _Context, answer: Answer, now: datetime) -> _Outcome:
+    """Write "no support needed"; asks first when that would replace a colleague's change
+    made after the screen was drawn (also after "use mine": a further change asks again)."""
+    stored = answer.support_kinds is not None or answer.support_note is not None
+    if stored and any(_changed_since(session, ctx, answer, f) for f in _SUPPORT_FIELDS):
+        ctx.cursor.pending = json.dumps({"kind": MINE, "field": _SUPPORT, "value": None})
+        ctx.cursor.awaiting = Awaiting.NOTHING
+        return _Outcome()
+    ctx.cursor.pending = None
+    for field_name in _SUPPORT_FIELDS:
+        _change(session, ctx, answer, field_name, None, now)
+    ctx.cursor.awaiting = Awaiting.NOTHING
+    return _Outcome(Notice.SUPPORT_REMOVED)
+
+
+def _support_note(
+    session: Session, ctx: _Context, item_id: str, text: str, now: datetime
+) -> Notice | None:
+    """The note sent on the "need support" screen; `TooLong` past `needs.NOTE_MAX`."""
+    _require_writable(ctx)
+    if len(text) > needs.NOTE_MAX:
+        raise TooLong(length=len(text), limit=needs.NOTE_MAX)
+    answer = _answer_for(session, ctx, item_id, now)
+    if _asks(session, ctx, answer, "support_note", text or None):
+        return None
+    _change(session, ctx, answer, "support_note", text or None, now)
+    return Notice.SUPPORT_SAVED
+
+
+def _support_conflict(session: Session, answer: Answer | None) -> Conflict:
+    """Removing the needs would replace a colleague's: theirs are the kinds stored now."""
+    changes = [
+        colleagues.last_change(session, answer=answer, field=f)
+        for f in _SUPPORT_FIELDS
+        if answer is not None
+    ]
+    newest = max(
+        (c for c in changes if c is not None),
+        key=lambda c: c.at.timestamp() if c.at else 0.0,
+        default=None,
+    )
+    return Conflict(
+        field=_SUPPORT,
+        theirs=answer.support_kinds if answer is not None else None,
+        mine=None,
+        by=newest.by if newest else None,
+        at=newest.at if newest else None,
+    )
+
+
+_SUPPORT_STEPS: Final[dict[Action, Callable[[Session, _Context, _Tap, datetime], _Outcome]]] = {
+    Action.ASK_SUPPORT: _ask_support,
+    Action.SUPPORT_ON: _support_on,
+    Action.SUPPORT_OFF: _support_off,
+    Action.CLEAR_SUPPORT: _clear_support,
+    Action.SUPPORT_DONE: _support_done,
+}
 
 
 # What each button does, after `act` has claimed the cursor. A step raises to refuse (nothing
@@ -908,6 +1043,7 @@ _STEPS: Final[dict[Action, Callable[[Session, _Context, _Tap, datetime], _Outcom
     Action.DROP_PENDING: _drop_pending,
     Action.KEEP_THEIRS: _keep_theirs,
     Action.USE_MINE: _use_mine,
+    **_SUPPORT_STEPS,
 }
 
 
@@ -923,6 +1059,7 @@ def act(
     status_index: int | None = None,
     evidence_id: int | None = None,
     message_id: int | None = None,
+    support_kind: int | None = None,
 ) -> Screen | ReviewSection:
     """Carry out one button press on the answering screens; returns the screen to show.
 
@@ -937,7 +1074,8 @@ def act(
     cursor = ctx.cursor
     if message_id is not None:
         cursor.prompt_message_id = message_id  # the pressed message shows the next screen
-    done = _STEPS[action](session, ctx, _Tap(item_id, status_index, evidence_id), now)
+    tap = _Tap(item_id, status_index, evidence_id, support_kind)
+    done = _STEPS[action](session, ctx, tap, now)
     cursor.updated_at = now
     session.add(cursor)
     session.flush()
@@ -977,6 +1115,8 @@ def receive_text(
             _change(session, ctx, answer, "comment", text or None, now)
             cursor.awaiting = Awaiting.NOTHING
             notice = Notice.COMMENT_SAVED
+    elif cursor.item_id is not None and awaiting is Awaiting.SUPPORT:
+        notice = _support_note(session, ctx, cursor.item_id, text, now)
     elif cursor.item_id is not None and awaiting is Awaiting.EVIDENCE:
         _require_writable(ctx)
         if not URL_PATTERN.match(text) or len(text) > URL_MAX:
@@ -1119,6 +1259,7 @@ def _review(
                 has_evidence=count > 0,
                 from_baseline=bool(answer and answer.baseline),
                 evidence_count=count,
+                has_support=bool(answer and (answer.support_kinds or answer.support_note)),
             )
         )
     return ReviewSection(

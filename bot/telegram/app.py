@@ -25,6 +25,7 @@ from bot.telegram.handlers import (
     cycles,
     general,
     invites,
+    needs,
     reminders,
     reports,
     start,
@@ -42,6 +43,7 @@ HANDLER_MODULES = (
     coordinators,
     reminders,
     reports,
+    needs,
     audit,
     general,
 )

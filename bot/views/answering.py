@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.i18n import Translator
 from bot.models import Awaiting
 from bot.services.evidence import MAX_PER_ANSWER, EvidenceFile
+from bot.services.needs import NOTE_MAX, SUPPORT_KINDS, parse_kinds
 from bot.services.reads import ItemState
 from bot.services.reporting import (
     Action,
@@ -41,7 +42,10 @@ from bot.views.common import (
     state_label,
     status_label,
     status_with_emoji,
+    support_kind_label,
+    support_kinds_text,
 )
+from bot.views.needs import SUPPORT_EMOJI, support_lines
 
 
 def _notice_line(t: Translator, screen: Screen | ReviewSection) -> str | None:
@@ -65,6 +69,8 @@ def _notice_line(t: Translator, screen: Screen | ReviewSection) -> str | None:
         Notice.DISCARDED: t.gettext("Discarded."),
         Notice.RECORDED: t.gettext("Recorded."),
         Notice.KEPT_THEIRS: t.gettext("Kept your colleague's version."),
+        Notice.SUPPORT_SAVED: t.gettext("Support needs saved."),
+        Notice.SUPPORT_REMOVED: t.gettext("Support needs removed."),
         Notice.BAD_LINK: t.gettext(
             "That is not a link. Send a link starting with https://, a document or a photo."
         ),
@@ -143,15 +149,21 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
     for number, entry in enumerate(answer.evidence, start=1):
         label = esc(shorten(entry.label, 300 if not numbered else 120))
         lines.append("📎 " + (f"{t.number(number)}. " if numbered else "") + label)
+    lines += support_lines(t, answer.support_kinds, answer.support_note)
 
     if screen.meanwhile is not None:
         change = screen.meanwhile
+        if change.field == "support_kinds":
+            meanwhile = t.gettext(
+                "{name} also changed the support needs on {when}; theirs are kept beside yours."
+            )
+        else:
+            meanwhile = t.gettext(
+                "{name} also changed the evidence on {when}; theirs is kept beside yours."
+            )
         lines += [
             "",
-            "ℹ️ "
-            + t.gettext(
-                "{name} also changed the evidence on {when}; theirs is kept beside yours."
-            ).format(name=_author(t, change.by), when=_when(t, change.at, timezone)),
+            "ℹ️ " + meanwhile.format(name=_author(t, change.by), when=_when(t, change.at, timezone)),
         ]
 
     rows: list[list[tuple[str, str]]]
@@ -194,6 +206,9 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
                 [(t.gettext("Remove comment"), AnswerButton(Action.CLEAR_COMMENT, v).pack())]
             )
         rows.append([(t.gettext("Cancel"), AnswerButton(Action.CANCEL, v).pack())])
+    elif screen.awaiting is Awaiting.SUPPORT:
+        lines += ["", *_support_prompt(t)]
+        rows = _support_rows(t, screen)
     elif screen.awaiting is Awaiting.EVIDENCE:
         lines.append("")
         if len(answer.evidence) >= MAX_PER_ANSWER:
@@ -237,12 +252,56 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
         )
         rows.append(
             [
+                (
+                    SUPPORT_EMOJI + " " + t.gettext("Need support"),
+                    AnswerButton(Action.ASK_SUPPORT, v).pack(),
+                )
+            ]
+        )
+        rows.append(
+            [
                 (t.gettext("◀️ Back"), AnswerButton(Action.BACK, v).pack()),
                 (t.gettext("Skip ▶️"), AnswerButton(Action.SKIP, v).pack()),
                 (t.gettext("☰ Menu"), MenuButton(v).pack()),
             ]
         )
     return Rendered("\n".join(lines), keyboard(rows))
+
+
+def _support_prompt(t: Translator) -> list[str]:
+    return [
+        SUPPORT_EMOJI
+        + " "
+        + t.gettext(
+            "Does your country need support on this item? Tap each kind that applies; tap it "
+            "again to take it away."
+        ),
+        "✍️ "
+        + t.gettext(
+            "To add a short note (at most {limit} characters), send it as a message."
+        ).format(limit=t.number(NOTE_MAX)),
+    ]
+
+
+def _support_rows(t: Translator, screen: ItemScreen) -> list[list[tuple[str, str]]]:
+    """One toggle per kind (the first, longest, alone in its row), then remove and done."""
+    v, item, chosen = screen.version, screen.item_id, screen.answer.support_kinds
+    toggles = [
+        (
+            ("✅ " if kind in chosen else "▫️ ") + support_kind_label(t, kind),
+            AnswerButton(
+                Action.SUPPORT_OFF if kind in chosen else Action.SUPPORT_ON, v, item, index
+            ).pack(),
+        )
+        for index, kind in enumerate(SUPPORT_KINDS)
+    ]
+    rows = [toggles[:1], *chunks(toggles[1:], 2)]
+    last = []
+    if chosen or screen.answer.support_note:
+        last.append((t.gettext("🗑 Remove all"), AnswerButton(Action.CLEAR_SUPPORT, v).pack()))
+    last.append((t.gettext("↩️ Done"), AnswerButton(Action.SUPPORT_DONE, v).pack()))
+    rows.append(last)
+    return rows
 
 
 def _author(t: Translator, name: str | None) -> str:
@@ -261,6 +320,21 @@ def _conflict_lines(t: Translator, conflict: Conflict, timezone: str | None) -> 
         said = t.gettext("{name} changed the answer on {when}, after this item was shown to you.")
         theirs = status_with_emoji(t, conflict.theirs, False)
         mine = status_with_emoji(t, conflict.mine, False)
+    elif conflict.field == "support":  # removing the needs a colleague changed
+        said = t.gettext(
+            "{name} changed the support needs on {when}, after this item was shown to you."
+        )
+        kinds = support_kinds_text(t, parse_kinds(conflict.theirs))
+        theirs = esc(kinds) if kinds else t.gettext("(a note only)")
+        mine = t.gettext("(no support needed)")
+    elif conflict.field == "support_note":
+        said = t.gettext(
+            "{name} changed the support note on {when}, after this item was shown to you."
+        )
+        theirs, mine = (
+            "<i>" + esc(shorten(text, 300)) + "</i>" if text else t.gettext("(no note)")
+            for text in (conflict.theirs, conflict.mine)
+        )
     else:
         said = t.gettext("{name} changed the comment on {when}, after this item was shown to you.")
         theirs, mine = (
@@ -364,6 +438,7 @@ def render_review_section(t: Translator, review: ReviewSection) -> Rendered:
             + ("💬" if item.has_comment else "")
             + ("📎" if item.has_evidence else "")
             + (t.number(item.evidence_count) if item.evidence_count > 1 else "")
+            + (SUPPORT_EMOJI if item.has_support else "")
         )
         lines.append(
             f"{emoji_of(item.status, item.skipped)} <b>{esc(item.item_id)}</b> "

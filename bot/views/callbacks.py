@@ -43,6 +43,7 @@ ERASE = "er"
 CYCLE = "cy"
 REMIND = "rm"
 DIGEST = "dg"
+NEEDS = "nd"
 
 
 class CallbackDataError(ValueError):
@@ -155,8 +156,8 @@ def _parse(kind: type[object], text: str) -> object | None:
 class AnswerButton(Button):
     """Every button of the answering screens: `a:<action>:<version>[:<item>[:<number>]]`.
 
-    `number` is a status's index (`Action.STATUS`) or a piece of evidence's id
-    (`Action.REMOVE_EVIDENCE`).
+    `number` is a status's index (`Action.STATUS`), a piece of evidence's id
+    (`Action.REMOVE_EVIDENCE`) or a kind of support's index (`Action.SUPPORT_ON`/`_OFF`).
     """
 
     PREFIX: ClassVar[str] = ANSWER
@@ -167,7 +168,11 @@ class AnswerButton(Button):
 
     @property
     def status_index(self) -> int | None:
-        return None if self.action is Action.REMOVE_EVIDENCE else self.number
+        return self.number if self.action is Action.STATUS else None
+
+    @property
+    def support_kind(self) -> int | None:
+        return self.number if self.action in (Action.SUPPORT_ON, Action.SUPPORT_OFF) else None
 
     @property
     def evidence_id(self) -> int | None:
@@ -392,3 +397,15 @@ class DigestButton(Button):
 
     PREFIX: ClassVar[str] = DIGEST
     switch: Switch
+
+
+# --------------------------------------------------------------------------- needs
+
+
+@dataclass(frozen=True)
+class NeedsChartButton(Button):
+    """📊 Chart under /needs: `nd:c:<instrument>[:<theme or country>]`; it changes nothing."""
+
+    PREFIX: ClassVar[str] = f"{NEEDS}:c"
+    instrument: str
+    focus: str | None = None

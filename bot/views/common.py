@@ -204,6 +204,20 @@ def item_explanation(t: Translator, checklist: Checklist, item_id: str) -> str:
     )
 
 
+def instrument_title(t: Translator, checklist: Checklist) -> str:
+    """An instrument's short title ("Cyber norms") in the reader's language."""
+    return t.checklist_text(
+        checklist_msgctxt(checklist.id, "", "short_title"), checklist.short_title
+    )
+
+
+def draft_note(t: Translator, checklist: Checklist) -> str | None:
+    """The marking of a draft instrument (its wording is not official), or None."""
+    if not checklist.draft:
+        return None
+    return t.gettext("Draft instrument: the wording is not official.")
+
+
 def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -234,8 +248,18 @@ def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     return parts
 
 
-def draft_note(t: Translator, checklist: Checklist) -> str | None:
-    """The marking of an instrument whose file is a draft (`draft: true`), else None."""
-    if not checklist.draft:
-        return None
-    return t.gettext("Draft instrument: the wording is not official.")
+def support_kind_label(t: Translator, kind: str) -> str:
+    """A kind of support a country may ask for (`bot.services.needs.SUPPORT_KINDS`)."""
+    labels = {
+        "policy": t.pgettext("support kind", "Policy or legal drafting"),
+        "technical": t.pgettext("support kind", "Technical"),
+        "training": t.pgettext("support kind", "Training"),
+        "funding": t.pgettext("support kind", "Funding"),
+        "other": t.pgettext("support kind", "Other"),
+    }
+    return labels.get(kind, kind)
+
+
+def support_kinds_text(t: Translator, kinds: Iterable[str]) -> str:
+    """The kinds' labels joined, plain text (escape it for HTML)."""
+    return ", ".join(support_kind_label(t, kind) for kind in kinds)

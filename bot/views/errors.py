@@ -39,6 +39,7 @@ from bot.services.errors import (
     UnknownCountry,
     UnknownCycle,
     UnknownItem,
+    UnknownNeedsWord,
     UnknownPerson,
     UnknownRole,
 )
@@ -179,6 +180,14 @@ def _unknown_cycle(error: UnknownCycle, t: Translator) -> str:
     return "⚠️ " + t.gettext("There is no reporting cycle number {number}.").format(
         number=esc(error.cycle)
     )
+
+
+@_explain.register
+def _unknown_needs_word(error: UnknownNeedsWord, t: Translator) -> str:
+    return "⚠️ " + t.gettext(
+        "I do not understand “{word}”. /needs takes an instrument ({instruments}), then one "
+        "theme or one country: for example /needs f or /needs TH."
+    ).format(word=esc(error.value), instruments=esc(", ".join(error.instruments)))
 
 
 @_explain.register

@@ -46,6 +46,7 @@ FOCAL_POINT_COMMANDS = (
     "summary",
     "status",
     "compare",
+    "needs",
     "people",
     "export",
     "report",
@@ -59,6 +60,7 @@ COORDINATOR_COMMANDS = (
     "status",
     "compare",
     "chart",
+    "needs",
     "export",
     "report",
     "cycle",
@@ -112,6 +114,7 @@ def command_descriptions(t: Translator, *, own_country: bool = False) -> dict[st
         "chart": t.gettext("Heatmap of countries and norms"),
         "export": t.gettext("Spreadsheet export"),
         "report": t.gettext("A country's report as PDF: /report TH"),
+        "needs": t.gettext("Support needs by theme and country: /needs [TH]"),
         "cycle": t.gettext("The reporting cycle"),
         "newcycle": t.gettext("Open a new cycle: /newcycle 2026-12-31 Title"),
         "deadline": t.gettext("Change the deadline: /deadline 2026-12-31"),
@@ -137,6 +140,7 @@ def command_descriptions(t: Translator, *, own_country: bool = False) -> dict[st
             "people": t.gettext("Your country's focal points"),
             "export": t.gettext("Your country's answers as a spreadsheet"),
             "report": t.gettext("Your country's report as PDF"),
+            "needs": t.gettext("Your country's support needs"),
         }
     else:
         # A coordinator's /cancel: the only thing the bot waits for from them is a typed day.

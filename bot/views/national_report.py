@@ -32,6 +32,7 @@ from bot.views.common import (
     shorten,
     state_label,
     status_label,
+    support_kinds_text,
 )
 from bot.views.reports import checklist_title, fit_caption
 
@@ -69,13 +70,20 @@ def answer_status(t: Translator, row: AnswerRow) -> str:
 
 
 def item_lines(t: Translator, row: AnswerRow) -> tuple[Line, ...]:
-    """What the report shows under one item; a new part of the answer (support needs) adds
-    its line here."""
+    """What the report shows under one item: status, comment, evidence, support needs."""
     lines = [Line(t.gettext("Status"), answer_status(t, row))]
     if row.comment:
         lines.append(Line(t.gettext("Comment"), row.comment))
     if row.evidence:
         lines.append(Line(t.gettext("Evidence"), "\n".join(row.evidence)))
+    if row.support_kinds or row.support_note:
+        needed = [support_kinds_text(t, row.support_kinds)] if row.support_kinds else []
+        lines.append(
+            Line(
+                t.gettext("Support needed"),
+                " – ".join([*needed, *filter(None, [row.support_note])]),
+            )
+        )
     return tuple(lines)
 
 

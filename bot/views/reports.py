@@ -8,13 +8,16 @@ then plain codes) for machines that have no font for the reader's script; see
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.checklist import Checklist, checklist_msgctxt
 from bot.i18n import Translator
 from bot.services.charts import HeatmapData, HeatmapLabels, Text
-from bot.services.exports import ExportData, ExportLabels
+from bot.services.exports import ExportData, ExportLabels, NeedsSheetLabels
 from bot.services.matrix import NormMatrix, ReportCycle
+from bot.services.needs import SUPPORT_KINDS
 from bot.services.reads import ItemState
 from bot.views.audit import audit_sheet_labels
 from bot.views.common import (
@@ -28,6 +31,7 @@ from bot.views.common import (
     shorten,
     state_label,
     status_label,
+    support_kind_label,
 )
 
 CAPTION_MAX = 1024  # Telegram's limit for a photo's or document's caption
@@ -56,6 +60,40 @@ def _cycle_line(t: Translator, cycle: ReportCycle, now: datetime, tz: str | None
     return t.gettext("{cycle} · as of {date}").format(cycle=title, date=t.date(now, tz))
 
 
+def in_both(t: Translator, en: Translator, fn: Callable[[Translator], str]) -> Text:
+    """A chart label in the reader's language, then in English when that differs."""
+    first, second = fn(t), fn(en)
+    return (first, second) if first != second else (first,)
+
+
+def grid_labels(
+    t: Translator,
+    en: Translator,
+    checklist: Checklist,
+    section_ids: Sequence[str],
+    country_codes: Sequence[str],
+) -> dict[str, tuple[Text, ...]]:
+    """A countries × norms chart's row heads, column heads (then "All") and key, as
+    `HeatmapLabels` fields."""
+    return {
+        "rows": tuple(
+            (country_name(t, code), country_name(en, code), code) for code in country_codes
+        ),
+        "columns": (
+            *((section_id,) for section_id in section_ids),
+            in_both(t, en, lambda tr: tr.pgettext("chart column", "All")),
+        ),
+        "key": tuple(
+            (
+                f"{section_id}  {section_label(t, checklist, section_id)}",
+                f"{section_id}  {section_label(en, checklist, section_id)}",
+                section_id,
+            )
+            for section_id in section_ids
+        ),
+    }
+
+
 def heatmap(
     t: Translator, en: Translator, matrix: NormMatrix, *, now: datetime, tz: str | None
 ) -> tuple[HeatmapData, HeatmapLabels]:
@@ -65,38 +103,15 @@ def heatmap(
         shares=tuple(tuple(cell.share for cell in (*row.cells, row.total)) for row in rows),
         norm_columns=len(matrix.section_ids),
     )
-    checklist = matrix.checklist
-
-    def both(fn: object) -> Text:
-        assert callable(fn)
-        first, second = fn(t), fn(en)
-        return (first, second) if first != second else (first,)
-
+    both = functools.partial(in_both, t, en)
     labels = HeatmapLabels(
         title=both(_title),
         subtitle=(
             *both(lambda tr: _cycle_line(tr, matrix.cycle, now, tz)),
             f"#{matrix.cycle.cycle_id} · {now.date().isoformat()}",
         ),
-        rows=tuple(
-            (
-                country_name(t, row.country_code),
-                country_name(en, row.country_code),
-                row.country_code,
-            )
-            for row in rows
-        ),
-        columns=(
-            *((section_id,) for section_id in matrix.section_ids),
-            both(lambda tr: tr.pgettext("chart column", "All")),
-        ),
-        key=tuple(
-            (
-                f"{section_id}  {section_label(t, checklist, section_id)}",
-                f"{section_id}  {section_label(en, checklist, section_id)}",
-                section_id,
-            )
-            for section_id in matrix.section_ids
+        **grid_labels(
+            t, en, matrix.checklist, matrix.section_ids, [row.country_code for row in rows]
         ),
         legend_title=both(lambda tr: tr.gettext("Share of items implemented, in %")),
         not_applicable=(*both(lambda tr: tr.pgettext("chart cell", "n/a")), "-"),
@@ -174,27 +189,28 @@ def export_labels(t: Translator, data: ExportData, *, tz: str | None) -> ExportL
         ),
         (t.gettext("Times"), t.gettext("Dates and times in the sheets are in UTC.")),
     ]
+    answer_headers = (
+        t.gettext("Code"),
+        t.gettext("Country"),
+        t.gettext("Norm"),
+        t.gettext("Norm label"),
+        t.gettext("Item"),
+        t.gettext("Item text"),
+        t.gettext("Status"),
+        t.gettext("Status code"),
+        t.gettext("Carried over, not confirmed"),
+        t.gettext("Comment"),
+        t.gettext("Evidence (link or file)"),
+        t.gettext("Evidence type"),
+        t.gettext("Answered by"),
+        t.gettext("Answered at (UTC)"),
+    )
     return ExportLabels(
         sheet_answers=t.gettext("Answers"),
         sheet_matrix=t.gettext("Countries x norms"),
         sheet_history=t.gettext("History"),
         sheet_about=t.gettext("About"),
-        answer_headers=(
-            t.gettext("Code"),
-            t.gettext("Country"),
-            t.gettext("Norm"),
-            t.gettext("Norm label"),
-            t.gettext("Item"),
-            t.gettext("Item text"),
-            t.gettext("Status"),
-            t.gettext("Status code"),
-            t.gettext("Carried over, not confirmed"),
-            t.gettext("Comment"),
-            t.gettext("Evidence (link or file)"),
-            t.gettext("Evidence type"),
-            t.gettext("Answered by"),
-            t.gettext("Answered at (UTC)"),
-        ),
+        answer_headers=answer_headers,
         matrix_headers=(t.gettext("Code"), t.gettext("Country")),
         norm_heads={
             s.id: t.gettext("({norm}) {label}").format(norm=s.id, label=sections[s.id])
@@ -244,9 +260,21 @@ def export_labels(t: Translator, data: ExportData, *, tz: str | None) -> ExportL
             "evidence": t.gettext("Evidence"),
             "skipped": t.gettext("Skipped"),
             "baseline": t.gettext("Carried over"),
+            "support_kinds": t.gettext("Support needed"),
+            "support_note": t.gettext("Support note"),
         },
         audit=audit_sheet_labels(t),
         cycle_title=cycle_title(t, cycle.title),
+        needs=NeedsSheetLabels(
+            sheet=t.gettext("Needs"),
+            headers=(
+                *answer_headers[:6],  # which item: as on the answers sheet
+                t.gettext("Support needed"),
+                t.gettext("Support codes"),
+                t.gettext("Note"),
+            ),
+            kinds={kind: support_kind_label(t, kind) for kind in SUPPORT_KINDS},
+        ),
     )
 
 

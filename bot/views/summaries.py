@@ -167,6 +167,10 @@ def _change_text(t: Translator, change: Change) -> str:
         return t.gettext("comment removed") if change.new_value is None else t.gettext("comment")
     if change.field == "evidence":
         return t.gettext("evidence removed") if change.new_value is None else t.gettext("evidence")
+    if change.field == "support_kinds" and change.new_value is None:
+        return t.gettext("support needs removed")
+    if change.field in ("support_kinds", "support_note"):
+        return t.gettext("support needs")
     return esc(change.field)
 
 

@@ -110,6 +110,7 @@ async def on_answer_button(
             action=button.action,
             item_id=button.item_id,
             status_index=button.status_index,
+            support_kind=button.support_kind,
             evidence_id=button.evidence_id,
             message_id=query.message.message_id,
         )
