@@ -671,13 +671,14 @@ def check_invites(db: Stored, done: Coordinating, chats: dict[int, list[Msg]]) -
     them got one answer."""
     assert len(db.invites) == len(done.codes)
     enrolled = {p.telegram_id for p in db.people.values()}
-    sent: set[int | None] = {row.telegram_message_id for row in db.deliveries}
+    # Message ids are counted per chat.
+    sent = {(db.people[r.recipient_id].telegram_id, r.telegram_message_id) for r in db.deliveries}
     for invite_row in db.invites:
         assert invite_row.used_by is not None and invite_row.used_at is not None
     for code, pair in done.strangers.items():
         assert len(enrolled & set(pair)) == 1, f"{code}: {enrolled & set(pair)} enrolled"
         for user in pair:
-            replies = [m for m in chats[user] if m.message_id not in sent]
+            replies = [m for m in chats[user] if (user, m.message_id) not in sent]
             assert len(replies) == 1, f"{user}: {[m.plain[:60] for m in replies]}"
     users = {db.people[i].telegram_id for i in (row.used_by for row in db.invites) if i}
     assert len(users) == len(db.invites), "one person used two invites"
@@ -711,3 +712,29 @@ def check_audit(db: Stored, database_url: str) -> None:
     assert acts[(AuditAction.REPORT_SIGNED_OFF, "TH")] == 1
     assert acts[(AuditAction.REPORT_SUBMITTED, "VN")] == 1
     assert not any(action == AuditAction.REPORT_REOPENED for action, _ in acts)
+
+
+async def test_two_processes_migrating_one_database_at_once_both_succeed(
+    postgres_url: str,
+) -> None:
+    # Every `normsbot run` migrates at start: two processes started together on a database
+    # that needs a migration (a first start, an upgrade without the one-shot `migrate`)
+    # must not both run it; the second waits for the first and finds the tables up to date.
+    env = {**os.environ, "DATABASE_URL": postgres_url}
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "migrate",
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(2)
+    ]
+    outputs = [(await process.communicate())[0].decode() for process in processes]
+    for process, output in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, output
+        assert output.startswith("database is up to date"), output
