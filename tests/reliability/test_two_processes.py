@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import random
 import subprocess
@@ -86,6 +87,7 @@ NOTICES = 3  # due at the start, to everyone
 NOTICE_TITLE = "Two-process notice"
 ACTIONS = 40  # a person's taps and texts at most (a bound, not an expectation)
 SCREEN_SECONDS = 15.0  # for the bot's answer to one tap on a loaded machine
+ANSWERING_SECONDS = 180.0  # for everyone to get through the checklist (about 20 s here)
 DELIVERED_SECONDS = 90.0  # for every due delivery to go out, at one message a second per chat
 STATUS_LABELS = {
     "implemented": "Implemented",
@@ -213,35 +215,65 @@ def undelivered(database_url: str) -> list[Delivery]:
 # --- the processes and the proxy ------------------------------------------------------------
 
 
+def is_write(update: dict[str, Any]) -> bool:
+    """An update that changes something: a tap on an answering button, a comment's text, an
+    /invite (the kinds a repeat must not apply twice)."""
+    query = update.get("callback_query") or {}
+    text = (update.get("message") or {}).get("text") or ""
+    return (
+        str(query.get("data", "")).startswith("a:")
+        or text.startswith("/invite")
+        or (bool(text) and not text.startswith("/"))
+    )
+
+
 class RoundRobin:
     """Caddy's stand-in: each request goes to the next process in turn, as it came (a process
-    that cannot be reached: 502, and Telegram posts the update again)."""
+    that cannot be reached: 502, and Telegram posts the update again).
+
+    Every other update that changes something goes to both processes at once, as when
+    Telegram posts an update again (its answer was late or lost) while the first process is
+    still handling it: it must take effect, and be answered, once.
+    """
 
     def __init__(self, backends: list[str]) -> None:
         self.backends = backends
         self.turn = itertools.count()
+        self.writes = itertools.count()
         self.served: Counter[str] = Counter()
+        self.doubled = 0
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
 
     async def forward(self, request: web.Request) -> web.Response:
-        backend = self.backends[next(self.turn) % len(self.backends)]
+        body = await request.read()
         headers = {
             name: request.headers[name]
             for name in (SECRET_HEADER, "Content-Type")
             if name in request.headers
         }
+        first = next(self.turn) % len(self.backends)
+        targets = [self.backends[first]]
+        if is_write(json.loads(body)) and next(self.writes) % 2 == 0:
+            targets.append(self.backends[(first + 1) % len(self.backends)])
+            self.doubled += 1
+        answers = await asyncio.gather(
+            *(self._post(t, request.path_qs, body, headers) for t in targets)
+        )
+        return answers[0]
+
+    async def _post(
+        self, backend: str, path: str, body: bytes, headers: dict[str, str]
+    ) -> web.Response:
         assert self._session is not None
         try:
-            async with self._session.post(
-                backend + request.path_qs, data=await request.read(), headers=headers
-            ) as answer:
-                body = await answer.read()
+            async with self._session.post(backend + path, data=body, headers=headers) as answer:
+                content = await answer.read()
         except aiohttp.ClientError:
             return web.Response(status=502)
         self.served[backend] += 1
-        return web.Response(status=answer.status, body=body)
+        return web.Response(status=answer.status, body=content)
 
     async def __aenter__(self) -> RoundRobin:
         app = web.Application()
@@ -294,6 +326,17 @@ class WebhookBot(BotProcess):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    async def repeats_skipped(self) -> float:
+        """Updates this process found handled before and skipped (its /metrics)."""
+        async with httpx.AsyncClient() as client:
+            text = (await client.get(f"{self.url}/metrics")).text
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("normsbot_updates_handled_total{")
+            and 'outcome="skipped_repeat"' in line
+        )
 
     async def start(self) -> None:
         """Start, then wait until /readyz says it is ready (database at head, Telegram seen)."""
@@ -546,7 +589,7 @@ async def test_two_processes_lose_and_duplicate_nothing(
             try:
                 coordinating = await coordinate(tg, coordinators)
             finally:
-                await answering
+                await asyncio.wait_for(answering, ANSWERING_SECONDS)
             # Both Thai reports' senders at once; then the national lead signs off.
             thai_fp, lead = colleagues[0].user, colleagues[3].user
             await asyncio.gather(
@@ -562,6 +605,7 @@ async def test_two_processes_lose_and_duplicate_nothing(
                 await asyncio.sleep(0.5)
             for bot in bots:
                 bot.check_alive()
+            skipped = sum(await asyncio.gather(*(bot.repeats_skipped() for bot in bots)))
             await asyncio.gather(*(bot.stop() for bot in bots))
         finally:
             await asyncio.gather(*(bot.kill() for bot in bots))  # only after a failure
@@ -593,11 +637,14 @@ async def test_two_processes_lose_and_duplicate_nothing(
     )
     assert max(answered_calls.values()) == 1, "a button answered twice"
     assert any(p.questions for p in colleagues), "colleagues never met on one item"
+    # Each update posted to both processes took effect in one; the other skipped it.
+    assert skipped == proxy.doubled > 0, (skipped, proxy.doubled)
     confirmed = sum(len(p.statuses) for p in colleagues)
     print(
         f"\ntwo processes: {proxy.served[bots[0].url]} + {proxy.served[bots[1].url]} updates,"
         f" {confirmed} statuses and {sum(len(p.comments) for p in colleagues)} comments"
         f" confirmed, {sum(p.questions for p in colleagues)} colleague questions,"
+        f" {proxy.doubled} updates posted to both ({skipped:.0f} skipped as repeats),"
         f" {len(db.deliveries)} deliveries, {seconds:.0f} s"
     )
 
