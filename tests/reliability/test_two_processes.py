@@ -13,12 +13,17 @@ harmless) and share one PostgreSQL database. Meanwhile:
   strangers at once; both press "+1 week" on the same cycle screen; both ask for /summary;
 - notices and the coordinators' daily digest are due from the start, and both processes'
   sweepers (every second) race to send them, beside the notices each act plans;
-- at the end the Thai focal point and the national lead /submit at once, the lead signs off.
+- at the end the Thai focal point and the national lead /submit at once, the lead signs off;
+- every other update that writes (a tap, a comment, an /invite) is posted to both processes at
+  once, as when Telegram posts an update again while the first process still handles it.
 
 Afterwards: every answer a person saw confirmed is in the history; each answer's history is one
 unbroken chain of versions; every delivery went out exactly once (one message in its
-recipient's chat); each invite was used once, by one of its two senders; the audit log verifies
+recipient's chat); each button was answered once, and each update posted twice was skipped by
+one process; each invite was used once, by one of its two senders; the audit log verifies
 (`normsbot audit verify`) and holds exactly one row per act (one deadline move, not two).
+
+A second test starts two processes migrating one new database at the same moment.
 """
 
 from __future__ import annotations
@@ -727,6 +732,9 @@ def check_invites(db: Stored, done: Coordinating, chats: dict[int, list[Msg]]) -
         for user in pair:
             replies = [m for m in chats[user] if (user, m.message_id) not in sent]
             assert len(replies) == 1, f"{user}: {[m.plain[:60] for m in replies]}"
+    for coordinator in (ADMIN, COORDINATOR):  # /invite TH, /invite VN: one answer each
+        made = [m for m in chats[coordinator] if m.plain.startswith("✉️ Invite for")]
+        assert len(made) == 2, [m.plain[:60] for m in made]
     users = {db.people[i].telegram_id for i in (row.used_by for row in db.invites) if i}
     assert len(users) == len(db.invites), "one person used two invites"
 
