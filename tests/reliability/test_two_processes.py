@@ -650,7 +650,8 @@ async def test_two_processes_lose_and_duplicate_nothing(
         f" {confirmed} statuses and {sum(len(p.comments) for p in colleagues)} comments"
         f" confirmed, {sum(p.questions for p in colleagues)} colleague questions,"
         f" {proxy.doubled} updates posted to both ({skipped:.0f} skipped as repeats),"
-        f" {len(db.deliveries)} deliveries, {seconds:.0f} s"
+        f" {len(db.deliveries)} deliveries,"
+        f" {sum(c.status == 429 for c in fake.calls())} answers 429, {seconds:.0f} s"
     )
 
 
