@@ -26,6 +26,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# PostgreSQL's advisory lock key of migrating ("nomg"; start-up preparation's is "norm").
+MIGRATE_LOCK = 0x6E6F6D67
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -218,8 +220,18 @@ class Database:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
     def migrate(self, revision: str = "head") -> None:
-        """Create or upgrade every table to the newest migration, or to `revision` (Alembic)."""
+        """Create or upgrade every table to the newest migration, or to `revision` (Alembic).
+
+        Every `normsbot run` migrates at start, so several processes starting together on
+        PostgreSQL would each run the same migration and all but one fail on a table that
+        already exists. The first takes an advisory lock for its transaction; the others wait
+        for it, then find the tables up to date. (SQLite's writers already take turns.)
+        """
         with self.engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK}
+                )
             _upgrade(connection, revision)
             connection.commit()
 

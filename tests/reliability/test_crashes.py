@@ -121,6 +121,16 @@ class BotProcess:
 
     async def start(self) -> None:
         polls = len(self.api.calls("getUpdates"))
+        await self.launch()
+        deadline = time.monotonic() + START_SECONDS
+        while len(self.api.calls("getUpdates")) == polls:
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the bot did not start polling:\n{self.log()}")
+            await asyncio.sleep(0.05)
+
+    async def launch(self) -> None:
+        """Start the process; `start` also waits until it polls."""
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -134,12 +144,6 @@ class BotProcess:
                 stdin=subprocess.DEVNULL,
             )
         self.starts += 1
-        deadline = time.monotonic() + START_SECONDS
-        while len(self.api.calls("getUpdates")) == polls:
-            self.check_alive()
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the bot did not start polling:\n{self.log()}")
-            await asyncio.sleep(0.05)
 
     def check_alive(self) -> None:
         assert self.process is not None
