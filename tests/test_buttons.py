@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.checklist import ITEM_ID_MAX_CHARS, ChecklistRegistry
+from bot.checklist import ITEM_ID_MAX_CHARS, SHORT_NAME_MAX_CHARS, ChecklistRegistry
 from bot.countries import ASEAN_MEMBER_STATES
 from bot.i18n import LOCALES
 from bot.services import reporting
@@ -30,6 +30,7 @@ from bot.views.callbacks import (
     EraseButton,
     EraseCancelButton,
     ExtendButton,
+    InstrumentButton,
     LanguageButton,
     LanguagesButton,
     MenuButton,
@@ -93,6 +94,7 @@ WIDEST: list[Button] = [
     *(SnoozeButton(length, BIG) for length in Snooze),
     *(MuteButton(muting, BIG) for muting in Muting),
     *(DigestButton(switch) for switch in Switch),
+    InstrumentButton("a" * SHORT_NAME_MAX_CHARS),
 ]
 
 
@@ -149,6 +151,7 @@ WIRE = [
     (MuteButton(Muting.UNMUTE, 2), "rm:um:2"),
     (DigestButton(Switch.ON), "dg:on"),
     (DigestButton(Switch.OFF), "dg:off"),
+    (InstrumentButton("scams"), "in:scams"),
 ]
 
 

@@ -226,7 +226,7 @@ def _load(
     writing: bool,
 ) -> _Context:
     country = actor.require_focal_point()
-    cycle = require_open_cycle(session)
+    cycle = require_open_cycle(session, actor.checklist_id)
     checklist = checklist_of(cycle, checklists)
     assert cycle.id is not None
     cursor = session.exec(

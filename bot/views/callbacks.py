@@ -43,6 +43,7 @@ ERASE = "er"
 CYCLE = "cy"
 REMIND = "rm"
 DIGEST = "dg"
+INSTRUMENT = "in"
 
 
 class CallbackDataError(ValueError):
@@ -215,6 +216,15 @@ class LanguageButton(Button):
 
     PREFIX: ClassVar[str] = LANGUAGE
     locale: str
+
+
+@dataclass(frozen=True)
+class InstrumentButton(Button):
+    """One instrument of the /instruments choice: `in:<short name>`. No version: it sets the
+    person's own current instrument to a value, which a repeated tap sets again."""
+
+    PREFIX: ClassVar[str] = INSTRUMENT
+    short_name: str
 
 
 # --------------------------------------------------------------------------- following

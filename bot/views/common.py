@@ -204,6 +204,27 @@ def item_explanation(t: Translator, checklist: Checklist, item_id: str) -> str:
     )
 
 
+def instrument_title(t: Translator, checklist: Checklist) -> str:
+    """An instrument's short title ("Cyber norms") in the reader's language."""
+    return t.checklist_text(
+        checklist_msgctxt(checklist.id, "", "short_title"), checklist.short_title
+    )
+
+
+def draft_note(t: Translator, checklist: Checklist) -> str | None:
+    """The marking of a draft instrument (its wording is not official), or None."""
+    if not checklist.draft:
+        return None
+    return t.gettext("Draft instrument: the wording is not official.")
+
+
+def instrument_line(t: Translator, checklist: Checklist) -> str:
+    """The line that names the instrument a screen belongs to, with its draft note (HTML)."""
+    note = draft_note(t, checklist)
+    line = "📋 " + esc(instrument_title(t, checklist))
+    return f"{line} · <i>{esc(note)}</i>" if note else line
+
+
 def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
