@@ -98,6 +98,9 @@ async def test_a_person_with_roles_in_two_instruments_answers_both(two: BotHarne
     norms = await alice.expect(lambda m: "a.1" in m.plain and m.has_button("Implemented"))
     assert "Online scams" not in norms.plain
     await alice.press_and_wait("Planned")
+    # A button left on the scams screen does not act on the norms item now shown.
+    stale = await alice.press("Planned", message_id=scams.message_id)
+    assert stale is not None and "no longer current" in (stale.text or ""), stale
 
     with two.db.session() as session:
         answers = session.exec(
