@@ -192,9 +192,11 @@ def enrol(database_url: str, focal_ids: Sequence[int], coordinator_ids: Sequence
     Returns the number of items of the checklist they answer.
     """
     from bot.bootstrap import prepare_runtime
+    from bot.checklist import ASEAN_NORMS_ID
     from bot.config import Settings
     from bot.countries import ASEAN_MEMBER_STATES
     from bot.models import Person, Role
+    from bot.services.actors import grant
 
     settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=database_url)
     rt = prepare_runtime(settings)
@@ -209,17 +211,18 @@ def enrol(database_url: str, focal_ids: Sequence[int], coordinator_ids: Sequence
     ]
     with rt.db.session() as session:
         for user_id, name, role, country in people:
-            session.add(
-                Person(
-                    telegram_id=user_id,
-                    display_name=name,
-                    locale="en",
-                    role=role,
-                    country_code=country,
-                    created_at=now,
-                    last_active_at=now,
-                )
+            person = Person(
+                telegram_id=user_id,
+                display_name=name,
+                locale="en",
+                country_code=country,
+                created_at=now,
+                last_active_at=now,
             )
+            session.add(person)
+            session.flush()
+            assert person.id is not None
+            grant(session, person.id, ASEAN_NORMS_ID, role)
     rt.db.dispose()
     return len(rt.checklists.default().items)
 

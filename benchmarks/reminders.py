@@ -48,11 +48,13 @@ from sqlmodel import func, select
 
 from benchmarks.common import ROOT, TOKEN, BenchError, scratch_database
 from bot.bootstrap import prepare_runtime
+from bot.checklist import ASEAN_NORMS_ID
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.countries import ASEAN_MEMBER_STATES
 from bot.db import Database
 from bot.models import Delivery, Person, Role
+from bot.services.actors import grant
 from bot.services.reminders import ReminderPolicy, plan_reminders
 
 NOW = datetime(2026, 3, 3, 4, 0, tzinfo=UTC)  # Tuesday: 10:30 in Yangon, 13:00 in Dili
@@ -158,18 +160,22 @@ def seed(database_url: str, count: int) -> list[int]:
     ids = list(range(FIRST_USER, FIRST_USER + count))
     since = NOW - timedelta(days=10)
     with rt.db.session() as session:
-        session.add_all(
+        people = [
             Person(
                 telegram_id=telegram_id,
                 display_name=f"Focal Point {telegram_id}",
                 locale="en",
-                role=Role.FOCAL_POINT,
                 country_code=countries[n % len(countries)],
                 created_at=since,
                 last_active_at=since,
             )
             for n, telegram_id in enumerate(ids)
-        )
+        ]
+        session.add_all(people)
+        session.flush()
+        for person in people:
+            assert person.id is not None
+            grant(session, person.id, ASEAN_NORMS_ID, Role.FOCAL_POINT)
     report = rt.db.call(
         plan_reminders,
         checklists=rt.checklists,

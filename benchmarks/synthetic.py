@@ -28,8 +28,8 @@ from sqlmodel import col
 
 from bot.checklist import Checklist, load_checklist
 from bot.db import Database
-from bot.models import Answer, AnswerRevision, Country, Cycle, Evidence, Person, Role
-from bot.services.actors import Actor, actor_from
+from bot.models import Answer, AnswerRevision, Country, Cycle, Evidence, Membership, Person, Role
+from bot.services.actors import Actor, actor_of, grant
 from bot.services.setup import seed_countries
 
 STATUSES = ("implemented", "in_progress", "planned", "not_started", "not_applicable")
@@ -138,17 +138,17 @@ def seed_region(
         coordinator = Person(
             telegram_id=coordinator_telegram_id,
             display_name="Synthetic Coordinator",
-            role=Role.COORDINATOR,
             locale="en",
             created_at=now,
         )
         session.add(coordinator)
         session.flush()
+        assert coordinator.id is not None
+        grant(session, coordinator.id, checklist.id, Role.COORDINATOR)
         people = [
             {
                 "telegram_id": coordinator_telegram_id + 1 + n,
                 "display_name": f"Focal point {code}",
-                "role": Role.FOCAL_POINT,
                 "country_code": code,
                 "locale": "en",
                 "created_at": now,
@@ -157,6 +157,18 @@ def seed_region(
         ]
         person_ids = connection.execute(_insert_returning_ids(Person), people).scalars().all()
         answerer = dict(zip(codes, person_ids, strict=True))
+        connection.execute(
+            _table(Membership).insert(),
+            [
+                {
+                    "person_id": person_id,
+                    "checklist_id": checklist.id,
+                    "role": Role.FOCAL_POINT,
+                    "is_national_lead": False,
+                }
+                for person_id in person_ids
+            ],
+        )
         # Cycles the bot opened on its first start end before the synthetic ones.
         session.execute(
             sa.update(Cycle).where(col(Cycle.closed_at).is_(None)).values(closed_at=now)
@@ -213,7 +225,7 @@ def seed_region(
                 )
             total_answers += len(answers)
             total_revisions += len(revisions)
-        coordinator_actor = actor_from(coordinator)
+        coordinator_actor = actor_of(session, coordinator, checklist.id)
     return Region(tuple(codes), tuple(cycle_ids), coordinator_actor, total_answers, total_revisions)
 
 

@@ -16,6 +16,8 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
+from bot.checklist import ASEAN_NORMS_ID
+
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """A timestamp stored as UTC; naive values coming back from SQLite are marked UTC."""
@@ -116,9 +118,9 @@ class Person(SQLModel, table=True):
     username: str | None = None
     telegram_language: str | None = None
     locale: str | None = Field(default=None, description="the person's explicit choice")
-    role: Role = Field(default=Role.FOCAL_POINT, sa_type=EnumText(Role), index=True)
+    # Global: an admin (named in NORMSBOT_ADMINS) coordinates every instrument. Every other
+    # role belongs to one instrument: see `Membership`.
     is_admin: bool = False
-    is_national_lead: bool = False
     country_code: str | None = Field(default=None, foreign_key="country.code", index=True)
     timezone: str | None = Field(default=None, description="overrides the country's zone")
     active: bool = True
@@ -128,6 +130,21 @@ class Person(SQLModel, table=True):
     digest_enabled: bool = True
     last_active_at: datetime | None = _utc_column()
     created_at: datetime | None = _utc_column(nullable=False)
+    # The instrument the person last chose (/instruments); None: their first one.
+    current_checklist_id: str | None = Field(default=None, max_length=64)
+
+
+class Membership(SQLModel, table=True):
+    """A person's role in one instrument (a checklist id): focal point, national lead or
+    coordinator. A person may hold one in several instruments; their country is the Person's."""
+
+    __table_args__ = (sa.UniqueConstraint("person_id", "checklist_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    checklist_id: str = Field(max_length=64, index=True)
+    role: Role = Field(default=Role.FOCAL_POINT, sa_type=EnumText(Role))
+    is_national_lead: bool = False
 
 
 class Invite(SQLModel, table=True):
@@ -136,6 +153,9 @@ class Invite(SQLModel, table=True):
     country_code: str | None = Field(default=None, foreign_key="country.code")
     role: Role = Field(default=Role.FOCAL_POINT, sa_type=EnumText(Role))
     is_national_lead: bool = False
+    checklist_id: str = Field(
+        default=ASEAN_NORMS_ID, max_length=64, sa_column_kwargs={"server_default": ASEAN_NORMS_ID}
+    )
     created_by: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime | None = _utc_column(nullable=False)
     expires_at: datetime | None = _utc_column(nullable=False)
@@ -354,6 +374,9 @@ class AuditEntry(SQLModel, table=True):
     # Unique: two entries chained to the same predecessor (a fork) cannot both be stored.
     prev_hash: str = Field(max_length=64, unique=True)
     hash: str = Field(max_length=64, unique=True)
+    # The instrument the act belongs to; None: before instruments, or the whole bot (shown in
+    # the default instrument's log). Hashed when set, so older entries keep their hashes.
+    checklist_id: str | None = Field(default=None, max_length=64, index=True)
 
 
 class AuditHead(SQLModel, table=True):

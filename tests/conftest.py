@@ -98,16 +98,19 @@ def make_database(
         yield db
 
 
-def make_freshly_migrated_database(backend: str, tmp_path: Path) -> Iterator[Database]:
-    """A database migrated by Alembic for this test alone, as `normsbot migrate` does it."""
+def make_freshly_migrated_database(
+    backend: str, tmp_path: Path, revision: str = "head"
+) -> Iterator[Database]:
+    """A database migrated by Alembic for this test alone, as `normsbot migrate` does it; to
+    an older `revision`, a database as an earlier version made it (to test an upgrade)."""
     if backend == "sqlite":
         db = Database(f"sqlite:///{tmp_path / 'migrated.db'}")
-        db.migrate()
+        db.migrate(revision)
         yield db
         db.dispose()
         return
     require_postgres()
-    with scratch_postgres_schema(POSTGRES_URL, prefix="m") as db:
+    with scratch_postgres_schema(POSTGRES_URL, prefix="m", revision=revision) as db:
         yield db
 
 

@@ -13,12 +13,15 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlmodel import col, select
+
 from bot.bootstrap import load_texts, prepare_runtime
-from bot.checklist import ChecklistRegistry
+from bot.checklist import ASEAN_NORMS_ID, ChecklistRegistry
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.db import Database
 from bot.i18n import I18n
+from bot.models import Membership, Person, Role
 from bot.services.actors import Actor, find_actor
 from bot.telegram.app import build_application
 from bot.telegram.jobs import SweepReport, run_sweep
@@ -152,6 +155,18 @@ class BotHarness:
     def runtime(self) -> Runtime:
         assert self.rt is not None
         return self.rt
+
+    def role(
+        self, telegram_id: int, checklist_id: str = ASEAN_NORMS_ID
+    ) -> tuple[Role | None, bool]:
+        """The person's role and national-lead flag in an instrument (their `Membership`)."""
+        with self.db.session() as session:
+            found = session.exec(
+                select(Membership)
+                .join(Person, col(Person.id) == col(Membership.person_id))
+                .where(Person.telegram_id == telegram_id, Membership.checklist_id == checklist_id)
+            ).first()
+            return (found.role, found.is_national_lead) if found else (None, False)
 
     def actor(self, telegram_id: int) -> Actor:
         """The enrolled person as the bot finds them for each update (`common.identify`)."""

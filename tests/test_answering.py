@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.checklist import ASEAN_NORMS_ID
 from bot.models import Answer, AnswerRevision, Cursor, Evidence
 from tests.harness import BotHarness, is_prompt, item_id_of
 
@@ -287,7 +288,7 @@ async def test_a_button_from_the_previous_cycle_never_answers_the_new_one(harnes
     old_data = next(d for d in old_prompt.callback_data() if d.startswith("a:s:"))
     now = harness.clock.now()
     with harness.db.session() as session:
-        first = open_cycle(session)
+        first = open_cycle(session, ASEAN_NORMS_ID)
         assert first is not None
         first.closed_at = now
         session.add(first)

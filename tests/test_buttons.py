@@ -30,6 +30,7 @@ from bot.views.callbacks import (
     EraseButton,
     EraseCancelButton,
     ExtendButton,
+    InstrumentButton,
     LanguageButton,
     LanguagesButton,
     MenuButton,
@@ -97,6 +98,7 @@ WIDEST: list[Button] = [
     *(MuteButton(muting, BIG) for muting in Muting),
     *(DigestButton(switch) for switch in Switch),
     NeedsChartButton("n" * SHORT_NAME_MAX_CHARS, "s" * max(len(LONGEST_SECTION), 30)),
+    InstrumentButton("a" * SHORT_NAME_MAX_CHARS),
 ]
 
 
@@ -156,6 +158,7 @@ WIRE = [
     (MuteButton(Muting.UNMUTE, 2), "rm:um:2"),
     (DigestButton(Switch.ON), "dg:on"),
     (DigestButton(Switch.OFF), "dg:off"),
+    (InstrumentButton("scams"), "in:scams"),
 ]
 
 

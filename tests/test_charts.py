@@ -13,7 +13,7 @@ from bot.checklist import ChecklistRegistry
 from bot.db import Database
 from bot.i18n import I18n
 from bot.services import charts
-from bot.services.actors import actor_from
+from bot.services.actors import actor_of
 from bot.services.charts import (
     HeatmapData,
     HeatmapLabels,
@@ -213,7 +213,7 @@ def test_only_coordinators_get_the_matrix(database: Database, tmp_path):
     with database.session() as session:
         focal = session.exec(select(Person).where(Person.country_code == "BN")).first()
         assert focal is not None
-        actor = actor_from(focal)
+        actor = actor_of(session, focal, checklist.id)
     with pytest.raises(PermissionDenied):
         database.read(norm_matrix, actor=actor, checklists=registry)
 

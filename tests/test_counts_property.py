@@ -29,7 +29,7 @@ from bot.checklist import Checklist, ChecklistRegistry
 from bot.db import Database
 from bot.models import Country, Cycle, Person, Role
 from bot.services import reporting, submission, summaries
-from bot.services.actors import Actor, actor_from
+from bot.services.actors import Actor, actor_of, grant
 from bot.services.cycles import draft_cycle, ensure_first_cycle, open_drafted_cycle
 from bot.services.digests import build_digest
 from bot.services.exports import build_export
@@ -133,11 +133,15 @@ def _world(db: Database, checklist: Checklist) -> World:
             )
             session.add(person)
             session.flush()
-            focal[code] = actor_from(person, country)
-        boss = Person(telegram_id=1, display_name="Boss", role=Role.COORDINATOR, created_at=START)
+            assert person.id is not None
+            grant(session, person.id, checklist.id, Role.FOCAL_POINT)
+            focal[code] = actor_of(session, person, checklist.id)
+        boss = Person(telegram_id=1, display_name="Boss", created_at=START)
         session.add(boss)
         session.flush()
-        coordinator = actor_from(boss)
+        assert boss.id is not None
+        grant(session, boss.id, checklist.id, Role.COORDINATOR)
+        coordinator = actor_of(session, boss, checklist.id)
         ensure_first_cycle(session, checklist=checklist, title="One", deadline_days=30, now=START)
     return World(db, ChecklistRegistry([checklist]), checklist, focal, coordinator, START)
 
@@ -247,7 +251,13 @@ def _check(world: World, model: Model) -> None:
         comparison = summaries.compare_cycles(
             session, actor=world.coordinator, checklists=registry, now=now
         )
-        digest = build_digest(session, checklists=registry, since=now - timedelta(days=7), now=now)
+        digest = build_digest(
+            session,
+            checklists=registry,
+            since=now - timedelta(days=7),
+            now=now,
+            checklist_id=checklist.id,
+        )
         export = build_export(session, actor=world.coordinator, checklists=registry, now=now)
         matrix = norm_matrix(session, actor=world.coordinator, checklists=registry)
     rows = {row.country_code: row for row in summary.countries}

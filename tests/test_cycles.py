@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from bot.checklist import ChecklistRegistry, bundled_checklist_dir
+from bot.checklist import ASEAN_NORMS_ID, ChecklistRegistry, bundled_checklist_dir
 from bot.db import Database
 from bot.models import Answer, AnswerRevision, Cursor, Cycle, CycleDraft
 from bot.services import cycles
@@ -400,7 +400,7 @@ async def test_open_cycle_is_the_only_one_and_services_refuse_focal_points(harne
                 timezone=None,
                 now=START,
             )
-        open_id = cycles.require_open_cycle(session).id
+        open_id = cycles.require_open_cycle(session, ASEAN_NORMS_ID).id
         with pytest.raises(PermissionDenied):
             cycles.close_cycle(
                 session,

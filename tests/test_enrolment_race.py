@@ -29,11 +29,11 @@ CODES = 5
 def _admin_and_codes(db: Database) -> list[str]:
     with db.session() as session:
         setup.seed_countries(session)
-        admin = Person(telegram_id=1, display_name="Admin", role=Role.COORDINATOR, is_admin=True)
+        admin = Person(telegram_id=1, display_name="Admin", is_admin=True)
         admin.created_at = NOW
         session.add(admin)
         session.flush()
-        actor = actor_from(admin)
+        actor = actor_from(admin)  # an admin coordinates every instrument
         return [
             enrolment.create_invite(
                 session, actor=actor, country_code="TH", role=Role.FOCAL_POINT, now=NOW, ttl_days=7

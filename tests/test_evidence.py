@@ -15,11 +15,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from bot.db import Database, scratch_postgres_schema
+from bot.db import Database
 from bot.models import Answer, AnswerRevision, Evidence
 from bot.services.evidence import MAX_PER_ANSWER
 from fakegram import FakeUser, Msg
-from tests.conftest import BACKENDS, POSTGRES_URL, require_postgres
+from tests.conftest import BACKENDS, make_freshly_migrated_database
 from tests.harness import BOT_USERNAME, BotHarness, is_prompt, item_id_of
 
 DEEP_LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=(ev_[A-Za-z0-9_-]+)")
@@ -202,15 +202,7 @@ T0 = "2026-01-05 03:00:00"
 @pytest.fixture(params=BACKENDS)
 def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A database at the revision before evidence rows, not migrated any further."""
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'old.db'}")
-        db.migrate(OLD_REVISION)
-        yield db
-        db.dispose()
-        return
-    require_postgres()
-    with scratch_postgres_schema(POSTGRES_URL, prefix="old", revision=OLD_REVISION) as db:
-        yield db
+    yield from make_freshly_migrated_database(request.param, tmp_path, OLD_REVISION)
 
 
 def test_single_evidence_of_an_old_database_survives_the_upgrade(old_database: Database):

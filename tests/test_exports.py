@@ -19,7 +19,7 @@ from benchmarks.synthetic import seed_region, write_checklist
 from bot.checklist import ChecklistRegistry
 from bot.db import Database
 from bot.models import Person
-from bot.services.actors import actor_from
+from bot.services.actors import actor_of
 from bot.services.errors import PermissionDenied
 from bot.services.exports import build_export, export_file_name, neutralise, slug
 from bot.services.matrix import ReportCycle
@@ -342,7 +342,7 @@ def test_access_is_decided_in_the_service(database: Database, tmp_path: Path):
     region = seed_region(database, checklist, countries=3, cycles=2)
     with database.session() as session:
         person = session.exec(select(Person).where(Person.country_code == "KH")).one()
-        focal_point = actor_from(person)
+        focal_point = actor_of(session, person, checklist.id)
 
     everything = database.read(build_export, actor=region.coordinator, checklists=registry, now=_T)
     assert everything.countries == tuple(sorted(everything.countries))

@@ -28,7 +28,7 @@ from babel.messages.pofile import read_po, write_po
 from babel.support import NullTranslations, Translations
 from telegram import InlineKeyboardMarkup
 
-from bot.checklist import Checklist, ChecklistRegistry, bundled_checklist_dir
+from bot.checklist import ASEAN_NORMS_ID, Checklist, ChecklistRegistry, bundled_checklist_dir
 from bot.countries import ASEAN_MEMBER_STATES
 from bot.i18n import LOCALES, I18n, LocaleInfo, Translator, negotiate, shipped_locales
 from bot.models import Awaiting, Role
@@ -392,7 +392,7 @@ def screens(t: Translator, checklist: Checklist) -> Iterator[tuple[str, Rendered
     yield "help, stranger", general.render_help(t, None)
     for who in (focal_point, coordinator):
         yield (
-            f"language choice, welcome {who.role.value}",
+            f"language choice, welcome {who.role}",
             general.render_language_choice(t, list(LOCALES), welcome=general.welcome_text(t, who)),
         )
     yield "language choice", general.render_language_choice(t, list(LOCALES), welcome=None)
@@ -404,13 +404,13 @@ def screens(t: Translator, checklist: Checklist) -> Iterator[tuple[str, Rendered
         (Role.FOCAL_POINT, True, "TL"),
         (Role.FOCAL_POINT, False, "MM"),
     ):
-        invite = CreatedInvite(42, "Zq7-4Kx9_Pw2", country, role, lead, expires)
+        invite = CreatedInvite(42, "Zq7-4Kx9_Pw2", country, role, lead, expires, ASEAN_NORMS_ID)
         yield (
             f"invite, {role.value}{' lead' if lead else ''}",
             general.render_invite(t, invite, bot_username="normsbot_test_bot", timezone=zone),
         )
     rows = [
-        InviteRow(n, country, role, lead, expires)
+        InviteRow(n, country, role, lead, expires, ASEAN_NORMS_ID)
         for n, (country, role, lead) in enumerate(
             [
                 ("TH", Role.FOCAL_POINT, False),
@@ -515,6 +515,7 @@ ERROR_VARIANTS: list[service_errors.ServiceError] = [
     E.NotEnrolled(),
     E.PermissionDenied(),
     E.CoordinatorsOnly(),
+    E.NoRoleInInstrument(),
     E.FocalPointsOnly(),
     E.AdminsOnly(),
     E.NotYourCountry(country="TH"),

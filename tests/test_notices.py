@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
+from bot.checklist import ASEAN_NORMS_ID
 from bot.models import Delivery, DeliveryStatus, Person
 from bot.services import cycles, submission
 from bot.services.submission import Outcome
@@ -78,12 +79,12 @@ async def test_a_notice_is_written_in_the_language_the_recipient_has_when_it_is_
     alice = await harness.enrol(3104, "TH", name="Alice")
     admin = await harness.admin()
     rt = harness.runtime
-    before = harness.db.read(cycles.require_open_cycle).deadline
+    before = harness.db.read(cycles.require_open_cycle, ASEAN_NORMS_ID).deadline
     moved = harness.db.call(
         cycles.extend_deadline,
         actor=harness.actor(ADMIN_ID),
         checklists=rt.checklists,
-        cycle_id=harness.db.read(cycles.require_open_cycle).id or 0,
+        cycle_id=harness.db.read(cycles.require_open_cycle, ASEAN_NORMS_ID).id or 0,
         days=7,
         now=harness.clock.now(),
     )

@@ -14,8 +14,10 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from bot.bootstrap import prepare_runtime
+from bot.checklist import ASEAN_NORMS_ID
 from bot.db import Database
-from bot.models import Answer, CountryReport, Cycle, Delivery, DeliveryStatus, Person
+from bot.models import Answer, CountryReport, Cycle, Delivery, DeliveryStatus, Person, Role
+from bot.services.actors import grant
 from bot.services.reminders import (
     ReminderHistory,
     ReminderPolicy,
@@ -218,6 +220,7 @@ async def test_focal_point_gets_a_reminder_in_their_language_and_continues(harne
     assert report.sent.sent == 1
     reminder = (await reminders_of(alice))[-1]
     assert "A reminder about" in reminder.plain
+    assert "Cyber norms" in reminder.plain  # the reminder names its instrument
     assert "Thailand still has" in reminder.plain
     total = len(harness.runtime.checklists.default().items)
     assert f"{total - 2} open items out of {total}" in reminder.plain
@@ -586,16 +589,18 @@ def seed_focal_points(db: Database, ids: list[int]) -> None:
     countries = ["TH", "MM", "TL", "PH", "ID", "VN"]
     with db.session() as session:
         for n, telegram_id in enumerate(ids):
-            session.add(
-                Person(
-                    telegram_id=telegram_id,
-                    display_name=f"Focal {telegram_id}",
-                    locale="en",
-                    country_code=countries[n % len(countries)],
-                    created_at=START - timedelta(days=10),
-                    last_active_at=START - timedelta(days=10),
-                )
+            person = Person(
+                telegram_id=telegram_id,
+                display_name=f"Focal {telegram_id}",
+                locale="en",
+                country_code=countries[n % len(countries)],
+                created_at=START - timedelta(days=10),
+                last_active_at=START - timedelta(days=10),
             )
+            session.add(person)
+            session.flush()
+            assert person.id is not None
+            grant(session, person.id, ASEAN_NORMS_ID, Role.FOCAL_POINT)
 
 
 async def test_two_senders_send_every_reminder_exactly_once(harness: BotHarness):

@@ -232,6 +232,7 @@ async def test_help_and_the_menu_list_what_each_role_may_use(harness: BotHarness
     expected = {
         6001: [
             "start",
+            "instruments",
             "continue",
             "review",
             "progress",
@@ -250,6 +251,7 @@ async def test_help_and_the_menu_list_what_each_role_may_use(harness: BotHarness
         ],
         6003: [
             "start",
+            "instruments",
             "summary",
             "status",
             "compare",
@@ -276,7 +278,7 @@ async def test_help_and_the_menu_list_what_each_role_may_use(harness: BotHarness
             "help",
         ],
     }
-    expected[6002] = [*expected[6001][:5], "signoff", *expected[6001][5:]]
+    expected[6002] = [*expected[6001][:6], "signoff", *expected[6001][6:]]
     admin = await harness.admin()  # an administrator also erases people's data
     at = expected[6003].index("readmit") + 1
     expected[admin.id] = [*expected[6003][:at], "erase", *expected[6003][at:]]

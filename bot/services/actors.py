@@ -2,21 +2,31 @@
 
 Access is decided here, in the services, so that every path (a command, a button, a job) is
 held to the same rules: coordinators see every country, focal points only their own.
+
+Roles belong to an instrument (`Membership`): an `Actor` holds the role of ONE instrument, its
+`checklist_id`, so every rule below reads as it did with one checklist, and a coordinator of
+one instrument is refused another's data. `actor.within(checklist_id)` gives the same person
+acting in another instrument (no role there: every `require_*` refuses). Admins (named in
+NORMSBOT_ADMINS) coordinate every instrument.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from bot.models import Country, Person, Role
+from bot.checklist import ASEAN_NORMS_ID
+from bot.models import Country, Membership, Person, Role
 from bot.services.errors import (
     AdminsOnly,
     CoordinatorsOnly,
     FocalPointsOnly,
+    NoRoleInInstrument,
     NotEnrolled,
     NotYourCountry,
 )
@@ -24,17 +34,50 @@ from bot.services.reads import person_zone
 
 
 @dataclass(frozen=True)
+class InstrumentRole:
+    """A person's role in one instrument (a `Membership` row as plain data)."""
+
+    checklist_id: str
+    role: Role
+    is_national_lead: bool = False
+
+
+@dataclass(frozen=True)
 class Actor:
     person_id: int
     telegram_id: int
     display_name: str
-    role: Role
+    role: Role | None  # in `checklist_id`; None: no role there
     is_admin: bool
-    is_national_lead: bool
+    is_national_lead: bool  # in `checklist_id`
     country_code: str | None
     locale: str | None
     timezone: str | None
     last_active_at: datetime | None = None
+    checklist_id: str = ASEAN_NORMS_ID  # the instrument this actor acts in
+    roles: tuple[InstrumentRole, ...] = ()  # every instrument the person holds a role in
+
+    def within(self, checklist_id: str) -> Actor:
+        """The same person acting in `checklist_id`, with the role they hold there."""
+        if checklist_id == self.checklist_id:
+            return self
+        held = self.role_in(checklist_id)
+        return replace(
+            self,
+            checklist_id=checklist_id,
+            role=held.role if held else None,
+            is_national_lead=held.is_national_lead if held else False,
+        )
+
+    def role_in(self, checklist_id: str) -> InstrumentRole | None:
+        """The person's role in an instrument; admins coordinate every one."""
+        for held in self.roles:
+            if held.checklist_id == checklist_id:
+                return held
+        return InstrumentRole(checklist_id, Role.COORDINATOR) if self.is_admin else None
+
+    def holds(self, checklist_id: str) -> bool:
+        return self.role_in(checklist_id) is not None
 
     @property
     def is_coordinator(self) -> bool:
@@ -47,7 +90,13 @@ class Actor:
     def can_see_country(self, country_code: str) -> bool:
         return self.is_coordinator or self.country_code == country_code
 
+    def require_role(self) -> None:
+        """Any role in the actor's instrument; else `NoRoleInInstrument`."""
+        if self.role is None:
+            raise NoRoleInInstrument()
+
     def require_coordinator(self) -> None:
+        self.require_role()
         if not self.is_coordinator:
             raise CoordinatorsOnly()
 
@@ -56,41 +105,75 @@ class Actor:
             raise AdminsOnly()
 
     def require_country(self, country_code: str) -> None:
+        self.require_role()
         if not self.can_see_country(country_code):
             raise NotYourCountry(country=country_code)
 
     def require_focal_point(self) -> str:
         """The actor's country; only focal points answer the checklist."""
+        self.require_role()
         if not self.is_focal_point or self.country_code is None:
             raise FocalPointsOnly()
         return self.country_code
 
 
-def actor_from(person: Person, country: Country | None = None) -> Actor:
-    """The actor for a person; their time zone is their own, else their country's."""
+def roles_of(session: Session, person_id: int) -> tuple[InstrumentRole, ...]:
+    """Every role a person holds, the default instrument first, then by instrument id."""
+    rows = session.exec(
+        select(Membership)
+        .where(Membership.person_id == person_id)
+        .order_by(col(Membership.checklist_id) != ASEAN_NORMS_ID, col(Membership.checklist_id))
+    ).all()
+    return tuple(InstrumentRole(m.checklist_id, m.role, m.is_national_lead) for m in rows)
+
+
+def actor_from(
+    person: Person,
+    country: Country | None = None,
+    *,
+    roles: tuple[InstrumentRole, ...] = (),
+    checklist_id: str | None = None,
+) -> Actor:
+    """The actor for a person with their `roles`, acting in `checklist_id` (else their
+    current instrument, else their first, else the default); their time zone is their own,
+    else their country's."""
     assert person.id is not None
-    return Actor(
+    held = {role.checklist_id for role in roles}
+    if checklist_id is None:
+        current = person.current_checklist_id
+        if current is not None and (current in held or person.is_admin):
+            checklist_id = current
+        elif roles and ASEAN_NORMS_ID not in held:
+            checklist_id = roles[0].checklist_id
+        else:
+            checklist_id = ASEAN_NORMS_ID
+    actor = Actor(
         person_id=person.id,
         telegram_id=person.telegram_id,
         display_name=person.display_name,
-        role=person.role,
+        role=None,
         is_admin=person.is_admin,
-        is_national_lead=person.is_national_lead,
+        is_national_lead=False,
         country_code=person.country_code,
         locale=person.locale,
         timezone=person_zone(person, country),
         last_active_at=person.last_active_at,
+        checklist_id="",
+        roles=roles,
     )
+    return actor.within(checklist_id)
 
 
 def find_person(session: Session, telegram_id: int) -> Person | None:
     return session.exec(select(Person).where(Person.telegram_id == telegram_id)).first()
 
 
-def find_actor(session: Session, telegram_id: int) -> Actor | None:
-    """The enrolled, active person with this Telegram id, or None for strangers.
+def find_actor(session: Session, telegram_id: int, checklist_id: str | None = None) -> Actor | None:
+    """The enrolled, active person with this Telegram id acting in `checklist_id` (None: their
+    current instrument), or None for strangers.
 
-    One query with the country (for the time zone): every update starts here.
+    Two small queries, the person with their country (for the time zone) and their roles:
+    every update starts here.
     """
     found = session.exec(
         select(Person, Country)
@@ -99,7 +182,44 @@ def find_actor(session: Session, telegram_id: int) -> Actor | None:
     ).first()
     if found is None or not found[0].active:
         return None
-    return actor_from(*found)
+    person, country = found
+    assert person.id is not None
+    return actor_from(
+        person, country, roles=roles_of(session, person.id), checklist_id=checklist_id
+    )
+
+
+def actor_of(session: Session, person: Person, checklist_id: str | None = None) -> Actor:
+    """`actor_from` with the person's roles read from the database."""
+    assert person.id is not None
+    country = session.get(Country, person.country_code) if person.country_code else None
+    return actor_from(
+        person, country, roles=roles_of(session, person.id), checklist_id=checklist_id
+    )
+
+
+def grant(
+    session: Session,
+    person_id: int,
+    checklist_id: str,
+    role: Role,
+    *,
+    national_lead: bool = False,
+) -> None:
+    """Give a person a role in one instrument, replacing the one they held there.
+
+    One INSERT … ON CONFLICT DO UPDATE: two invites of one person redeemed at once both land.
+    """
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement = insert(Membership).values(
+        person_id=person_id, checklist_id=checklist_id, role=role, is_national_lead=national_lead
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["person_id", "checklist_id"],
+            set_={"role": statement.excluded.role, "is_national_lead": national_lead},
+        )
+    )
 
 
 def person_of(session: Session, actor: Actor) -> Person:

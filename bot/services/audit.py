@@ -39,9 +39,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.models import AuditAction, AuditEntry, AuditHead, Country, Person
+from bot.checklist import ASEAN_NORMS_ID
+from bot.models import AuditAction, AuditEntry, AuditHead, Country, Cycle, Person
 from bot.services.actors import Actor
 from bot.services.errors import UnknownCountry
 
@@ -88,13 +90,15 @@ def entry_hash(
     subject: str | None,
     details: str,
     prev_hash: str,
+    checklist_id: str | None = None,
 ) -> str:
     """SHA-256 (hex) of the entry's content fields and the previous entry's hash.
 
     The serialisation is a JSON array in a fixed order: unambiguous (no field can bleed into
-    the next), and the same bytes on every database and Python version.
+    the next), and the same bytes on every database and Python version. The instrument is
+    appended only when set: entries from before instruments keep their hashes.
     """
-    content = [
+    content: list[str | int | None] = [
         HASH_FORMAT,
         _time_text(at),
         actor_id,
@@ -104,6 +108,8 @@ def entry_hash(
         details,
         prev_hash,
     ]
+    if checklist_id is not None:
+        content.append(checklist_id)
     serialised = json.dumps(content, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(serialised.encode("ascii")).hexdigest()
 
@@ -118,6 +124,7 @@ def _hash_of(entry: AuditEntry) -> str:
         subject=entry.subject,
         details=entry.details,
         prev_hash=entry.prev_hash,
+        checklist_id=entry.checklist_id,
     )
 
 
@@ -145,6 +152,7 @@ def record(
     country_code: str | None = None,
     subject: str | None = None,
     details: Mapping[str, Any] | None = None,
+    checklist_id: str | None = None,
 ) -> AuditEntry:
     """Append one entry to the log, chained to the last one, in the caller's transaction.
 
@@ -165,6 +173,7 @@ def record(
         details=text,
         prev_hash=head.last_hash,
         hash="",
+        checklist_id=checklist_id,
     )
     entry.hash = _hash_of(entry)  # from the fields as stored, as `verify` computes it
     session.add(entry)
@@ -192,6 +201,7 @@ def record_request(
     )
     if action not in requests:
         raise ValueError(f"not a request: {action}")
+    cycle = session.get(Cycle, cycle_id) if cycle_id is not None else None
     record(
         session,
         actor_id=actor.person_id,
@@ -199,6 +209,7 @@ def record_request(
         now=now,
         country_code=country_code,
         subject=f"cycle:{cycle_id}" if cycle_id is not None else None,
+        checklist_id=cycle.checklist_id if cycle else actor.checklist_id,
     )
 
 
@@ -320,8 +331,16 @@ def _lines(session: Session, entries: list[AuditEntry]) -> list[AuditLine]:
     return lines
 
 
-def _scoped(country_code: str | None) -> Any:
-    query = select(AuditEntry)
+def _in_instrument(checklist_id: str) -> sa.ColumnElement[bool]:
+    """The entries of one instrument; those without one belong to the default instrument."""
+    mine = col(AuditEntry.checklist_id) == checklist_id
+    if checklist_id == ASEAN_NORMS_ID:
+        return sa.or_(mine, col(AuditEntry.checklist_id).is_(None))
+    return mine
+
+
+def _scoped(country_code: str | None, checklist_id: str) -> Any:
+    query = select(AuditEntry).where(_in_instrument(checklist_id))
     if country_code is not None:
         query = query.where(col(AuditEntry.country_code) == country_code)
     return query
@@ -330,7 +349,8 @@ def _scoped(country_code: str | None) -> Any:
 def recent(
     session: Session, *, actor: Actor, country_code: str | None = None, limit: int = 30
 ) -> AuditLog:
-    """The newest entries (of one country, or all): for coordinators only.
+    """The newest entries of the actor's instrument (of one country, or all): for its
+    coordinators only.
 
     Focal points are refused, national leads among them too: the log names coordinators and
     every country's people.
@@ -342,19 +362,28 @@ def recent(
             raise UnknownCountry(country=country_code)
     limit = max(1, min(limit, RECENT_MAX))
     entries = list(
-        session.exec(_scoped(country_code).order_by(col(AuditEntry.id).desc()).limit(limit)).all()
+        session.exec(
+            _scoped(country_code, actor.checklist_id)
+            .order_by(col(AuditEntry.id).desc())
+            .limit(limit)
+        ).all()
     )
-    count_query = select(func.count()).select_from(AuditEntry)
+    count_query = (
+        select(func.count()).select_from(AuditEntry).where(_in_instrument(actor.checklist_id))
+    )
     if country_code is not None:
         count_query = count_query.where(col(AuditEntry.country_code) == country_code)
     total = int(session.exec(count_query).one())
     return AuditLog(_lines(session, entries), country_code, total)
 
 
-def export_lines(session: Session, *, country_code: str | None) -> list[AuditLine]:
-    """Every entry (of one country, or all), oldest first, for the export's audit sheet.
-
-    The caller decides who may see it (`bot/services/exports.py`: coordinators only).
-    """
-    entries = list(session.exec(_scoped(country_code).order_by(col(AuditEntry.id))).all())
+def export_lines(
+    session: Session, *, country_code: str | None, checklist_id: str
+) -> list[AuditLine]:
+    """Every entry of an instrument (of one country, or all), oldest first, for the export's
+    audit sheet. The caller decides who may see it (`bot/services/exports.py`: coordinators
+    only)."""
+    entries = list(
+        session.exec(_scoped(country_code, checklist_id).order_by(col(AuditEntry.id))).all()
+    )
     return _lines(session, entries)

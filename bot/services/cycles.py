@@ -1,8 +1,9 @@
 """Reporting cycles: which one is open, opening a new one, its deadline, closing it.
 
-One cycle is open at a time (`open_cycle`). A coordinator opens a new cycle in two steps: a
-`CycleDraft` (title, deadline, checklist version, baseline or not) that they can adjust with
-buttons, then a confirm that closes the open cycle and opens the new one in one transaction.
+One cycle is open at a time per instrument (`open_cycle`). A coordinator opens a new cycle in
+two steps: a `CycleDraft` (title, deadline, checklist version, baseline or not) that they can
+adjust with buttons, then a confirm that closes the open cycle and opens the new one in one
+transaction.
 With a baseline, the previous cycle's answers are copied into the new cycle marked
 `Answer.baseline`: they count as open until a focal point confirms or changes them, and each
 copy is recorded as an `AnswerRevision` (field "copied", old value "cycle:<id>").
@@ -13,8 +14,8 @@ in UTC. Days to the deadline are counted in calendar days of the reader's zone.
 Buttons are idempotent: every change to a cycle is one conditional UPDATE that also bumps
 `Cycle.version`, and a button carries the version it was drawn for, so a repeated tap, a
 Telegram retry or a second process matches no row and changes nothing (`StaleAction`).
-Which cycle is open changes only under `_lock_open_cycle`, so two confirms at the same moment
-cannot leave two cycles open.
+Which cycle of an instrument is open changes only under `_lock_open_cycle`, so two confirms at
+the same moment cannot leave two cycles of one instrument open.
 """
 
 from __future__ import annotations
@@ -61,11 +62,11 @@ from bot.services.reads import open_cycle as open_cycle  # moved to reads; impor
 TITLE_MAX = 120
 END_OF_DAY = time(23, 59, 59)
 DAY_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-OPEN_CYCLE_LOCK = zlib.crc32(b"normsbot:open-cycle")
 
 
-def _lock_open_cycle(session: Session) -> None:
-    """Take turns at changing which cycle is open, until this transaction ends.
+def _lock_open_cycle(session: Session, checklist_id: str) -> None:
+    """Take turns at changing which cycle of an instrument is open, until this transaction
+    ends (one lock per instrument: opening a scams cycle does not wait for the norms one).
 
     Closing "every open cycle" and inserting a new one are two statements: on PostgreSQL two
     confirms at once would each close the old cycle and insert their own (neither sees the
@@ -73,7 +74,8 @@ def _lock_open_cycle(session: Session) -> None:
     nothing: its writers already take turns (BEGIN IMMEDIATE).
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": OPEN_CYCLE_LOCK})
+        key = zlib.crc32(f"normsbot:open-cycle:{checklist_id}".encode())
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def _change_open_cycle(
@@ -113,36 +115,39 @@ def parse_day(text: str) -> date | None:
         raise NoSuchDay(value=text) from None
 
 
-def latest_cycle(session: Session) -> Cycle | None:
-    """The open cycle, else the one opened last (closed)."""
+def latest_cycle(session: Session, checklist_id: str) -> Cycle | None:
+    """The instrument's open cycle, else its one opened last (closed)."""
     return (
-        open_cycle(session)
+        open_cycle(session, checklist_id)
         or session.exec(
-            select(Cycle).order_by(col(Cycle.opens_at).desc(), col(Cycle.id).desc())
+            select(Cycle)
+            .where(col(Cycle.checklist_id) == checklist_id)
+            .order_by(col(Cycle.opens_at).desc(), col(Cycle.id).desc())
         ).first()
     )
 
 
 def previous_cycle(session: Session, cycle: Cycle) -> Cycle | None:
-    """The cycle opened just before `cycle`."""
+    """The cycle of the same instrument opened just before `cycle`."""
     assert cycle.opens_at is not None and cycle.id is not None
     return session.exec(
         select(Cycle)
         .where(
+            col(Cycle.checklist_id) == cycle.checklist_id,
             sa.or_(
                 col(Cycle.opens_at) < cycle.opens_at,
                 sa.and_(col(Cycle.opens_at) == cycle.opens_at, col(Cycle.id) < cycle.id),
-            )
+            ),
         )
         .order_by(col(Cycle.opens_at).desc(), col(Cycle.id).desc())
     ).first()
 
 
-def require_open_cycle(session: Session) -> Cycle:
-    """The open cycle; else `NoOpenCycle`, naming the cycle that closed last (if any)."""
-    cycle = open_cycle(session)
+def require_open_cycle(session: Session, checklist_id: str) -> Cycle:
+    """The instrument's open cycle; else `NoOpenCycle`, naming its cycle that closed last."""
+    cycle = open_cycle(session, checklist_id)
     if cycle is None:
-        last = latest_cycle(session)
+        last = latest_cycle(session, checklist_id)
         raise NoOpenCycle(closed_title=last.title if last else None)
     return cycle
 
@@ -166,10 +171,10 @@ def ensure_first_cycle(
     coordinators' zone), like a deadline typed with /deadline, not a time of day. Two
     processes starting at once take turns (`_lock_open_cycle`): one creates it.
     """
-    _lock_open_cycle(session)
+    _lock_open_cycle(session, checklist.id)
     existing = session.exec(select(Cycle).order_by(col(Cycle.id))).first()
     if existing is not None:
-        return open_cycle(session) or existing
+        return open_cycle(session, checklist.id) or existing
     cycle = Cycle(
         checklist_id=checklist.id,
         checklist_version=checklist.version,
@@ -288,9 +293,9 @@ def cycle_overview(
     if not actor.is_coordinator:
         actor.require_focal_point()
     zone = timezone or actor.timezone
-    cycle = open_cycle(session)
+    cycle = open_cycle(session, actor.checklist_id)
     info = cycle_info(session, cycle, checklists) if cycle else None
-    last = latest_cycle(session) if cycle is None else None
+    last = latest_cycle(session, actor.checklist_id) if cycle is None else None
     report = None
     if cycle is not None and actor.country_code and not actor.is_coordinator:
         report = session.exec(
@@ -352,8 +357,8 @@ def _check_deadline(deadline: datetime, now: datetime) -> None:
 
 def _draft_view(session: Session, draft: CycleDraft, checklists: ChecklistRegistry) -> DraftView:
     assert draft.id is not None and draft.deadline is not None
-    current = open_cycle(session)
-    source = latest_cycle(session)
+    current = open_cycle(session, draft.checklist_id)
+    source = latest_cycle(session, draft.checklist_id)
     checklist = checklists.get(draft.checklist_id, draft.checklist_version)
     return DraftView(
         draft_id=draft.id,
@@ -382,14 +387,14 @@ def draft_cycle(
 ) -> DraftView:
     """Prepare a new cycle; nothing changes for anyone until `open_drafted_cycle`.
 
-    The checklist is the open (or last) cycle's, in `version` or else its latest version.
+    The checklist is the actor's instrument, in `version` or else its latest version.
     """
     actor.require_coordinator()
     title = _clean_title(title)
     deadline = end_of_day(deadline_day, timezone)
     _check_deadline(deadline, now)
-    source = latest_cycle(session)
-    checklist_id = source.checklist_id if source else checklists.DEFAULT_ID
+    checklist_id = actor.checklist_id
+    source = latest_cycle(session, checklist_id)
     versions = checklists.versions(checklist_id)
     if version is None:
         version = versions[-1] if versions else None
@@ -410,10 +415,11 @@ def draft_cycle(
 
 
 def _own_draft(session: Session, actor: Actor, draft_id: int) -> CycleDraft:
-    actor.require_coordinator()
     draft = session.get(CycleDraft, draft_id)
     if draft is None or draft.used_at is not None or draft.created_by != actor.person_id:
+        actor.require_coordinator()
         raise StaleAction()
+    actor.within(draft.checklist_id).require_coordinator()
     return draft
 
 
@@ -434,7 +440,7 @@ def adjust_draft(
     draft = _own_draft(session, actor, draft_id)
     values: dict[str, object] = {}
     if baseline is not None:
-        values["baseline"] = baseline and latest_cycle(session) is not None
+        values["baseline"] = baseline and latest_cycle(session, draft.checklist_id) is not None
     if version_index is not None:
         versions = checklists.versions(draft.checklist_id)
         if not 0 <= version_index < len(versions):
@@ -490,17 +496,19 @@ def open_drafted_cycle(
     The draft is used by one conditional UPDATE (a second confirm raises `StaleAction`), and
     the open cycle is replaced under `_lock_open_cycle`: one open cycle, whoever confirms when.
     """
-    actor.require_coordinator()
-    _lock_open_cycle(session)
     draft = _own_draft(session, actor, draft_id)
+    actor = actor.within(draft.checklist_id)
+    _lock_open_cycle(session, draft.checklist_id)
     assert draft.deadline is not None
     _check_deadline(draft.deadline, now)
     checklist = checklists.get(draft.checklist_id, draft.checklist_version)
     _use_draft(session, actor, draft_id, now)
 
-    source = latest_cycle(session)
+    source = latest_cycle(session, checklist.id)
     closed: Cycle | None = None
-    for cycle in session.exec(select(Cycle).where(col(Cycle.closed_at).is_(None))).all():
+    for cycle in session.exec(
+        select(Cycle).where(col(Cycle.closed_at).is_(None), col(Cycle.checklist_id) == checklist.id)
+    ).all():
         _change_open_cycle(session, cycle, None, closed_at=now)
         closed = closed or cycle
     cycle = Cycle(
@@ -526,6 +534,7 @@ def open_drafted_cycle(
         action=audit.Action.CYCLE_OPENED,
         now=now,
         subject=f"cycle:{cycle.id}",
+        checklist_id=cycle.checklist_id,
         details={
             "checklist": checklist.id,
             "version": checklist.version,
@@ -539,7 +548,7 @@ def open_drafted_cycle(
         cycle=cycle_info(session, cycle, checklists),
         closed=cycle_info(session, closed, checklists) if closed else None,
         copied=copied,
-        focal_points=focal_point_recipients(session),
+        focal_points=focal_point_recipients(session, checklist.id),
     )
     info = opened.cycle
     notice = CycleNotice(info.title, info.deadline, info.baseline_title)
@@ -653,9 +662,17 @@ class DeadlineMoved:
 
 
 def _open_cycle_for(session: Session, actor: Actor, cycle_id: int | None) -> Cycle:
-    actor.require_coordinator()
-    cycle = require_open_cycle(session)
-    if cycle_id is not None and cycle.id != cycle_id:
+    """The open cycle a coordinator acts on: a button's (`cycle_id`, in its own instrument),
+    else the open cycle of the actor's instrument."""
+    if cycle_id is None:
+        actor.require_coordinator()
+        return require_open_cycle(session, actor.checklist_id)
+    pressed = session.get(Cycle, cycle_id)
+    if pressed is None:
+        raise StaleAction()
+    actor.within(pressed.checklist_id).require_coordinator()
+    cycle = require_open_cycle(session, pressed.checklist_id)
+    if cycle.id != cycle_id:
         raise StaleAction()  # a button of a cycle that is no longer the open one
     return cycle
 
@@ -685,10 +702,13 @@ def _set_deadline(
         action=audit.Action.DEADLINE_MOVED,
         now=now,
         subject=f"cycle:{cycle.id}",
+        checklist_id=cycle.checklist_id,
         details=details,
     )
     moved = DeadlineMoved(
-        cycle_info(session, cycle, checklists), deadline, focal_point_recipients(session)
+        cycle_info(session, cycle, checklists),
+        deadline,
+        focal_point_recipients(session, cycle.checklist_id),
     )
     notice = CycleNotice(moved.cycle.title, deadline)
     _tell(session, NoticeKind.DEADLINE_MOVED, notice, moved.focal_points, moved.cycle, now)
@@ -741,7 +761,7 @@ def stop_awaiting_deadline(session: Session, *, actor: Actor) -> bool:
 
     True when a day was awaited (one conditional UPDATE, so a repeated /cancel says so)."""
     actor.require_coordinator()
-    cycle = open_cycle(session)
+    cycle = open_cycle(session, actor.checklist_id)
     return cycle is not None and _stop_awaiting(session, actor, cycle)
 
 
@@ -807,7 +827,7 @@ def deadline_from_text(
     """
     if not actor.is_coordinator:
         return None
-    cycle = open_cycle(session)
+    cycle = open_cycle(session, actor.checklist_id)
     if cycle is None:
         return None
     if not _stop_awaiting(session, actor, cycle):
@@ -837,9 +857,8 @@ def close_cycle(
 ) -> CycleInfo:
     """Close the open cycle: its answers become read-only. The confirm button names it and
     the version it was asked for (a cycle changed since is confirmed again)."""
-    actor.require_coordinator()
-    _lock_open_cycle(session)
     cycle = _open_cycle_for(session, actor, cycle_id)
+    _lock_open_cycle(session, cycle.checklist_id)
     _change_open_cycle(session, cycle, version, closed_at=now)
     audit.record(
         session,
@@ -847,5 +866,6 @@ def close_cycle(
         action=audit.Action.CYCLE_CLOSED,
         now=now,
         subject=f"cycle:{cycle.id}",
+        checklist_id=cycle.checklist_id,
     )
     return cycle_info(session, cycle, checklists)

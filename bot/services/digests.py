@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, func, select
 
-from bot.checklist import ChecklistRegistry
+from bot.checklist import ASEAN_NORMS_ID, ChecklistRegistry
 from bot.models import (
     AnswerRevision,
     Country,
@@ -41,6 +41,7 @@ from bot.services.cycles import open_cycle
 from bot.services.deliveries import Claimed, DeliveryPolicy
 from bot.services.reads import (
     UnreachablePerson,
+    holding,
     people_with_country,
     person_tz,
     report_counts,
@@ -88,8 +89,12 @@ class DigestPolicy:
         return digest_slot(now, tz, frequency=self.frequency, weekday=self.weekday, at=self.at)
 
 
+# Digests follow the default instrument's open cycle (per-instrument digests: to do).
+DIGEST_INSTRUMENT = ASEAN_NORMS_ID
+
+
 def _coordinators(session: Session) -> list[tuple[Person, Country | None]]:
-    return people_with_country(session, col(Person.role) == Role.COORDINATOR)
+    return people_with_country(session, holding(DIGEST_INSTRUMENT, Role.COORDINATOR))
 
 
 def _wants_digest(person: Person, policy: DigestPolicy) -> bool:
@@ -192,11 +197,16 @@ class Digest:
 
 
 def build_digest(
-    session: Session, *, checklists: ChecklistRegistry, since: datetime, now: datetime
+    session: Session,
+    *,
+    checklists: ChecklistRegistry,
+    since: datetime,
+    now: datetime,
+    checklist_id: str = DIGEST_INSTRUMENT,
 ) -> Digest:
-    """The digest's content for the window (since, now]."""
+    """The digest's content for the window (since, now], of one instrument's open cycle."""
     unreachable = unreachable_people(session)
-    cycle = open_cycle(session)
+    cycle = open_cycle(session, checklist_id)
     checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
     if cycle is None or checklist is None or cycle.id is None or cycle.opens_at is None:
         return Digest(since, now, None, None, False, [], [], [], unreachable)
@@ -248,7 +258,7 @@ def build_digest(
     for code in session.exec(
         select(Person.country_code).where(
             col(Person.active).is_(True),
-            col(Person.role) == Role.FOCAL_POINT,
+            holding(cycle.checklist_id, Role.FOCAL_POINT),
             col(Person.country_code).is_not(None),
         )
     ).all():
@@ -353,7 +363,11 @@ def claim_digests(
         if (
             person is None
             or not person.active
-            or person.role != Role.COORDINATOR
+            or not session.exec(
+                select(Person.id).where(
+                    col(Person.id) == person.id, holding(DIGEST_INSTRUMENT, Role.COORDINATOR)
+                )
+            ).first()
             or not _wants_digest(person, policy)
         ):
             deliveries.cancel(session, row, "digest no longer wanted")

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.checklist import ASEAN_NORMS_ID
 from bot.models import Country, Invite, Person, Role
 from bot.services import audit
-from bot.services.actors import Actor, actor_from, find_person
+from bot.services.actors import Actor, actor_of, find_person, grant, roles_of
 from bot.services.errors import InviteInvalid, InviteProblem, UnknownCountry
 
 CODE_BYTES = 12  # 16 URL-safe characters: fits Telegram's 64-character start parameter
@@ -34,6 +35,7 @@ class CreatedInvite:
     role: Role
     is_national_lead: bool
     expires_at: datetime
+    checklist_id: str
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class InviteRow:
     role: Role
     is_national_lead: bool
     expires_at: datetime
+    checklist_id: str
 
 
 def create_invite(
@@ -55,7 +58,8 @@ def create_invite(
     ttl_days: int,
     national_lead: bool = False,
 ) -> CreatedInvite:
-    """A new invite. Coordinators invite anyone; only admins invite coordinators."""
+    """A new invite to the actor's instrument. Its coordinators invite anyone; only admins
+    invite coordinators."""
     actor.require_coordinator()
     if role is Role.COORDINATOR:
         actor.require_admin()
@@ -71,6 +75,7 @@ def create_invite(
         country_code=country_code,
         role=role,
         is_national_lead=national_lead,
+        checklist_id=actor.checklist_id,
         created_by=actor.person_id,
         created_at=now,
         expires_at=now + timedelta(days=ttl_days),
@@ -85,9 +90,16 @@ def create_invite(
         now=now,
         country_code=country_code,
         subject=f"invite:{invite.id}",
-        details={"role": role.value, "national_lead": national_lead},
+        checklist_id=invite.checklist_id,
+        details={
+            "role": role.value,
+            "national_lead": national_lead,
+            "instrument": actor.checklist_id,
+        },
     )
-    return CreatedInvite(invite.id, code, country_code, role, national_lead, invite.expires_at)
+    return CreatedInvite(
+        invite.id, code, country_code, role, national_lead, invite.expires_at, actor.checklist_id
+    )
 
 
 def redeem_invite(
@@ -100,7 +112,8 @@ def redeem_invite(
     language_code: str | None,
     now: datetime,
 ) -> Actor:
-    """Bind the person to the invite's country and role; the invite is then used up.
+    """Bind the person to the invite's country and their role in its instrument (kept beside
+    their roles in other instruments); the invite is then used up.
 
     The invite is claimed first, by one conditional UPDATE: of two people sending the same
     code at the same moment exactly one changes the row, and the other raises before any
@@ -132,14 +145,21 @@ def redeem_invite(
     person.display_name = display_name
     person.username = username
     person.telegram_language = language_code
-    person.role = invite.role
     person.country_code = invite.country_code
-    person.is_national_lead = invite.is_national_lead
+    person.current_checklist_id = invite.checklist_id
     person.active = True
     person.unreachable_at = None
     person.last_active_at = now
     session.add(person)
     session.flush()
+    assert person.id is not None
+    grant(
+        session,
+        person.id,
+        invite.checklist_id,
+        invite.role,
+        national_lead=invite.is_national_lead,
+    )
     invite.used_by = person.id
     session.add(invite)
     audit.record(
@@ -149,13 +169,15 @@ def redeem_invite(
         now=now,
         country_code=invite.country_code,
         subject=f"invite:{invite.id}",
+        checklist_id=invite.checklist_id,
         details={
             "person": person.id,
             "role": invite.role,
             "national_lead": invite.is_national_lead,
+            "instrument": invite.checklist_id,
         },
     )
-    return actor_from(person)
+    return actor_of(session, person)
 
 
 def _why_unusable(session: Session, code_hash: str) -> InviteProblem:
@@ -179,18 +201,25 @@ def enrol_admin(
     language_code: str | None,
     now: datetime,
 ) -> Actor:
-    """A person listed in NORMSBOT_ADMINS becomes a coordinator and admin on first contact."""
+    """A person listed in NORMSBOT_ADMINS becomes a coordinator (of the default instrument,
+    and as an admin of every one) and admin on first contact."""
     person = find_person(session, telegram_id) or Person(telegram_id=telegram_id, created_at=now)
-    was = (person.id, person.role, person.is_admin, person.active)  # for the audit log
+    held = (
+        next((r for r in roles_of(session, person.id) if r.checklist_id == ASEAN_NORMS_ID), None)
+        if person.id is not None
+        else None
+    )
+    was = (person.id, held.role if held else None, person.is_admin, person.active)  # audit
     person.display_name = display_name or person.display_name
     person.username = username
     person.telegram_language = language_code
-    person.role = Role.COORDINATOR
     person.is_admin = True
     person.active = True
     person.last_active_at = now
     session.add(person)
     session.flush()
+    assert person.id is not None
+    grant(session, person.id, ASEAN_NORMS_ID, Role.COORDINATOR)
     if was != (person.id, Role.COORDINATOR, True, True):
         audit.record(
             session,
@@ -199,14 +228,14 @@ def enrol_admin(
             now=now,
             subject=f"person:{person.id}",
             details={
-                "role": person.role,
+                "role": Role.COORDINATOR,
                 "admin": True,
                 "was_role": was[1] if was[0] else None,
                 "was_admin": bool(was[0] and was[2]),
                 "reason": "settings",
             },
         )
-    return actor_from(person)
+    return actor_of(session, person)
 
 
 def list_open_invites(session: Session, *, actor: Actor, now: datetime) -> list[InviteRow]:
@@ -214,6 +243,7 @@ def list_open_invites(session: Session, *, actor: Actor, now: datetime) -> list[
     invites = session.exec(
         select(Invite)
         .where(
+            col(Invite.checklist_id) == actor.checklist_id,
             col(Invite.used_at).is_(None),
             col(Invite.cancelled_at).is_(None),
             col(Invite.expires_at) > now,
@@ -230,6 +260,7 @@ def list_open_invites(session: Session, *, actor: Actor, now: datetime) -> list[
                 invite.role,
                 invite.is_national_lead,
                 invite.expires_at,
+                invite.checklist_id,
             )
         )
     return result
@@ -245,6 +276,7 @@ def cancel_invite(session: Session, *, actor: Actor, invite_id: int, now: dateti
         sa.update(Invite)
         .where(
             col(Invite.id) == invite_id,
+            col(Invite.checklist_id) == actor.checklist_id,
             col(Invite.used_at).is_(None),
             col(Invite.cancelled_at).is_(None),
         )
@@ -260,5 +292,6 @@ def cancel_invite(session: Session, *, actor: Actor, invite_id: int, now: dateti
         now=now,
         country_code=invite.country_code if invite else None,
         subject=f"invite:{invite_id}",
+        checklist_id=actor.checklist_id,
     )
     return True

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
-from bot.models import Delivery, DeliveryStatus, Person, Role
+from bot.models import Delivery, DeliveryStatus, Membership, Person, Role
 from bot.services import audit
 from bot.services.actors import Actor
 from bot.services.errors import AlreadyErased, StaleAction, StillHasAccess, UnknownPerson
@@ -41,6 +41,16 @@ def pseudonym(person_id: int, role: Role, country_code: str | None) -> str:
     return f"Focal point {country_code}-{person_id}"
 
 
+def role_of(session: Session, person: Person) -> Role:
+    """Coordinator if the person coordinates any instrument, else focal point."""
+    coordinates = session.exec(
+        select(Membership.id).where(
+            Membership.person_id == person.id, col(Membership.role) == Role.COORDINATOR
+        )
+    ).first()
+    return Role.COORDINATOR if coordinates is not None else Role.FOCAL_POINT
+
+
 def erased_telegram_id(person_id: int) -> int:
     """Negative: unique per person, and no real Telegram user has it."""
     return -person_id
@@ -50,7 +60,7 @@ def is_erased(person: Person) -> bool:
     return person.telegram_id < 0
 
 
-def erase_token(person: Person) -> str:
+def erase_token(person: Person, role: Role) -> str:
     """A short fingerprint of what would be erased, carried by the confirm button.
 
     A button shown before the person was re-admitted, renamed, or erased by someone else no
@@ -64,7 +74,7 @@ def erase_token(person: Person) -> str:
             person.display_name,
             person.username,
             person.active,
-            person.role,
+            role,
             person.country_code,
         )
     )
@@ -106,14 +116,15 @@ def erase_preview(session: Session, *, actor: Actor, person_id: int) -> ErasePre
     """Who would be erased (for the confirm screen); raises if they cannot be."""
     person = _erasable(session, actor, person_id)
     assert person.id is not None
+    role = role_of(session, person)
     return ErasePreview(
         person_id=person.id,
         display_name=person.display_name,
         username=person.username,
-        role=person.role,
+        role=role,
         country_code=person.country_code,
-        pseudonym=pseudonym(person.id, person.role, person.country_code),
-        token=erase_token(person),
+        pseudonym=pseudonym(person.id, role, person.country_code),
+        token=erase_token(person, role),
     )
 
 
@@ -124,9 +135,10 @@ def erase(session: Session, *, actor: Actor, person_id: int, token: str, now: da
     second erasure in between makes it change nothing, and the tap is answered as stale.
     """
     person = _erasable(session, actor, person_id)
-    if erase_token(person) != token:
+    role = role_of(session, person)
+    if erase_token(person, role) != token:
         raise StaleAction()
-    name = pseudonym(person_id, person.role, person.country_code)
+    name = pseudonym(person_id, role, person.country_code)
     result = session.execute(
         sa.update(Person)
         .where(

@@ -44,6 +44,10 @@ class CoordinatorsOnly(PermissionDenied):
     pass
 
 
+class NoRoleInInstrument(PermissionDenied):
+    """The person holds no role in the instrument they asked about (`Membership`)."""
+
+
 class AdminsOnly(PermissionDenied):
     pass
 
@@ -185,9 +189,10 @@ class InvalidInput(ServiceError):
 
 @dataclass(eq=False)
 class UnknownRole(InvalidInput):
-    """A word in /invite that is neither a country code nor a role."""
+    """A word in /invite that is neither a country code, a role nor an instrument."""
 
     value: str
+    instruments: tuple[str, ...] = ()  # the short names of the instruments loaded
 
 
 class TitleMissing(InvalidInput):

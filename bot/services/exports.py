@@ -221,13 +221,13 @@ def build_export(
     (`https://t.me/<bot_username>?start=ev_…`) that makes the bot send the file to a
     coordinator or a focal point of the country.
     """
+    cycle, actor = report_cycle(session, actor, cycle_id)
     if not actor.is_coordinator:
         own = actor.require_focal_point()
         if country_code is not None and country_code != own:
             raise NotYourCountry(country=country_code)
         country_code = own
     countries = country_codes(session, country_code)
-    cycle = report_cycle(session, cycle_id)
     checklist = checklist_of(cycle, checklists)
     assert cycle.id is not None
     return ExportData(
@@ -242,16 +242,19 @@ def build_export(
         history=tuple(_history(session, cycle.id, country_code)),
         generated_at=now,
         generated_by=actor.display_name,
-        audit=tuple(_audit(session, country_code)) if actor.is_coordinator else None,
+        audit=tuple(_audit(session, country_code, cycle.checklist_id))
+        if actor.is_coordinator
+        else None,
         needs=tuple(
             item_needs(session, cycle_id=cycle.id, checklist=checklist, country_code=country_code)
         ),
     )
 
 
-def _audit(session: Session, country_code: str | None) -> Iterator[AuditRow]:
-    """The audit log for a coordinator's export: one country's entries, or every entry."""
-    for line in audit.export_lines(session, country_code=country_code):
+def _audit(session: Session, country_code: str | None, checklist_id: str) -> Iterator[AuditRow]:
+    """The audit log of the cycle's instrument for a coordinator's export: one country's
+    entries, or every entry."""
+    for line in audit.export_lines(session, country_code=country_code, checklist_id=checklist_id):
         subject = line.subject
         if subject and line.subject_name:
             subject += " " + line.subject_name

@@ -93,18 +93,19 @@ class NormMatrix:
     rows: tuple[MatrixRow, ...]  # one per country, by country code
 
 
-def report_cycle(session: Session, cycle_id: int | None) -> Cycle:
-    """The cycle a chart or export is about: the one asked for, else the open one, else the
-    one opened last (so a closed cycle can still be exported)."""
+def report_cycle(session: Session, actor: Actor, cycle_id: int | None) -> tuple[Cycle, Actor]:
+    """The cycle a chart or export is about: the one asked for, else the open one of the
+    actor's instrument, else its one opened last (so a closed cycle can still be exported);
+    with the actor acting in that cycle's instrument, for the access checks."""
     if cycle_id is not None:
         cycle = session.get(Cycle, cycle_id)
         if cycle is None:
             raise UnknownCycle(cycle=cycle_id)
-        return cycle
-    cycle = latest_cycle(session)
+        return cycle, actor.within(cycle.checklist_id)
+    cycle = latest_cycle(session, actor.checklist_id)
     if cycle is None:
         raise NoOpenCycle()
-    return cycle
+    return cycle, actor
 
 
 def cycle_values(cycle: Cycle) -> ReportCycle:
@@ -119,10 +120,13 @@ def cycle_values(cycle: Cycle) -> ReportCycle:
 
 
 def recent_cycles(session: Session, *, actor: Actor, limit: int = 10) -> list[ReportCycle]:
-    """The cycles a chart or export can be asked for by number, newest first."""
-    del actor  # any enrolled person may see which cycles exist: titles and dates only
+    """The cycles of the actor's instrument a chart or export can be asked for by number,
+    newest first (any enrolled person may see which cycles exist: titles and dates only)."""
     cycles = session.exec(
-        select(Cycle).order_by(col(Cycle.opens_at).desc(), col(Cycle.id).desc()).limit(limit)
+        select(Cycle)
+        .where(col(Cycle.checklist_id) == actor.checklist_id)
+        .order_by(col(Cycle.opens_at).desc(), col(Cycle.id).desc())
+        .limit(limit)
     ).all()
     return [cycle_values(cycle) for cycle in cycles]
 
@@ -176,8 +180,8 @@ def norm_matrix(
     cycle_id: int | None = None,
 ) -> NormMatrix:
     """Countries x norms of one cycle (the open one by default); coordinators only."""
+    cycle, actor = report_cycle(session, actor, cycle_id)
     actor.require_coordinator()
-    cycle = report_cycle(session, cycle_id)
     checklist = checklist_of(cycle, checklists)
     assert cycle.id is not None
     rows = matrix_rows(session, cycle=cycle, checklist=checklist, countries=country_codes(session))

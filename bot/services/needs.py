@@ -59,8 +59,7 @@ def needs_scope(actor: Actor, country_code: str | None) -> str | None:
     """The country whose needs `actor` may see (None: every country), or a refusal.
 
     Coordinators see every country, or the one they name; focal points and national leads see
-    their own country's only. The one place this rule lives: swap it here when roles are
-    held per instrument.
+    their own country's only, in the instrument the actor acts in (`Actor.within`).
     """
     if actor.is_coordinator:
         return country_code
@@ -146,11 +145,13 @@ def regional_needs(
 ) -> NeedsPicture:
     """`/needs [instrument] [THEME|COUNTRY]`: who needs which kind of help on which theme.
 
-    The instrument is a checklist's short name (none: the default checklist); the picture is
+    The instrument is a checklist's short name (none: the one the actor acts in); the picture is
     of that instrument's open cycle. Groups are ordered by how many countries ask, then how
     many items, then in the checklist's and `SUPPORT_KINDS`' order.
     """
-    instrument, focus = _instrument_and_focus(checklists, words)
+    instrument, focus = _instrument_and_focus(checklists, words, actor.checklist_id)
+    actor = actor.within(instrument.id)
+    actor.require_role()
     cycle = _open_cycle_of(session, instrument.id)
     assert cycle.id is not None
     checklist = checklists.get(cycle.checklist_id, cycle.checklist_version)
@@ -202,9 +203,9 @@ def _groups(checklist: Checklist, needs: Iterable[ItemNeed]) -> list[NeedGroup]:
 
 
 def _instrument_and_focus(
-    checklists: ChecklistRegistry, words: Sequence[str]
+    checklists: ChecklistRegistry, words: Sequence[str], acting_in: str
 ) -> tuple[Checklist, str | None]:
-    """The instrument named first (else the default one) and the one word after it."""
+    """The instrument named first (else the one the actor acts in) and the one word after it."""
     remaining = [word.strip() for word in words if word.strip()]
     instrument: Checklist | None = None
     if remaining:
@@ -216,7 +217,7 @@ def _instrument_and_focus(
                 raise _unknown(checklists, remaining[0]) from None
     if len(remaining) > 1:
         raise _unknown(checklists, remaining[1])
-    return instrument or checklists.default(), remaining[0] if remaining else None
+    return instrument or checklists.latest(acting_in), remaining[0] if remaining else None
 
 
 def _focus(

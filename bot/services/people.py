@@ -16,9 +16,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.models import Country, Invite, Person, Role
+from bot.models import Country, Invite, Membership, Person, Role
 from bot.services import audit
-from bot.services.actors import Actor, actor_from, person_of
+from bot.services.actors import Actor, actor_of, person_of
 from bot.services.errors import (
     CannotRevokeSelf,
     ConfiguredAdmin,
@@ -26,8 +26,8 @@ from bot.services.errors import (
     UnknownCountry,
     UnknownPerson,
 )
+from bot.services.reads import holding, people_with_country, person_zone
 from bot.services.reads import open_cycle as _open_cycle
-from bot.services.reads import people_with_country, person_zone
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,7 @@ def set_locale(
     )
     changed = bool(result.rowcount)  # type: ignore[attr-defined]
     session.refresh(person)
-    country = session.get(Country, person.country_code) if person.country_code else None
-    return LocaleChoice(actor_from(person, country), changed=changed)
+    return LocaleChoice(actor_of(session, person, actor.checklist_id), changed=changed)
 
 
 def offered_locales(
@@ -120,20 +119,22 @@ def _recipients(session: Session, *conditions: sa.ColumnElement[bool]) -> list[R
     return result
 
 
-def coordinator_recipients(session: Session, *, exclude: int | None = None) -> list[Recipient]:
-    """Every active coordinator (but `exclude`, a person id)."""
-    conditions = [col(Person.role) == Role.COORDINATOR]
+def coordinator_recipients(
+    session: Session, checklist_id: str, *, exclude: int | None = None
+) -> list[Recipient]:
+    """Every active coordinator of an instrument (but `exclude`, a person id)."""
+    conditions = [holding(checklist_id, Role.COORDINATOR)]
     if exclude is not None:
         conditions.append(col(Person.id) != exclude)
     return _recipients(session, *conditions)
 
 
 def national_lead_recipients(
-    session: Session, country_code: str, *, exclude: int | None = None
+    session: Session, checklist_id: str, country_code: str, *, exclude: int | None = None
 ) -> list[Recipient]:
-    """The active national lead(s) of a country (but `exclude`, a person id)."""
+    """The active national lead(s) of a country in an instrument (but `exclude`, a person id)."""
     conditions = [
-        col(Person.is_national_lead).is_(True),
+        holding(checklist_id, lead=True),
         col(Person.country_code) == country_code,
     ]
     if exclude is not None:
@@ -141,11 +142,11 @@ def national_lead_recipients(
     return _recipients(session, *conditions)
 
 
-def focal_point_recipients(session: Session) -> list[Recipient]:
-    """Every active focal point of every country."""
+def focal_point_recipients(session: Session, checklist_id: str) -> list[Recipient]:
+    """Every active focal point of every country in an instrument."""
     return _recipients(
         session,
-        col(Person.role) == Role.FOCAL_POINT,
+        holding(checklist_id, Role.FOCAL_POINT),
         col(Person.country_code).is_not(None),
     )
 
@@ -184,10 +185,28 @@ class PeopleList:
     can_revoke: bool
 
 
+def _held(session: Session, person: Person, checklist_id: str) -> tuple[Role, bool]:
+    """A person's role and national-lead flag in an instrument (admins coordinate all)."""
+    membership = session.exec(
+        select(Membership).where(
+            Membership.person_id == person.id, Membership.checklist_id == checklist_id
+        )
+    ).first()
+    if membership is not None:
+        return membership.role, membership.is_national_lead
+    return (Role.COORDINATOR if person.is_admin else Role.FOCAL_POINT), False
+
+
 def _row(
-    person: Person, open_cycle_id: int | None, now: datetime, *, with_username: bool = True
+    person: Person,
+    held: tuple[Role, bool],
+    open_cycle_id: int | None,
+    now: datetime,
+    *,
+    with_username: bool = True,
 ) -> PersonRow:
-    """A person as listed; `with_username` False hides their @username (colleagues' view)."""
+    """A person as listed with their role in the instrument (`held`); `with_username` False
+    hides their @username (colleagues' view)."""
     assert person.id is not None
     muted = (open_cycle_id is not None and person.muted_cycle_id == open_cycle_id) or (
         person.snoozed_until is not None and person.snoozed_until > now
@@ -197,9 +216,9 @@ def _row(
         telegram_id=person.telegram_id,
         display_name=person.display_name,
         username=person.username if with_username else None,
-        role=person.role,
+        role=held[0],
         is_admin=person.is_admin,
-        is_national_lead=person.is_national_lead,
+        is_national_lead=held[1],
         country_code=person.country_code,
         last_active_at=person.last_active_at,
         unreachable=person.unreachable_at is not None,
@@ -211,8 +230,8 @@ def _row(
 def list_people(
     session: Session, *, actor: Actor, country_code: str | None, now: datetime
 ) -> PeopleList:
-    """Active people by country: every country for coordinators, their own for focal points
-    (without @usernames: those are shown to coordinators only).
+    """Active people of the actor's instrument by country: every country for coordinators,
+    their own for focal points (without @usernames: those are shown to coordinators only).
 
     Countries without anyone enrolled are listed too (for coordinators), so a gap shows.
     """
@@ -225,11 +244,17 @@ def list_people(
         if country_code is not None and country_code != own:
             raise NotYourCountry(country=country_code)
         country_code = own
-    cycle = _open_cycle(session)
-    query = select(Person).where(col(Person.active).is_(True))
+    cycle = _open_cycle(session, actor.checklist_id)
+    query = select(Person).where(col(Person.active).is_(True), holding(actor.checklist_id))
     if country_code is not None:
         query = query.where(col(Person.country_code) == country_code)
     people = session.exec(query.order_by(col(Person.display_name), col(Person.id))).all()
+    held = {
+        m.person_id: (m.role, m.is_national_lead)
+        for m in session.exec(
+            select(Membership).where(Membership.checklist_id == actor.checklist_id)
+        ).all()
+    }
 
     codes: list[str | None]
     if country_code is not None:
@@ -242,7 +267,14 @@ def list_people(
         if group is None:  # a country removed from the table by hand: still show the person
             group = groups[person.country_code] = CountryPeople(person.country_code, [], [])
         # @usernames are for coordinators only: a colleague sees names, not a handle to write to.
-        row = _row(person, cycle.id if cycle else None, now, with_username=actor.is_coordinator)
+        assert person.id is not None
+        row = _row(
+            person,
+            held.get(person.id, (Role.COORDINATOR, False)),  # else an admin
+            cycle.id if cycle else None,
+            now,
+            with_username=actor.is_coordinator,
+        )
         (group.coordinators if row.role is Role.COORDINATOR else group.focal_points).append(row)
     kept = [
         group
@@ -274,7 +306,22 @@ def _managed(session: Session, actor: Actor, person_id: int) -> Person:
         raise UnknownPerson(person=person_id)
     if person.id == actor.person_id:
         raise CannotRevokeSelf()
-    if person.role == Role.COORDINATOR:
+    if (
+        not actor.is_admin
+        and session.exec(
+            select(Membership.id).where(
+                Membership.person_id == person.id, Membership.checklist_id == actor.checklist_id
+            )
+        ).first()
+        is None
+    ):
+        raise UnknownPerson(person=person_id)  # not in the coordinator's instrument
+    coordinates = session.exec(
+        select(Membership.id).where(
+            Membership.person_id == person.id, col(Membership.role) == Role.COORDINATOR
+        )
+    ).first()
+    if coordinates is not None or person.is_admin:
         # Only administrators invite coordinators; only they remove or re-admit one.
         actor.require_admin()
     return person
@@ -291,9 +338,11 @@ def _revocable(
     return person
 
 
-def _current_row(session: Session, person: Person, now: datetime) -> PersonRow:
-    cycle = _open_cycle(session)
-    return _row(person, cycle.id if cycle else None, now)
+def _current_row(session: Session, actor: Actor, person: Person, now: datetime) -> PersonRow:
+    cycle = _open_cycle(session, actor.checklist_id)
+    return _row(
+        person, _held(session, person, actor.checklist_id), cycle.id if cycle else None, now
+    )
 
 
 def revoke_preview(
@@ -303,7 +352,7 @@ def revoke_preview(
     person = _revocable(session, actor, person_id, config_admins)
     if not person.active:
         raise UnknownPerson(person=person_id)  # nobody with access has this number
-    return _current_row(session, person, now)
+    return _current_row(session, actor, person, now)
 
 
 def revoke(
@@ -320,11 +369,17 @@ def revoke(
     result = session.execute(
         sa.update(Person)
         .where(col(Person.id) == person_id, col(Person.active).is_(True))
-        .values(active=False, is_admin=False, is_national_lead=False)
+        .values(active=False, is_admin=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(person)
-        return AccessChange(_current_row(session, person, now), changed=False)
+        return AccessChange(_current_row(session, actor, person, now), changed=False)
+    row = _current_row(session, actor, person, now)  # their role, before losing the lead
+    session.execute(
+        sa.update(Membership)
+        .where(col(Membership.person_id) == person_id)
+        .values(is_national_lead=False)
+    )
     cancelled = session.execute(
         sa.update(Invite)
         .where(
@@ -341,13 +396,14 @@ def revoke(
         now=now,
         country_code=person.country_code,
         subject=f"person:{person_id}",
+        checklist_id=actor.checklist_id,
         details={
-            "role": person.role,
+            "role": row.role,
             "cancelled_invites": int(cancelled.rowcount),  # type: ignore[attr-defined]
         },
     )
     session.refresh(person)
-    return AccessChange(_current_row(session, person, now), changed=True)
+    return AccessChange(_current_row(session, actor, person, now), changed=True)
 
 
 def readmit_preview(session: Session, *, actor: Actor, person_id: int, now: datetime) -> PersonRow:
@@ -356,7 +412,7 @@ def readmit_preview(session: Session, *, actor: Actor, person_id: int, now: date
     `active` True in the row: they have access already (the screen says so).
     """
     person = _managed(session, actor, person_id)
-    return _current_row(session, person, now)
+    return _current_row(session, actor, person, now)
 
 
 def readmit(session: Session, *, actor: Actor, person_id: int, now: datetime) -> AccessChange:
@@ -374,7 +430,7 @@ def readmit(session: Session, *, actor: Actor, person_id: int, now: datetime) ->
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(person)
-        return AccessChange(_current_row(session, person, now), changed=False)
+        return AccessChange(_current_row(session, actor, person, now), changed=False)
     audit.record(
         session,
         actor_id=actor.person_id,
@@ -382,7 +438,8 @@ def readmit(session: Session, *, actor: Actor, person_id: int, now: datetime) ->
         now=now,
         country_code=person.country_code,
         subject=f"person:{person_id}",
-        details={"role": person.role},
+        checklist_id=actor.checklist_id,
+        details={"role": _held(session, person, actor.checklist_id)[0]},
     )
     session.refresh(person)
-    return AccessChange(_current_row(session, person, now), changed=True)
+    return AccessChange(_current_row(session, actor, person, now), changed=True)

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.checklist import Checklist
-from bot.models import Answer, Country, Cycle, Person
+from bot.models import Answer, Country, Cycle, Membership, Person, Role
 from bot.services.schedule import zone
 
 # --------------------------------------------------------------------------- item states
@@ -351,13 +351,40 @@ def country_answers(session: Session, cycle_id: int, country_code: str) -> dict[
 # --------------------------------------------------------------------------- cycles
 
 
-def open_cycle(session: Session) -> Cycle | None:
-    """The newest cycle that is not closed (one open cycle at a time)."""
+def open_cycle(session: Session, checklist_id: str) -> Cycle | None:
+    """The newest cycle of an instrument that is not closed (one open cycle per instrument)."""
     return session.exec(
         select(Cycle)
-        .where(col(Cycle.closed_at).is_(None))
+        .where(col(Cycle.closed_at).is_(None), col(Cycle.checklist_id) == checklist_id)
         .order_by(col(Cycle.opens_at).desc(), col(Cycle.id).desc())
     ).first()
+
+
+def open_cycles(session: Session) -> list[Cycle]:
+    """Every open cycle, one per instrument, by instrument id."""
+    return list(
+        session.exec(
+            select(Cycle)
+            .where(col(Cycle.closed_at).is_(None))
+            .order_by(col(Cycle.checklist_id), col(Cycle.opens_at).desc(), col(Cycle.id).desc())
+        ).all()
+    )
+
+
+def holding(
+    checklist_id: str, role: Role | None = None, *, lead: bool = False
+) -> sa.ColumnElement[bool]:
+    """A condition on `Person`: holds `role` (any role when None; national lead with `lead`)
+    in one instrument. Admins coordinate every instrument."""
+    query = select(Membership.person_id).where(col(Membership.checklist_id) == checklist_id)
+    if role is not None:
+        query = query.where(col(Membership.role) == role)
+    if lead:
+        query = query.where(col(Membership.is_national_lead).is_(True))
+    held = col(Person.id).in_(query)
+    if role is Role.COORDINATOR or (role is None and not lead):
+        return sa.or_(held, col(Person.is_admin).is_(True))
+    return held
 
 
 # --------------------------------------------------------------------------- people

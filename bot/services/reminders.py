@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.checklist import Checklist, ChecklistRegistry
+from bot.checklist import ASEAN_NORMS_ID, Checklist, ChecklistRegistry
 from bot.models import (
     Country,
     CountryReport,
@@ -50,6 +50,7 @@ from bot.services.errors import InvalidInput, OldReminder, ReminderUnchanged, Un
 from bot.services.reads import (
     StateCounts,
     UnreachablePerson,
+    holding,
     people_with_country,
     person_tz,
     report_counts,
@@ -293,10 +294,11 @@ def due_time(
 # --------------------------------------------------------------------------- planning
 
 
-def _focal_points(session: Session) -> list[tuple[Person, Country | None]]:
+def _focal_points(session: Session, checklist_id: str) -> list[tuple[Person, Country | None]]:
+    """The active focal points of an instrument, with their country."""
     return people_with_country(
         session,
-        col(Person.role) == Role.FOCAL_POINT,
+        holding(checklist_id, Role.FOCAL_POINT),
         col(Person.country_code).is_not(None),
     )
 
@@ -370,14 +372,15 @@ def plan_reminders(
         .order_by(col(Delivery.recipient_id), col(Delivery.id))
     ).all():
         existing[row.recipient_id].append(row)
-    cycle = open_cycle(session)
+    # Reminders follow the default instrument's open cycle (per-instrument reminders: to do).
+    cycle = open_cycle(session, ASEAN_NORMS_ID)
     checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
     planned = 0
     if policy.enabled and cycle is not None and checklist is not None:
         assert cycle.id is not None and cycle.opens_at is not None
         states = country_states(session, cycle, checklist)
         histories = _histories(session, cycle.id)
-        for person, country in _focal_points(session):
+        for person, country in _focal_points(session, cycle.checklist_id):
             assert person.id is not None and person.country_code is not None
             rows = existing.pop(person.id, [])
             wanted: tuple[Slot, datetime] | None = None
@@ -447,6 +450,7 @@ class ReminderMessage:
     open_items: int
     total_items: int
     open_by_section: tuple[tuple[str, int], ...]
+    checklist: Checklist | None = None  # the cycle's: the reminder names its instrument
 
 
 @dataclass(frozen=True)
@@ -463,9 +467,10 @@ def _verdict(
     history: ReminderHistory,
     policy: ReminderPolicy,
     now: datetime,
+    focal_ids: Collection[int] = (),
 ) -> str | _Defer | None:
     """Why a claimed reminder must not go (a reason), when it may (`_Defer`), or None: now."""
-    if person is None or not person.active or person.role != Role.FOCAL_POINT:
+    if person is None or not person.active or person.id not in focal_ids:
         return "no longer a focal point"
     if person.unreachable_at is not None:
         return "the person blocked the bot"
@@ -499,10 +504,12 @@ class _Batch:
     countries: dict[str, Country]
     states: dict[str, CountryState] = field(default_factory=dict)
     histories: dict[int, ReminderHistory] = field(default_factory=dict)
+    focal_ids: set[int] = field(default_factory=set)  # the cycle's instrument's focal points
+    checklist: Checklist | None = None
 
 
 def _load_batch(session: Session, rows: list[Delivery], checklists: ChecklistRegistry) -> _Batch:
-    cycle = open_cycle(session)
+    cycle = open_cycle(session, ASEAN_NORMS_ID)
     checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
     ids = {row.recipient_id for row in rows}
     persons = {
@@ -511,8 +518,17 @@ def _load_batch(session: Session, rows: list[Delivery], checklists: ChecklistReg
         if person.id is not None
     }
     countries = {country.code: country for country in session.exec(select(Country)).all()}
-    batch = _Batch(cycle, persons, countries)
+    batch = _Batch(cycle, persons, countries, checklist=checklist)
     if cycle is not None and cycle.id is not None and checklist is not None:
+        batch.focal_ids = {
+            person_id
+            for person_id in session.exec(
+                select(Person.id).where(
+                    col(Person.id).in_(ids), holding(cycle.checklist_id, Role.FOCAL_POINT)
+                )
+            ).all()
+            if person_id is not None
+        }
         codes = {p.country_code for p in persons.values() if p.country_code}
         batch.states = country_states(session, cycle, checklist, codes)
         batch.histories = _histories(
@@ -549,7 +565,9 @@ def claim_reminders(
         country = batch.countries.get(person.country_code or "") if person else None
         state = batch.states.get(person.country_code or "") if person else None
         history = batch.histories.get(row.recipient_id, ReminderHistory())
-        verdict = _verdict(row, person, country, batch.cycle, state, history, policy, now)
+        verdict = _verdict(
+            row, person, country, batch.cycle, state, history, policy, now, batch.focal_ids
+        )
         if verdict is None and row.recipient_id in reminded:
             # Two of this person's reminders fell due together: one is enough for now.
             verdict = (
@@ -588,6 +606,7 @@ def claim_reminders(
                 open_items=state.open_items,
                 total_items=state.total,
                 open_by_section=state.open_by_section,
+                checklist=batch.checklist,
             )
         )
     session.flush()
@@ -645,14 +664,14 @@ def remind_country(
     country = session.get(Country, code) if code.isalpha() and len(code) <= 8 else None
     if country is None:
         raise UnknownCountry(country=country_code)
-    cycle = require_open_cycle(session)
+    cycle = require_open_cycle(session, actor.checklist_id)
     assert cycle.id is not None
     checklist = cycle_checklist(cycle, checklists)
     state = country_states(session, cycle, checklist, [code])[code] if checklist else None
     if state is None or state.complete:
         return NudgeResult(code, True, [])
     targets = []
-    for person, _ in _focal_points(session):
+    for person, _ in _focal_points(session, cycle.checklist_id):
         if person.country_code != code:
             continue
         assert person.id is not None
@@ -735,12 +754,12 @@ def reminder_overview(
     """
     actor.require_coordinator()
     plan_reminders(session, checklists=checklists, policy=policy, now=now)
-    cycle = open_cycle(session)
+    cycle = open_cycle(session, actor.checklist_id)
     checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
     if cycle is None or checklist is None or cycle.id is None:
         return ReminderOverview(policy.enabled, None, [])
     states = country_states(session, cycle, checklist)
-    people = _focal_points(session)
+    people = _focal_points(session, cycle.checklist_id)
     by_country: dict[str, list[Person]] = defaultdict(list)
     for person, _ in people:
         by_country[person.country_code or ""].append(person)
@@ -864,10 +883,12 @@ def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> 
     unmuting only while muted for it (one conditional UPDATE each); a repeated tap raises
     `ReminderUnchanged` with the current state, so the keyboard can be redrawn to match it.
     """
-    actor.require_focal_point()
-    cycle = open_cycle(session)
-    if cycle is None or cycle.id != cycle_id:
+    cycle = session.get(Cycle, cycle_id)
+    if cycle is None or cycle.closed_at is not None:
+        actor.require_focal_point()
         raise OldReminder()
+    actor.within(cycle.checklist_id).require_focal_point()
+    assert cycle.id is not None
     me = col(Person.id) == actor.person_id
     muted_here = col(Person.muted_cycle_id) == cycle.id
     result = session.execute(

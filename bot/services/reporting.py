@@ -238,7 +238,7 @@ def _load(
     writing: bool,
 ) -> _Context:
     country = actor.require_focal_point()
-    cycle = require_open_cycle(session)
+    cycle = require_open_cycle(session, actor.checklist_id)
     checklist = checklist_of(cycle, checklists)
     assert cycle.id is not None
     cursor = session.exec(
@@ -278,19 +278,30 @@ def _stale(ctx: _Context) -> CursorMoved:
 
 
 def _claim(session: Session, ctx: _Context, version: int) -> None:
-    """Compare-and-set the cursor's version: the one guard against stale and double taps."""
+    """Compare-and-set the cursor's version: the one guard against stale and double taps.
+
+    The new version is above every cursor of the person's, not only this one's: a person
+    answering two instruments has a cursor in each open cycle, and a button left on the other
+    instrument's screen must never match this one (the buttons carry no cycle).
+    """
     cursor = ctx.cursor
-    result = session.execute(
+    highest = (
+        sa.select(sa.func.max(Cursor.version))
+        .where(col(Cursor.person_id) == cursor.person_id)
+        .scalar_subquery()
+    )
+    new_version = session.execute(
         sa.update(Cursor)
         .where(col(Cursor.id) == cursor.id, col(Cursor.version) == version)
-        .values(version=col(Cursor.version) + 1)
+        .values(version=highest + 1)
+        .returning(col(Cursor.version))
         # The cursor in this session is brought up to date below: no ORM bookkeeping needed.
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    ).scalar_one_or_none()
+    if new_version is None:
         session.refresh(cursor)
         raise _stale(ctx)
-    set_committed_value(cursor, "version", version + 1)
+    set_committed_value(cursor, "version", new_version)
 
 
 def _bump(session: Session, ctx: _Context) -> None:

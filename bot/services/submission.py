@@ -81,7 +81,7 @@ def _result(
     report = country_report(session, cycle, checklist, country_code)
     if outcome is Outcome.DONE and not report.counts.complete:
         outcome = Outcome.INCOMPLETE
-    national_leads = national_lead_recipients(session, country_code)
+    national_leads = national_lead_recipients(session, cycle.checklist_id, country_code)
     return ReportResult(
         outcome=outcome,
         cycle_id=cycle.id or 0,
@@ -105,7 +105,7 @@ def submit_report(
 ) -> ReportResult:
     """/submit: record the submission when nothing is open; else say what is still open."""
     country = actor.require_focal_point()
-    cycle = require_open_cycle(session)
+    cycle = require_open_cycle(session, actor.checklist_id)
     assert cycle.id is not None
     touch(session, actor, now)
     report = _report(session, cycle.id, country)
@@ -135,11 +135,13 @@ def submit_report(
     if not submitted.rowcount:  # type: ignore[attr-defined]
         at = _report_column(session, CountryReport.submitted_at, cycle.id, country)
         return _result(session, cycle, checklists, country, actor, Outcome.ALREADY, at, [])
-    leads = national_lead_recipients(session, country, exclude=actor.person_id)
+    leads = national_lead_recipients(session, cycle.checklist_id, country, exclude=actor.person_id)
     lead_ids = {lead.person_id for lead in leads}
     tell = [
         recipient
-        for recipient in coordinator_recipients(session, exclude=actor.person_id)
+        for recipient in coordinator_recipients(
+            session, cycle.checklist_id, exclude=actor.person_id
+        )
         if recipient.person_id not in lead_ids  # a coordinator who leads gets the lead's text
     ]
     audit.record(
@@ -149,6 +151,7 @@ def submit_report(
         now=now,
         country_code=country,
         subject=f"cycle:{cycle.id}",
+        checklist_id=cycle.checklist_id,
     )
     result = _result(session, cycle, checklists, country, actor, Outcome.DONE, now, tell, leads)
     _plan(session, result, NoticeKind.SUBMITTED, tell, now)
@@ -163,7 +166,7 @@ def sign_off(
     if not actor.is_national_lead or actor.country_code is None:
         raise NationalLeadOnly()
     country = actor.country_code
-    cycle = require_open_cycle(session)
+    cycle = require_open_cycle(session, actor.checklist_id)
     assert cycle.id is not None
     touch(session, actor, now)
     report = _report(session, cycle.id, country)
@@ -189,7 +192,7 @@ def sign_off(
         at = _report_column(session, CountryReport.signed_off_at, cycle.id, country)
         outcome = Outcome.NOT_SUBMITTED if at is None else Outcome.ALREADY
         return _result(session, cycle, checklists, country, actor, outcome, at, [])
-    tell = coordinator_recipients(session, exclude=actor.person_id)
+    tell = coordinator_recipients(session, cycle.checklist_id, exclude=actor.person_id)
     audit.record(
         session,
         actor_id=actor.person_id,
@@ -197,6 +200,7 @@ def sign_off(
         now=now,
         country_code=country,
         subject=f"cycle:{cycle.id}",
+        checklist_id=cycle.checklist_id,
     )
     result = _result(session, cycle, checklists, country, actor, Outcome.DONE, now, tell)
     _plan(session, result, NoticeKind.SIGNED_OFF, tell, now)
@@ -255,6 +259,7 @@ def reopen_after_change(
         )
     )
     if result.rowcount:  # type: ignore[attr-defined]
+        cycle = session.get(Cycle, cycle_id)
         audit.record(
             session,
             actor_id=person_id,
@@ -262,6 +267,7 @@ def reopen_after_change(
             now=now,
             country_code=country_code,
             subject=f"cycle:{cycle_id}",
+            checklist_id=cycle.checklist_id if cycle else None,
         )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -33,6 +33,7 @@ from bot.services.reads import (
     ItemState,
     ReportStates,
     country_report,
+    holding,
     report_counts,
     report_states,
 )
@@ -42,9 +43,10 @@ NOT_APPLICABLE = "not_applicable"
 RECENT_CHANGES = 10
 
 
-def _summary_cycle(session: Session) -> Cycle:
-    """The open cycle, else the last closed one (a summary after closing still makes sense)."""
-    cycle = latest_cycle(session)
+def _summary_cycle(session: Session, actor: Actor) -> Cycle:
+    """The open cycle of the actor's instrument, else its last closed one (a summary after
+    closing still makes sense)."""
+    cycle = latest_cycle(session, actor.checklist_id)
     if cycle is None:
         raise NoOpenCycle()
     return cycle
@@ -113,6 +115,7 @@ class RegionalSummary:
     days_left: DaysLeft | None  # in the reader's zone
     countries: list[CountryRow]  # countries behind first
     scope: str | None  # the one country shown to a focal point; None: the region
+    checklist: Checklist | None = None  # the cycle's: names the instrument
 
     @property
     def submitted(self) -> int:
@@ -154,7 +157,7 @@ def regional_summary(
     reader's (default: the actor's).
     """
     scope = _scope(session, actor)
-    cycle = _summary_cycle(session)
+    cycle = _summary_cycle(session, actor)
     assert cycle.id is not None and cycle.opens_at is not None
     checklist = checklist_of(cycle, checklists)
     top = _top_status(checklist)
@@ -162,7 +165,7 @@ def regional_summary(
     reports = select(CountryReport).where(col(CountryReport.cycle_id) == cycle.id)
     people = (
         select(col(Person.country_code), func.count())
-        .where(col(Person.active).is_(True), col(Person.role) == Role.FOCAL_POINT)
+        .where(col(Person.active).is_(True), holding(cycle.checklist_id, Role.FOCAL_POINT))
         .group_by(col(Person.country_code))
     )
     if scope is not None:
@@ -210,6 +213,7 @@ def regional_summary(
         days_left=_days_left(cycle, now, zone),
         countries=rows,
         scope=scope,
+        checklist=checklist,
     )
 
 
@@ -297,7 +301,7 @@ def country_status(
             raise UnknownCountry(country="")
     scope = _scope(session, actor, code)
     assert scope is not None
-    cycle = _summary_cycle(session)
+    cycle = _summary_cycle(session, actor)
     assert cycle.id is not None
     checklist = checklist_of(cycle, checklists)
     states = country_report(session, cycle, checklist, scope)
@@ -344,7 +348,7 @@ def country_status(
     focal_points = session.execute(
         select(func.count()).where(
             col(Person.active).is_(True),
-            col(Person.role) == Role.FOCAL_POINT,
+            holding(cycle.checklist_id, Role.FOCAL_POINT),
             col(Person.country_code) == scope,
         )
     ).scalar_one()
@@ -428,7 +432,7 @@ def compare_cycles(
     Items are matched by id, so a new checklist version compares on the items both share.
     """
     scope = _scope(session, actor)
-    cycle = _summary_cycle(session)
+    cycle = _summary_cycle(session, actor)
     assert cycle.id is not None
     checklist = checklist_of(cycle, checklists)
     previous = previous_cycle(session, cycle)

@@ -5,6 +5,12 @@ translator, and turns a `ServiceError` into a translated answer, so a handler bo
 "parse, call a service, render a view". Most services take who acts, the checklists and the
 time: `caller.acting()` gives those three keyword arguments, so that a call reads
 `rt.db.run(reporting.resume, **caller.acting())`.
+
+Which instrument the caller acts in: a command may name one by its short name as its first or
+last word (`/summary scams`, `/invite TH scams`); `handler()` takes that word out of the
+arguments and scopes the actor to it (refused when they hold no role there). Otherwise the
+actor acts in their current instrument (`find_actor`); a service given a cycle id (a button)
+acts in that cycle's instrument.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import metrics
-from bot.checklist import ChecklistRegistry
+from bot.checklist import Checklist, ChecklistRegistry
 from bot.i18n import Translator
 from bot.services.actors import ACTIVITY_GRANULARITY, Actor, find_actor, seen
 from bot.services.errors import NotEnrolled, ServiceError
@@ -105,8 +111,40 @@ async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller
     )
 
 
-def handler(*, enrolled: bool = True) -> Callable[[Body], Callback]:
-    """Wrap a handler body; with `enrolled=True` strangers get the how-to-get-access text."""
+def take_instrument_word(
+    checklists: ChecklistRegistry, args: list[str], *, first_only: bool = False
+) -> tuple[Checklist | None, list[str]]:
+    """The instrument a command's first (or last) word names, and the other words."""
+    positions = [0] if first_only else list(dict.fromkeys([0, len(args) - 1]))
+    for at in positions:
+        try:
+            found = checklists.by_short_name(args[at].lower())
+        except KeyError:
+            continue
+        return found, args[:at] + args[at + 1 :]
+    return None, args
+
+
+def scope_by_word(
+    caller: Caller, context: ContextTypes.DEFAULT_TYPE, *, first_only: bool = False
+) -> None:
+    """Act in the instrument the command's arguments name, if any (see the module's text)."""
+    if caller.actor is None or not context.args:
+        return
+    found, rest = take_instrument_word(caller.rt.checklists, context.args, first_only=first_only)
+    if found is None:
+        return
+    context.args = rest
+    caller.actor = caller.actor.within(found.id)
+    caller.actor.require_role()
+
+
+def handler(*, enrolled: bool = True, instrument_word: str = "ends") -> Callable[[Body], Callback]:
+    """Wrap a handler body; with `enrolled=True` strangers get the how-to-get-access text.
+
+    `instrument_word`: where a command may name its instrument, "ends" (its first or last
+    word), "first" (a command whose other words are free text) or "none".
+    """
 
     def decorate(body: Body) -> Callback:
         name = f"{body.__module__.rsplit('.', 1)[-1]}.{body.__name__}"  # for error reports
@@ -124,6 +162,8 @@ def handler(*, enrolled: bool = True) -> Callable[[Body], Callback]:
                 try:
                     if enrolled and caller.actor is None:
                         raise NotEnrolled()
+                    if instrument_word != "none" and update.message is not None:
+                        scope_by_word(caller, context, first_only=instrument_word == "first")
                     await note_activity(caller)
                     with handled_once(update, caller.rt):  # a repeated update: no effect
                         await body(update, context, caller)

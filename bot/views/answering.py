@@ -34,6 +34,7 @@ from bot.views.common import (
     cycle_title,
     emoji_of,
     esc,
+    instrument_line,
     item_explanation,
     item_text,
     keyboard,
@@ -265,6 +266,7 @@ def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = Non
                 (t.gettext("☰ Menu"), MenuButton(v).pack()),
             ]
         )
+    lines += ["", instrument_line(t, checklist)]  # the footer: which instrument, draft or not
     return Rendered("\n".join(lines), keyboard(rows))
 
 
@@ -466,6 +468,7 @@ def render_progress(t: Translator, progress: Progress, *, timezone: str | None) 
     checklist = progress.checklist
     lines = [
         "📊 <b>" + esc(cycle_title(t, progress.cycle_title)) + "</b>",
+        instrument_line(t, checklist),
         t.gettext("{answered} of {total} items answered.").format(
             answered=t.number(progress.answered), total=t.number(progress.total)
         ),

@@ -44,6 +44,7 @@ CYCLE = "cy"
 REMIND = "rm"
 DIGEST = "dg"
 NEEDS = "nd"
+INSTRUMENT = "in"
 
 
 class CallbackDataError(ValueError):
@@ -220,6 +221,15 @@ class LanguageButton(Button):
 
     PREFIX: ClassVar[str] = LANGUAGE
     locale: str
+
+
+@dataclass(frozen=True)
+class InstrumentButton(Button):
+    """One instrument of the /instruments choice: `in:<short name>`. No version: it sets the
+    person's own current instrument to a value, which a repeated tap sets again."""
+
+    PREFIX: ClassVar[str] = INSTRUMENT
+    short_name: str
 
 
 # --------------------------------------------------------------------------- following

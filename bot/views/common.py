@@ -218,6 +218,13 @@ def draft_note(t: Translator, checklist: Checklist) -> str | None:
     return t.gettext("Draft instrument: the wording is not official.")
 
 
+def instrument_line(t: Translator, checklist: Checklist) -> str:
+    """The line that names the instrument a screen belongs to, with its draft note (HTML)."""
+    note = draft_note(t, checklist)
+    line = "📋 " + esc(instrument_title(t, checklist))
+    return f"{line} · <i>{esc(note)}</i>" if note else line
+
+
 def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 

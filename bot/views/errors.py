@@ -24,6 +24,7 @@ from bot.services.errors import (
     InviteProblem,
     NationalLeadOnly,
     NoOpenCycle,
+    NoRoleInInstrument,
     NoSuchDay,
     NotEnrolled,
     NotYourCountry,
@@ -103,6 +104,11 @@ def _invite_invalid(error: InviteInvalid, t: Translator) -> str:
 @_explain.register
 def _coordinators_only(error: PermissionDenied, t: Translator) -> str:
     return "🔒 " + t.gettext("Only coordinators can do this.")
+
+
+@_explain.register
+def _no_role_in_instrument(error: NoRoleInInstrument, t: Translator) -> str:
+    return "🔒 " + t.gettext("You have no role in this instrument. /instruments lists yours.")
 
 
 @_explain.register
@@ -231,8 +237,13 @@ def _invalid_input(error: InvalidInput, t: Translator) -> str:
 @_explain.register
 def _unknown_role(error: UnknownRole, t: Translator) -> str:
     return "⚠️ " + t.gettext(
-        "Unknown role “{role}”: use coordinator or lead, for example /invite TH lead."
-    ).format(role=esc(error.value))
+        "Unknown word “{word}”: use coordinator, lead or an instrument ({instruments}), "
+        "for example /invite TH lead {example}."
+    ).format(
+        word=esc(error.value),
+        instruments=esc(", ".join(error.instruments)),
+        example=esc(error.instruments[-1] if error.instruments else ""),
+    )
 
 
 @_explain.register

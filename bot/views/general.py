@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from bot.checklist import Checklist
 from bot.i18n import LOCALES, Translator
 from bot.models import Role
 from bot.services.actors import Actor
 from bot.services.enrolment import CreatedInvite, InviteRow
-from bot.views.callbacks import LanguageButton
-from bot.views.common import Rendered, chunks, country_name, esc, keyboard
+from bot.services.instruments import InstrumentRow
+from bot.views.callbacks import InstrumentButton, LanguageButton
+from bot.views.common import (
+    Rendered,
+    chunks,
+    country_name,
+    cycle_title,
+    draft_note,
+    esc,
+    instrument_line,
+    instrument_title,
+    keyboard,
+)
 
 
 def render_language_choice(t: Translator, codes: list[str], *, welcome: str | None) -> Rendered:
@@ -34,10 +47,46 @@ def language_set_text(t: Translator, code: str) -> str:
     return "🌐 " + t.gettext("Language: {language}").format(language=LOCALES[code].native_name)
 
 
+def role_label(t: Translator, role: Role, national_lead: bool) -> str:
+    """A role in one instrument, in a word: coordinator, national lead or focal point."""
+    if role is Role.COORDINATOR:
+        return t.gettext("coordinator")
+    return t.gettext("national lead") if national_lead else t.gettext("focal point")
+
+
+def render_instruments(t: Translator, rows: Sequence[InstrumentRow]) -> Rendered:
+    """/instruments: the person's instruments, their role and progress in each, a button each."""
+    lines = ["📋 <b>" + esc(t.gettext("Choose the instrument to work on")) + "</b>"]
+    buttons = []
+    for row in rows:
+        title = instrument_title(t, row.checklist)
+        note = draft_note(t, row.checklist)
+        lines += [
+            "",
+            "📋 <b>"
+            + esc(title)
+            + "</b>"
+            + (" ✔️" if row.current else "")
+            + (f" · <i>{esc(note)}</i>" if note else ""),
+        ]
+        role = role_label(t, row.role, row.is_national_lead)
+        cycle = cycle_title(t, row.cycle_title) if row.cycle_title is not None else None
+        lines.append(" · ".join(esc(part) for part in (role, cycle) if part))
+        if row.counts is not None:
+            lines.append(
+                t.gettext("{answered} of {total} items answered.").format(
+                    answered=t.number(row.counts.answered), total=t.number(row.counts.total)
+                )
+            )
+        buttons.append((title, InstrumentButton(row.checklist.short_name).pack()))
+    return Rendered("\n".join(lines), keyboard(chunks(buttons, 1)))
+
+
 # Every command a role may use, and no other (`tests/test_access.py` tries each as each role);
 # /help and the chat's command menu both list `commands_of(actor)`.
 FOCAL_POINT_COMMANDS = (
     "start",
+    "instruments",
     "continue",
     "review",
     "progress",
@@ -56,6 +105,7 @@ FOCAL_POINT_COMMANDS = (
 )
 COORDINATOR_COMMANDS = (
     "start",
+    "instruments",
     "summary",
     "status",
     "compare",
@@ -100,6 +150,7 @@ def command_descriptions(t: Translator, *, own_country: bool = False) -> dict[st
     """One short line per command, for /help and for Telegram's command menu."""
     descriptions = {
         "start": t.gettext("Start or resume"),
+        "instruments": t.gettext("Choose the instrument to work on"),
         "continue": t.gettext("Continue with the checklist"),
         "review": t.gettext("Review and change your answers"),
         "progress": t.gettext("Your country's progress"),
@@ -169,7 +220,12 @@ def render_help(t: Translator, actor: Actor | None) -> Rendered:
 
 
 def render_invite(
-    t: Translator, invite: CreatedInvite, *, bot_username: str, timezone: str | None
+    t: Translator,
+    invite: CreatedInvite,
+    *,
+    bot_username: str,
+    timezone: str | None,
+    instrument: Checklist | None = None,
 ) -> Rendered:
     link = f"https://t.me/{bot_username}?start={invite.code}"
     country = esc(country_name(t, invite.country_code))
@@ -181,6 +237,7 @@ def render_invite(
         heading = t.gettext("Invite for a focal point of {country}:").format(country=country)
     lines = [
         "✉️ " + heading,
+        *([instrument_line(t, instrument)] if instrument else []),
         "",
         esc(link),
         "",
@@ -198,11 +255,7 @@ def render_invites(
         return Rendered("✉️ " + t.gettext("No open invites."))
     lines = ["✉️ <b>" + t.gettext("Open invites") + "</b>", ""]
     for row in rows:
-        role = (
-            t.gettext("coordinator")
-            if row.role is Role.COORDINATOR
-            else (t.gettext("national lead") if row.is_national_lead else t.gettext("focal point"))
-        )
+        role = role_label(t, row.role, row.is_national_lead)
         lines.append(
             f"#{row.invite_id} · {esc(row.country_code or '—')} · {esc(role)} · "
             + t.gettext("until {date}").format(date=t.date(row.expires_at, timezone))

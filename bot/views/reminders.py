@@ -20,6 +20,7 @@ from bot.views.common import (
     country_name,
     cycle_title,
     esc,
+    instrument_line,
     keyboard,
 )
 
@@ -37,6 +38,8 @@ def render_reminder(t: Translator, message: ReminderMessage) -> Rendered:
         ]
     else:
         lines = ["⏰ " + t.gettext("A reminder about {cycle}.").format(cycle=cycle)]
+    if message.checklist is not None:
+        lines.append(instrument_line(t, message.checklist))
     lines.append(
         t.ngettext(
             "{country} still has {count} open item out of {total}.",

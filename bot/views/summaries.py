@@ -34,6 +34,7 @@ from bot.views.common import (
     cycle_title,
     emoji_of,
     esc,
+    instrument_line,
     item_text,
     keyboard,
     section_label,
@@ -108,6 +109,7 @@ def render_summary(
 ) -> Rendered:
     lines = [
         "📊 <b>" + esc(cycle_title(t, summary.cycle_title)) + "</b>",
+        *([instrument_line(t, summary.checklist)] if summary.checklist else []),
         _cycle_header(t, summary.deadline, summary.closed_at, summary.days_left, timezone),
     ]
     if summary.scope is None:
@@ -183,6 +185,7 @@ def render_status(
         + esc(country_name(t, status.country_code))
         + "</b> · "
         + esc(cycle_title(t, status.cycle_title)),
+        instrument_line(t, checklist),
         _cycle_header(t, status.deadline, status.closed_at, status.days_left, timezone),
         t.gettext("{answered} of {total} items answered.").format(
             answered=t.number(status.answered), total=t.number(status.total)
@@ -311,6 +314,7 @@ def render_compare(t: Translator, comparison: Comparison) -> Rendered:
             current="<b>" + esc(cycle_title(t, comparison.cycle_title)) + "</b>",
             previous="<b>" + esc(cycle_title(t, comparison.previous_title)) + "</b>",
         ),
+        instrument_line(t, checklist),
         t.gettext("{emoji} = {status}").format(emoji=emoji_of(top), status=status_label(t, top)),
     ]
     if comparison.new_items:

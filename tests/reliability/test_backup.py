@@ -115,11 +115,16 @@ def migrated(path: Path, revision: str = "head", people: int = 0) -> str:
     db.migrate(revision)
     db.dispose()
     with sqlite3.connect(path) as connection:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(person)")}
+        # Before memberships (an older revision) a person had a role of their own.
+        old = "role" in columns
+        names = "role, is_national_lead, " if old else ""
+        values = "'focal_point', 0, " if old else ""
         for number in range(people):
             connection.execute(
-                "INSERT INTO person (telegram_id, display_name, role, is_admin, "
-                "is_national_lead, active, digest_enabled, created_at) "
-                "VALUES (?, 'Someone', 'focal_point', 0, 0, 1, 1, '2026-01-01 00:00:00')",
+                f"INSERT INTO person (telegram_id, display_name, {names}is_admin, active, "
+                f"digest_enabled, created_at) VALUES (?, 'Someone', {values}0, 1, 1, "
+                "'2026-01-01 00:00:00')",
                 (9_000_000 + number,),
             )
     return url

@@ -39,10 +39,11 @@ import pytest
 from sqlmodel import col, select
 
 from bot.bootstrap import prepare_runtime
-from bot.checklist import DEFAULT_STATUSES
+from bot.checklist import ASEAN_NORMS_ID, DEFAULT_STATUSES
 from bot.config import Settings
 from bot.db import Database
 from bot.models import Answer, AnswerRevision, Person, Role
+from bot.services.actors import grant
 from fakegram import FakeBotAPI, FakeTelegram, FakeUser, Msg
 from tests.harness import TOKEN, is_prompt, item_id_of
 from tests.reliability.conftest import SEED
@@ -82,17 +83,18 @@ def seed(database_url: str) -> list[str]:
     now = datetime.now(UTC)
     with rt.db.session() as session:
         for index, country in enumerate(COUNTRIES):
-            session.add(
-                Person(
-                    telegram_id=FIRST_USER + index,
-                    display_name=f"Focal Point {country}",
-                    locale="en",
-                    role=Role.FOCAL_POINT,
-                    country_code=country,
-                    created_at=now,
-                    last_active_at=now,
-                )
+            person = Person(
+                telegram_id=FIRST_USER + index,
+                display_name=f"Focal Point {country}",
+                locale="en",
+                country_code=country,
+                created_at=now,
+                last_active_at=now,
             )
+            session.add(person)
+            session.flush()
+            assert person.id is not None
+            grant(session, person.id, ASEAN_NORMS_ID, Role.FOCAL_POINT)
     rt.db.dispose()
     return [item.id for item in rt.checklists.default().items]
 

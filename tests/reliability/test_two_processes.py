@@ -51,7 +51,7 @@ from aiohttp import web
 from sqlmodel import col, select
 
 from bot.bootstrap import prepare_runtime
-from bot.checklist import DEFAULT_STATUSES
+from bot.checklist import ASEAN_NORMS_ID, DEFAULT_STATUSES
 from bot.config import Settings
 from bot.db import Database
 from bot.models import (
@@ -67,6 +67,7 @@ from bot.models import (
     Person,
     Role,
 )
+from bot.services.actors import grant
 from bot.services.notices import CycleNotice, NoticeKind, plan_notices
 from fakegram import FakeBotAPI, FakeTelegram, FakeUser, Msg
 from fakegram.webhook import SECRET_HEADER
@@ -130,12 +131,16 @@ def seed(database_url: str, checklist_dir: Path) -> list[str]:
     now = datetime.now(UTC)
     enrolled = now - timedelta(days=3)
 
-    def person(telegram_id: int, name: str, role: Role, **values: Any) -> Person:
+    roles: dict[int, tuple[Role, bool]] = {}
+
+    def person(
+        telegram_id: int, name: str, role: Role, is_national_lead: bool = False, **values: Any
+    ) -> Person:
+        roles[telegram_id] = (role, is_national_lead)
         return Person(
             telegram_id=telegram_id,
             display_name=name,
             locale="en",
-            role=role,
             created_at=enrolled,
             last_active_at=enrolled,
             **values,
@@ -159,6 +164,10 @@ def seed(database_url: str, checklist_dir: Path) -> list[str]:
         session.add_all(people)
         session.flush()
         ids = [person.id for person in people if person.id is not None]
+        for one in people:
+            assert one.id is not None
+            role, lead = roles[one.telegram_id]
+            grant(session, one.id, ASEAN_NORMS_ID, role, national_lead=lead)
         for number in range(NOTICES):
             plan_notices(
                 session,

@@ -86,9 +86,9 @@ async def cycle(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Call
     await show(update, render_cycle(caller.t, overview, timezone=zone, today=today_of(caller)))
 
 
-@handler()
+@handler(instrument_word="first")  # the title may contain any word
 async def new_cycle(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
-    """/newcycle YYYY-MM-DD Title words… [baseline] [version=X]: a draft to confirm."""
+    """/newcycle [instrument] YYYY-MM-DD Title words… [baseline] [version=X]: a draft."""
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
     actor.require_coordinator()
     args = list(context.args or [])

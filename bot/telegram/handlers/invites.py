@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
+from bot.checklist import ChecklistRegistry
 from bot.models import Role
 from bot.services import enrolment
 from bot.services.errors import UnknownRole
@@ -18,11 +19,13 @@ from bot.views.general import render_invite, render_invites
 
 @dataclass(frozen=True)
 class InviteRequest:
-    """What `/invite` was asked for: a country (None for a regional coordinator), a role."""
+    """What `/invite` was asked for: a country (None for a regional coordinator), a role, and
+    the instrument (None: the one the command acts in)."""
 
     country: str | None
     role: Role
     lead: bool
+    checklist_id: str | None = None
 
 
 ROLE_WORDS = {
@@ -34,32 +37,41 @@ ROLE_WORDS = {
 LEAD_WORDS = ("lead", "national_lead")
 
 
-def parse_invite_args(args: Sequence[str]) -> InviteRequest:
-    """`/invite TH`, `/invite TH lead`, `/invite coordinator`… in any order and case.
+def parse_invite_args(
+    args: Sequence[str], checklists: ChecklistRegistry | None = None
+) -> InviteRequest:
+    """`/invite TH`, `/invite TH lead`, `/invite coordinator`, `/invite TH lead scams`… in any
+    order and case.
 
     A two-letter word is a country code (the service says whether it knows it); any other
-    word must be a role, so `/invite TH boss` names the role it does not know instead of
-    blaming the country.
+    word must be a role or an instrument's short name, so `/invite TH boss` names the word it
+    does not know (and lists the instruments) instead of blaming the country.
     """
-    role, lead, country = Role.FOCAL_POINT, False, None
+    role, lead, country, checklist_id = Role.FOCAL_POINT, False, None, None
+    instruments = checklists.instruments() if checklists else ()
+    names = {checklist.short_name: checklist.id for checklist in instruments}
     for raw in args:
         arg = raw.lower()
         if arg in ROLE_WORDS:
             role = ROLE_WORDS[arg]
         elif arg in LEAD_WORDS:
             lead = True
+        elif arg in names:
+            checklist_id = names[arg]
         elif len(arg) == 2 and arg.isascii() and arg.isalpha():
             country = arg.upper()
         else:
-            raise UnknownRole(value=raw)
-    return InviteRequest(country, role, lead)
+            raise UnknownRole(value=raw, instruments=tuple(names))
+    return InviteRequest(country, role, lead, checklist_id)
 
 
 @handler()
 async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
+    request = parse_invite_args(context.args or [], rt.checklists)
+    if request.checklist_id is not None:
+        actor = actor.within(request.checklist_id)
     actor.require_coordinator()
-    request = parse_invite_args(context.args or [])
     role, lead, country = request.role, request.lead, request.country
     if country is None and role is Role.FOCAL_POINT:
         await send(
@@ -80,7 +92,13 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
         ttl_days=rt.settings.invite_ttl_days,
     )
     username = rt.bot_username or context.bot.username
-    await send(update, render_invite(t, created, bot_username=username, timezone=caller.timezone))
+    instrument = rt.checklists.latest(created.checklist_id)
+    await send(
+        update,
+        render_invite(
+            t, created, bot_username=username, timezone=caller.timezone, instrument=instrument
+        ),
+    )
 
 
 @handler()

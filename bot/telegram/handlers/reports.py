@@ -221,9 +221,11 @@ class ReportRequest:
     blank: bool = False
 
 
-def parse_report_request(args: Sequence[str], checklists: ChecklistRegistry) -> ReportRequest | str:
-    """`[instrument] [COUNTRY | blank]` in any order, the instrument by its short name (the
-    norms checklist when none is named); the first word not understood when one is not."""
+def parse_report_request(
+    args: Sequence[str], checklists: ChecklistRegistry, default: Checklist | None = None
+) -> ReportRequest | str:
+    """`[instrument] [COUNTRY | blank]` in any order, the instrument by its short name (else
+    `default`, else the norms checklist); the first word not understood when one is not."""
     instrument: Checklist | None = None
     country: str | None = None
     blank = False
@@ -242,17 +244,25 @@ def parse_report_request(args: Sequence[str], checklists: ChecklistRegistry) -> 
         else:
             return word
     # The questions are the same for every country: `/report blank TH` is `/report blank`.
-    return ReportRequest(instrument or checklists.default(), None if blank else country, blank)
+    chosen = instrument or default or checklists.default()
+    return ReportRequest(chosen, None if blank else country, blank)
 
 
 @handler()
 @one_at_a_time("report")
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
-    request = parse_report_request(context.args or [], rt.checklists)
+    # The handler took an instrument word at either end and scoped the actor to it; a word in
+    # the middle is found here. Either way the actor acts in the report's instrument.
+    request = parse_report_request(
+        context.args or [], rt.checklists, rt.checklists.latest(actor.checklist_id)
+    )
     if isinstance(request, str):
         await _report_usage(update, caller, unknown=request)
         return
+    if not request.blank:
+        actor = actor.within(request.instrument.id)
+        actor.require_role()
     now = rt.clock.now()
     tz = caller.timezone
     fonts_dir = str(rt.settings.chart_fonts_dir) if rt.settings.chart_fonts_dir else None

@@ -1,4 +1,5 @@
-"""/start (with an invite code, an evidence link's code, or nothing) and the language choice."""
+"""/start (with an invite code, an evidence link's code, or nothing), the language choice, and
+the choice of an instrument (/instruments)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,20 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.i18n import Translator
-from bot.services import enrolment, evidence, people
+from bot.services import enrolment, evidence, instruments, people
 from bot.services.actors import Actor
-from bot.services.errors import InviteInvalid, InviteProblem
+from bot.services.errors import InviteInvalid, InviteProblem, StaleAction
 from bot.telegram.common import Caller, answer_query, edit_once, handler, send
 from bot.telegram.handlers.answering import show_current
 from bot.telegram.menus import set_chat_commands
 from bot.views.answering import render_evidence_caption
-from bot.views.callbacks import LANGUAGE, LANGUAGES, LanguageButton
-from bot.views.common import Rendered
-from bot.views.errors import stranger_text
+from bot.views.callbacks import INSTRUMENT, LANGUAGE, LANGUAGES, InstrumentButton, LanguageButton
+from bot.views.common import Rendered, instrument_line
+from bot.views.errors import error_text, stranger_text
 from bot.views.general import (
     language_set_text,
     render_help,
+    render_instruments,
     render_language_choice,
     welcome_text,
 )
@@ -68,6 +70,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Call
         return
     if caller.actor.locale is None:
         await offer_languages(update, caller, caller.actor, welcome=True)
+        return
+    if len(instruments.held_instruments(caller.actor, rt.checklists)) > 1:
+        await show_instruments(update, caller)  # several: they choose where to go on
         return
     await greet(update, context, caller.t, caller.actor)
 
@@ -154,9 +159,51 @@ async def choose_language(
     await greet(update, context, t, choice.actor)
 
 
+async def show_instruments(update: Update, caller: Caller) -> None:
+    rows = await caller.rt.db.run_read(
+        instruments.my_instruments, actor=caller.enrolled(), checklists=caller.rt.checklists
+    )
+    await send(update, render_instruments(caller.t, rows))
+
+
+@handler(instrument_word="none")
+async def instruments_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller
+) -> None:
+    await show_instruments(update, caller)
+
+
+@handler()
+async def choose_instrument(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller
+) -> None:
+    """A tap on an instrument: it becomes the current one; focal points go on answering it."""
+    query = update.callback_query
+    assert query is not None
+    rt, t = caller.rt, caller.t
+    button = InstrumentButton.unpack(query.data)
+    try:
+        checklist = rt.checklists.by_short_name(button.short_name if button else "")
+    except KeyError:
+        await answer_query(query, error_text(t, StaleAction()), alert=True)
+        return
+    actor = await rt.db.run(
+        instruments.choose_instrument,
+        actor=caller.enrolled(),
+        checklists=rt.checklists,
+        checklist_id=checklist.id,
+    )
+    await answer_query(query)
+    await edit_once(query, Rendered(instrument_line(t, checklist)))
+    await set_chat_commands(context.bot, t, actor)
+    await greet(update, context, t, actor)
+
+
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CommandHandler("start", start),
+        CommandHandler("instruments", instruments_command),
+        CallbackQueryHandler(choose_instrument, pattern=rf"^{INSTRUMENT}:"),
         CommandHandler("language", language),
         CallbackQueryHandler(language, pattern=rf"^{LANGUAGES}$"),
         CallbackQueryHandler(choose_language, pattern=rf"^{LANGUAGE}:"),
