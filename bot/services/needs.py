@@ -213,8 +213,14 @@ def _instrument_and_focus(
             instrument = checklists.by_short_name(remaining[0].lower())
             remaining.pop(0)
         except KeyError:
-            if len(remaining) > 1:  # two words: the first one must be an instrument
-                raise _unknown(checklists, remaining[0]) from None
+            # Two words and no instrument: the second is one too many when the first is a
+            # theme or a country (the handler took an instrument word at either end), else
+            # the first is what was not understood (a mistyped instrument).
+            if len(remaining) > 1:
+                first = remaining[0]
+                themes = {section.id for section in checklists.latest(acting_in).sections}
+                fits = first.lower() in themes or (first.isascii() and len(first) == 2)
+                raise _unknown(checklists, remaining[1] if fits else first) from None
     if len(remaining) > 1:
         raise _unknown(checklists, remaining[1])
     return instrument or checklists.latest(acting_in), remaining[0] if remaining else None
