@@ -237,8 +237,11 @@ def reopen_after_change(
 
     Called by the answering flow in the same transaction as the change; one conditional
     UPDATE, so it costs nothing when the report was not submitted. True when it reopened.
+    A plain (Core) statement on the session's connection: it runs after most taps, and the
+    ORM's UPDATE would first flush the session and then look for reports it holds, which no
+    answering transaction has loaded at this point.
     """
-    result = session.execute(
+    result = session.connection().execute(
         sa.update(CountryReport)
         .where(
             col(CountryReport.cycle_id) == cycle_id,
@@ -254,7 +257,7 @@ def reopen_after_change(
             reopened_by=person_id,
         )
     )
-    if result.rowcount:  # type: ignore[attr-defined]
+    if result.rowcount:
         audit.record(
             session,
             actor_id=person_id,
@@ -263,7 +266,7 @@ def reopen_after_change(
             country_code=country_code,
             subject=f"cycle:{cycle_id}",
         )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 @dataclass(frozen=True)
