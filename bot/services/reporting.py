@@ -215,6 +215,7 @@ class _Context:
     answers: dict[str, Answer] = field(default_factory=dict)
     reopened: bool = False  # a change reopened the country's submitted report
     meanwhile: ColleagueChange | None = None  # see `ItemScreen.meanwhile`
+    reopen_checked: bool = False  # see `_reopen_if_submitted`
 
 
 def _load(
@@ -388,8 +389,16 @@ def _save(session: Session, ctx: _Context, answer: Answer, now: datetime, **valu
 
 
 def _reopen_if_submitted(session: Session, ctx: _Context, now: datetime) -> None:
-    """A change after /submit reopens the country's report (see `submission`)."""
+    """A change after /submit reopens the country's report (see `submission`).
+
+    Once per transaction: after the first change the report is open either way (nothing in
+    an answering transaction submits it), so a tap that changes a status and clears a skip
+    or a copy from the last cycle asks only once.
+    """
     assert ctx.cycle.id is not None
+    if ctx.reopen_checked:
+        return
+    ctx.reopen_checked = True
     if reopen_after_change(
         session,
         cycle_id=ctx.cycle.id,
