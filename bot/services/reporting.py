@@ -293,25 +293,32 @@ def _bump(session: Session, ctx: _Context) -> None:
 def _answer_for(session: Session, ctx: _Context, item_id: str, now: datetime) -> Answer:
     """The country's answer row for an item, created if missing, locked for this change.
 
-    Several focal points of one country may change the same item at the same moment: the row
-    is created with INSERT … ON CONFLICT DO NOTHING and then read FOR UPDATE, so on
-    PostgreSQL the second writer waits for the first and sees its change (old value, version)
-    instead of failing on the unique constraint. SQLite's BEGIN IMMEDIATE already serialises.
+    Several focal points of one country may change the same item at the same moment: a
+    missing row is created with INSERT … ON CONFLICT DO NOTHING and then read FOR UPDATE, so
+    on PostgreSQL the second writer waits for the first and sees its change (old value,
+    version) instead of failing on the unique constraint; a row `_load` read is only read
+    again FOR UPDATE. SQLite's BEGIN IMMEDIATE already serialises: there the writer holds the
+    lock since before `_load`, so what `_load` read is current and is used as it is.
     """
     assert ctx.cycle.id is not None
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    session.execute(
-        insert(Answer)
-        .values(
-            cycle_id=ctx.cycle.id,
-            country_code=ctx.country,
-            item_id=item_id,
-            skipped=False,
-            version=0,
-            baseline=False,
+    loaded = ctx.answers.get(item_id)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if loaded is not None and sqlite:
+        return loaded
+    if loaded is None:
+        insert = sqlite_insert if sqlite else postgresql_insert
+        session.execute(
+            insert(Answer)
+            .values(
+                cycle_id=ctx.cycle.id,
+                country_code=ctx.country,
+                item_id=item_id,
+                skipped=False,
+                version=0,
+                baseline=False,
+            )
+            .on_conflict_do_nothing(index_elements=["cycle_id", "country_code", "item_id"])
         )
-        .on_conflict_do_nothing(index_elements=["cycle_id", "country_code", "item_id"])
-    )
     answer = session.exec(
         select(Answer)
         .where(
