@@ -269,14 +269,14 @@ def _stale(ctx: _Context) -> CursorMoved:
 def _claim(session: Session, ctx: _Context, version: int) -> None:
     """Compare-and-set the cursor's version: the one guard against stale and double taps."""
     cursor = ctx.cursor
-    result = session.execute(
+    # A Core statement: the cursor in this session is brought up to date below, so the ORM's
+    # UPDATE (a flush first, then its bookkeeping) would only cost time on every tap.
+    result = session.connection().execute(
         sa.update(Cursor)
         .where(col(Cursor.id) == cursor.id, col(Cursor.version) == version)
         .values(version=col(Cursor.version) + 1)
-        # The cursor in this session is brought up to date below: no ORM bookkeeping needed.
-        .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         session.refresh(cursor)
         raise _stale(ctx)
     set_committed_value(cursor, "version", version + 1)
@@ -383,13 +383,12 @@ def _save(session: Session, ctx: _Context, answer: Answer, now: datetime, **valu
     """
     seen = answer.version
     changes = {**values, "updated_by": ctx.actor.person_id, "updated_at": now, "version": seen + 1}
-    result = session.execute(
+    result = session.connection().execute(  # Core, as in `_claim`
         sa.update(Answer)
         .where(col(Answer.id) == answer.id, col(Answer.version) == seen)
         .values(**changes)
-        .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise StaleAction()
     for name, value in changes.items():
         set_committed_value(answer, name, value)
