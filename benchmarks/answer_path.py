@@ -2,19 +2,23 @@
 
     .venv/bin/python -m benchmarks.answer_path [--users 200] [--duration 30]
                                                [--database sqlite|postgresql]
+                                               [--webhook] [--processes 1,2]
 
 The real bot (`python -m bot run`) runs in its own process against the fake Bot API in
 another, on a fresh database; this process plays the focal points through the fake server's
-control API. Two load models:
+control API. With `--webhook` the bot is also measured in webhook mode, in each number of
+processes given by `--processes`, behind `forwarder.py` (Caddy's part: round robin), all on
+one database; CPU per answer is then the sum over the bot processes. Two load models:
 
-- saturation (closed loop): every user taps a status again as soon as the next item is shown,
-  until each has answered every item. The same users and client then drive a bare
-  python-telegram-bot bot (`benchmarks/bare_bot.py`) that only answers and edits; `ratio` is
-  bare answers/s ÷ normsbot answers/s (target ≤ 1.5).
-- human pace (open loop): fresh users tap at random (Poisson), one tap every 2 s each on
-  average, for `--duration` seconds. Latency runs from the moment the tap was due to the
-  moment the next item is shown, so a slow reply also delays (and is charged to) the next
-  tap of the same user (target p99 ≤ 50 ms).
+- saturation (closed loop): `--users` (64) focal points each tap a status again as soon as
+  the next item is shown, until each has answered every item (or `--items`). The same users
+  and client first drive a bare python-telegram-bot bot (`benchmarks/bare_bot.py`) that only
+  answers and edits; `cpu_ratio_<setup>` is normsbot's CPU per answer ÷ the bare bot's
+  (target ≤ 1.25).
+- human pace (open loop): fresh users tap at random (Poisson), one tap every 10 s each on
+  average (200 users: 20 taps/s), for `--duration` seconds. Latency runs from the moment
+  the tap was due to the moment the next item is shown, so a slow reply also delays (and is
+  charged to) the next tap of the same user (target p99 ≤ 50 ms).
 
 Also prints the peak resident memory of each bot process and the CPU seconds each process
 used, to tell where the time went. Figures go one per line, `name value`.
@@ -24,13 +28,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +53,7 @@ from benchmarks.common import (
     cpu_snapshot,
     describe_cpu,
     enrol,
+    free_port,
     monotonic,
     own_cpu_seconds,
     percentile,
@@ -55,6 +61,7 @@ from benchmarks.common import (
     start_bot,
     start_chats,
     start_fake_server,
+    start_forwarder,
     status_choice,
     wait_until_polling,
     which_py_spy,
@@ -68,16 +75,39 @@ from fakegram.client import FakeTelegramError
 
 SATURATION_FIRST_ID = 1_000_000
 HUMAN_FIRST_ID = 2_000_000
-FAILED_TAP_SECONDS = 20.0  # no next screen by then: the bot failed on this tap
+FAILED_TAP_SECONDS = 60.0  # no next screen by then: the bot failed on this tap
+WEBHOOK_SECRET = "bench-webhook-secret"  # loopback only, to a fake Telegram
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.answer_path", description=__doc__)
-    parser.add_argument("--users", type=int, default=200, help="simulated focal points")
+    parser.add_argument(
+        "--users",
+        type=int,
+        default=64,
+        help="saturation: focal points tapping at once (enough to keep the bots busy)",
+    )
+    parser.add_argument(
+        "--human-users", type=int, default=200, help="human pace: focal points tapping"
+    )
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of human-pace load")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument(
-        "--mean-interval", type=float, default=2.0, help="human pace: mean seconds between taps"
+        "--mean-interval",
+        type=float,
+        default=10.0,
+        help="human pace: mean seconds between one user's taps (200 users: 20 taps/s)",
+    )
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="also run normsbot in webhook mode (behind a round-robin forwarder)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=process_counts,
+        default=[1],
+        help="bot processes in webhook mode, e.g. 1,2 (polling always runs one)",
     )
     parser.add_argument(
         "--messages-per-second",
@@ -99,6 +129,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args(argv)
+
+
+def process_counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("one or more process counts, e.g. 1,2")
+    return counts
 
 
 # --- seeding --------------------------------------------------------------------------------
@@ -287,8 +324,87 @@ class Profiler:
             self.popen.wait(30)
 
 
-async def measure_bot(
-    name: str,
+@dataclass(frozen=True)
+class Setup:
+    """How the bot under test takes its updates: long polling or a webhook, in N processes."""
+
+    bot: str  # "normsbot" or "bare"
+    mode: str  # "polling" or "webhook"
+    processes: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.bot}_{self.mode}_{self.processes}"
+
+
+@dataclass
+class SetupResult:
+    setup: Setup
+    sat: SaturationResult
+    human: HumanPaceResult | None
+    human_cpu_seconds: float
+    peak_rss: int  # the largest bot process's high-water mark
+
+
+@contextlib.asynccontextmanager
+async def bots_running(
+    setup: Setup, argv: Sequence[str], env: dict[str, str], workdir: Path
+) -> AsyncIterator[tuple[list[Process], list[Process], str]]:
+    """The fake Bot API and `setup.processes` bots taking updates from it (webhook mode
+    behind the round-robin forwarder, as behind Caddy in production). Yields the bot
+    processes, the helper processes (fake server, forwarder) and the fake server's URL."""
+    webhook = setup.mode == "webhook"
+    server, base_url = start_fake_server(webhook_http=webhook)
+    helpers, bots = [server], []
+    try:
+        ports = [free_port() for _ in range(setup.processes)] if webhook else []
+        if webhook:
+            forwarder, forwarder_url = start_forwarder([f"http://127.0.0.1:{p}" for p in ports])
+            helpers.append(forwarder)
+        for number in range(setup.processes):
+            bot_settings = {"TELEGRAM_BASE_URL": base_url}
+            if webhook:
+                bot_settings |= {
+                    "NORMSBOT_WEBHOOK_URL": f"{forwarder_url}/telegram",
+                    "NORMSBOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                    "NORMSBOT_LISTEN": f"127.0.0.1:{ports[number]}",
+                }
+            name = f"{setup.name}-{number + 1}"
+            bots.append(start_bot(name, argv, {**env, **bot_settings}, workdir / f"{name}.log"))
+        yield bots, helpers, base_url
+    except BaseException:
+        for bot in bots:
+            if bot.log_path is not None and bot.log_path.exists():
+                tail = bot.log_path.read_text(errors="replace").splitlines()[-40:]
+                print(f"# last lines of the {bot.name} log:", *tail, sep="\n", file=sys.stderr)
+        raise
+    finally:
+        for process in [*bots, *helpers]:
+            process.stop()
+
+
+async def wait_until_taking_updates(tg: BenchTelegram, setup: Setup, bots: list[Process]) -> None:
+    """Polling: the bot long-polls. Webhook: every process has set the webhook (each does so
+    once its web server listens)."""
+    if setup.mode == "polling":
+        await wait_until_polling(tg, bots[0])
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60.0
+    while len(await tg.calls("setWebhook")) < len(bots):
+        for bot in bots:
+            bot.check_alive()
+        if loop.time() > deadline:
+            raise BenchError(f"{setup.name}: not every process set the webhook within 60s")
+        await asyncio.sleep(0.2)
+
+
+def bots_cpu(bots: Sequence[Process]) -> float:
+    return sum(bot.cpu_seconds() for bot in bots)
+
+
+async def measure(
+    setup: Setup,
     argv: Sequence[str],
     env: dict[str, str],
     *,
@@ -297,56 +413,52 @@ async def measure_bot(
     items: int,
     args: argparse.Namespace,
     workdir: Path,
-) -> tuple[SaturationResult, HumanPaceResult | None, int]:
-    server, base_url = start_fake_server()
-    bot: Process | None = None
-    try:
-        bot = start_bot(name, argv, {**env, "TELEGRAM_BASE_URL": base_url}, workdir / f"{name}.log")
-        memory = PeakMemory(bot.pid)
+) -> SetupResult:
+    """Saturation, then human pace, against one setup of the bot."""
+    async with bots_running(setup, argv, env, workdir) as (bots, helpers, base_url):
+        memories = [PeakMemory(bot.pid) for bot in bots]
+        processes = [*bots, *helpers]
         users = max(len(saturation_ids), len(human_ids))
         async with Clients(base_url, users) as tg:
-            await wait_until_polling(tg.any, bot)
-            processes = [bot, server]
+            await wait_until_taking_updates(tg.any, setup, bots)
             shown = await start_chats(tg, saturation_ids)
-            before, own = cpu_snapshot(processes), own_cpu_seconds()
-            profiler = Profiler(args.profile, bot.pid, f"{name}-saturation")
+            before, own, cpu = cpu_snapshot(processes), own_cpu_seconds(), bots_cpu(bots)
+            profilers = [Profiler(args.profile, b.pid, f"{b.name}-saturation") for b in bots]
             sat = await saturation(tg, shown, items, random.Random(args.seed))
-            profiler.stop()
-            sat.bot_cpu_seconds = bot.cpu_seconds() - before[bot.name]
+            for profiler in profilers:
+                profiler.stop()
+            sat.bot_cpu_seconds = bots_cpu(bots) - cpu
             print(
-                f"# {name} saturation: {sat.taps} taps in {sat.seconds:.1f}s; cpu "
-                f"{describe_cpu(processes, before)} load={own_cpu_seconds() - own:.1f}s",
+                f"# {setup.name} saturation: {sat.taps} taps in {sat.seconds:.1f}s; cpu "
+                f"{describe_cpu(processes, before)} load={own_cpu_seconds() - own:.1f}s; "
+                f"load average {loadavg()}",
                 flush=True,
             )
             human: HumanPaceResult | None = None
+            human_cpu = 0.0
             if human_ids:
                 shown = await start_chats(tg, human_ids)
-                before, own = cpu_snapshot(processes), own_cpu_seconds()
-                profiler = Profiler(args.profile, bot.pid, f"{name}-human")
+                before, own, cpu = cpu_snapshot(processes), own_cpu_seconds(), bots_cpu(bots)
+                profilers = [Profiler(args.profile, b.pid, f"{b.name}-human") for b in bots]
                 human = await human_pace(
                     tg, shown, checklist_length(), args.duration, args.mean_interval, args.seed
                 )
-                profiler.stop()
+                for profiler in profilers:
+                    profiler.stop()
+                human_cpu = bots_cpu(bots) - cpu
                 print(
-                    f"# {name} human pace: {len(human.latencies)} taps in {human.seconds:.1f}s "
-                    f"({human.late_taps} due before the previous item was shown); cpu "
-                    f"{describe_cpu(processes, before)} load={own_cpu_seconds() - own:.1f}s",
+                    f"# {setup.name} human pace: {len(human.latencies)} taps in "
+                    f"{human.seconds:.1f}s ({human.late_taps} due before the previous item "
+                    f"was shown); cpu {describe_cpu(processes, before)} "
+                    f"load={own_cpu_seconds() - own:.1f}s; load average {loadavg()}",
                     flush=True,
                 )
-            bot.check_alive()
-            if sat.failed or (human is not None and human.failed):
-                print_errors(bot)
-            peak = memory.peak_bytes()
-        return sat, human, peak
-    except BaseException:
-        if bot is not None and bot.log_path is not None and bot.log_path.exists():
-            tail = bot.log_path.read_text(errors="replace").splitlines()[-40:]
-            print(f"# last lines of the {name} log:", *tail, sep="\n", file=sys.stderr)
-        raise
-    finally:
-        if bot is not None:
-            bot.stop()
-        server.stop()
+            for bot in bots:
+                bot.check_alive()
+                if sat.failed or (human is not None and human.failed):
+                    print_errors(bot)
+            peak = max(memory.peak_bytes() for memory in memories)
+    return SetupResult(setup, sat, human, human_cpu, peak)
 
 
 def print_errors(bot: Process) -> None:
@@ -362,9 +474,28 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
+def setups(args: argparse.Namespace) -> list[Setup]:
+    """The bare bot (polling, one process), then normsbot in each mode and process count.
+
+    Long polling is one process only: Telegram hands updates to one getUpdates caller."""
+    chosen: list[Setup] = []
+    if not args.skip_bare:
+        chosen.append(Setup("bare", "polling", 1))
+    if not args.skip_normsbot:
+        if 1 in args.processes:
+            chosen.append(Setup("normsbot", "polling", 1))
+        if args.webhook:
+            chosen += [Setup("normsbot", "webhook", n) for n in args.processes]
+    return chosen
+
+
+def loadavg() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 async def run(args: argparse.Namespace) -> int:
     saturation_ids = [SATURATION_FIRST_ID + i for i in range(args.users)]
-    human_ids = [] if args.skip_human else [HUMAN_FIRST_ID + i for i in range(args.users)]
+    human_ids = [] if args.skip_human else [HUMAN_FIRST_ID + i for i in range(args.human_users)]
     # The saturation run taps as fast as the bot answers, far above a person's pace: lift the
     # per-person fairness limits (bot/telegram/fairness.py) so that they do not set the figure.
     settings: dict[str, str] = {
@@ -376,70 +507,107 @@ async def run(args: argparse.Namespace) -> int:
         settings["overall_messages_per_second"] = str(args.messages_per_second)
     rate = args.messages_per_second or Settings.model_fields["overall_messages_per_second"].default
     print(
-        f"# {args.users} users, {args.database}, overall_messages_per_second={rate:g}, "
+        f"# {args.database}, saturation {args.users} users, human pace {args.human_users} "
+        f"users tapping every {args.mean_interval:g}s each "
+        f"({args.human_users / args.mean_interval:.1f} taps/s offered), "
+        f"overall_messages_per_second={rate:g}, "
         f"concurrent_updates={Settings.model_fields['concurrent_updates'].default}",
         flush=True,
     )
-    sat = human = None
-    peak = bare_peak = None
-    print(f"# load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"# load average at start: {loadavg()}")
+    results: list[SetupResult] = []
     with tempfile.TemporaryDirectory(prefix="normsbot-bench-") as tmp:
         workdir = Path(tmp)
-        if not args.skip_normsbot:
-            with scratch_database(args.database, workdir) as database_url:
-                items = enrol(database_url, [*saturation_ids, *human_ids])
-                items = min(items, args.items or items)
-                sat, human, peak = await measure_bot(
-                    "normsbot",
-                    ["-m", "bot", "run"],
-                    bot_env("", database_url, **settings),
+        for setup in setups(args):
+            if setup.bot == "bare":
+                items = min(checklist_length(), args.items or checklist_length())
+                result = await measure(
+                    setup,
+                    ["-m", "benchmarks.bare_bot"],
+                    bot_env("", f"sqlite:///{workdir / 'unused.db'}", **settings),
                     saturation_ids=saturation_ids,
-                    human_ids=human_ids,
+                    human_ids=[],
                     items=items,
                     args=args,
                     workdir=workdir,
                 )
-                done = finished_cursors(database_url, saturation_ids)
-                if done != len(saturation_ids) and args.items is None:
-                    print(f"# WARNING: only {done} of {len(saturation_ids)} users finished")
-            print(f"saturation_normsbot_answers_per_second {sat.per_second:.1f}", flush=True)
-            print(f"saturation_normsbot_cpu_ms_per_answer {sat.bot_cpu_ms_per_answer:.1f}")
-            if sat.failed:
-                print(f"saturation_normsbot_failed_taps {sat.failed} (errors above)")
-        if not args.skip_bare:
-            bare, _, bare_peak = await measure_bot(
-                "bare",
-                ["-m", "benchmarks.bare_bot"],
-                bot_env("", f"sqlite:///{workdir / 'unused.db'}", **settings),
-                saturation_ids=saturation_ids,
-                human_ids=[],
-                items=min(checklist_length(), args.items or checklist_length()),
-                args=args,
-                workdir=workdir,
-            )
-            print(f"saturation_bare_answers_per_second {bare.per_second:.1f}")
-            print(f"saturation_bare_cpu_ms_per_answer {bare.bot_cpu_ms_per_answer:.1f}")
-            if sat is not None:
-                print(f"ratio {bare.per_second / sat.per_second:.2f} (target <= 1.5)")
-        if human is not None:
-            print(f"human_pace_taps_per_second {human.per_second:.1f}")
-            if human.failed:
-                print(f"human_pace_failed_taps {human.failed}")
-            print(f"human_pace_p50_ms {ms(percentile(human.latencies, 0.50))}")
-            print(f"human_pace_p99_ms {ms(percentile(human.latencies, 0.99))} (target <= 50)")
-            print(f"human_pace_max_ms {ms(max(human.latencies))}")
-            print(f"human_pace_p99_from_actual_tap_ms {ms(percentile(human.tap_latencies, 0.99))}")
-        if sat is not None and not args.skip_bare:
-            print(
-                f"cpu_ratio {sat.bot_cpu_ms_per_answer / bare.bot_cpu_ms_per_answer:.2f} "
-                "(normsbot ÷ bare CPU per answer)"
-            )
-        if peak is not None:
-            print(f"bot_peak_rss_mb {peak / 2**20:.1f}")
-        if bare_peak is not None:
-            print(f"bare_peak_rss_mb {bare_peak / 2**20:.1f}")
-    print(f"# load average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            else:
+                with scratch_database(args.database, workdir / setup.name) as database_url:
+                    items = enrol(database_url, [*saturation_ids, *human_ids])
+                    items = min(items, args.items or items)
+                    result = await measure(
+                        setup,
+                        ["-m", "bot", "run"],
+                        bot_env("", database_url, **settings),
+                        saturation_ids=saturation_ids,
+                        human_ids=human_ids,
+                        items=items,
+                        args=args,
+                        workdir=workdir,
+                    )
+                    done = finished_cursors(database_url, saturation_ids)
+                    if done != len(saturation_ids) and args.items is None:
+                        print(f"# WARNING: only {done} of {len(saturation_ids)} users finished")
+            results.append(result)
+            print_figures(result, bare=results[0] if results[0].setup.bot == "bare" else None)
+    print_table(results)
+    print(f"# load average at end: {loadavg()}")
     return 0
+
+
+def print_figures(result: SetupResult, bare: SetupResult | None) -> None:
+    """`name value` lines of one setup, as soon as it is measured."""
+    name, sat, human = result.setup.name, result.sat, result.human
+    print(f"saturation_{name}_answers_per_second {sat.per_second:.1f}")
+    print(f"saturation_{name}_cpu_ms_per_answer {sat.bot_cpu_ms_per_answer:.2f}")
+    if sat.failed:
+        print(f"saturation_{name}_failed_taps {sat.failed} (errors above)")
+    if bare is not None and bare is not result:
+        ratio = sat.bot_cpu_ms_per_answer / bare.sat.bot_cpu_ms_per_answer
+        print(f"cpu_ratio_{name} {ratio:.2f} (÷ bare CPU per answer; target <= 1.25)")
+    if human is not None:
+        print(f"human_pace_{name}_taps_per_second {human.per_second:.1f}")
+        if human.failed:
+            print(f"human_pace_{name}_failed_taps {human.failed}")
+        for share in (0.50, 0.95, 0.99):
+            target = " (target <= 50)" if share == 0.99 else ""
+            print(
+                f"human_pace_{name}_p{share * 100:.0f}_ms "
+                f"{ms(percentile(human.latencies, share))}{target}"
+            )
+        per_answer = result.human_cpu_seconds * 1000 / max(1, len(human.latencies))
+        print(f"human_pace_{name}_cpu_ms_per_answer {per_answer:.2f}")
+    print(f"{name}_peak_rss_mb {result.peak_rss / 2**20:.1f}", flush=True)
+
+
+def print_table(results: Sequence[SetupResult]) -> None:
+    """All setups side by side (the figures above, in one place)."""
+    bare = next((r for r in results if r.setup.bot == "bare"), None)
+    print(
+        "# setup                   sat/s  cpu ms/answer  ×bare  human/s  p50 ms  p95 ms  "
+        "p99 ms  human cpu ms/answer  failed"
+    )
+    for result in results:
+        sat, human = result.sat, result.human
+        ratio = (
+            f"{sat.bot_cpu_ms_per_answer / bare.sat.bot_cpu_ms_per_answer:5.2f}"
+            if bare is not None
+            else "    -"
+        )
+        if human is not None and human.latencies:
+            human_part = (
+                f"{human.per_second:7.1f} {ms(percentile(human.latencies, 0.50)):>7} "
+                f"{ms(percentile(human.latencies, 0.95)):>7} "
+                f"{ms(percentile(human.latencies, 0.99)):>7} "
+                f"{result.human_cpu_seconds * 1000 / len(human.latencies):20.2f}"
+            )
+        else:
+            human_part = f"{'-':>7} {'-':>7} {'-':>7} {'-':>7} {'-':>20}"
+        failed = sat.failed + (human.failed if human is not None else 0)
+        print(
+            f"# {result.setup.name:<22} {sat.per_second:6.1f} {sat.bot_cpu_ms_per_answer:14.2f} "
+            f"{ratio} {human_part} {failed:7d}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

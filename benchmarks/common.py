@@ -14,6 +14,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -85,20 +86,40 @@ class Process:
             self.popen.wait()
 
 
-def start_fake_server(token: str = TOKEN) -> tuple[Process, str]:
-    """`python -m fakegram` on a free loopback port; returns it and its base URL."""
+def start_fake_server(token: str = TOKEN, *, webhook_http: bool = False) -> tuple[Process, str]:
+    """`python -m fakegram` on a free loopback port; returns it and its base URL.
+
+    `webhook_http`: the server accepts a webhook at http:// on loopback (the bots' own)."""
+    argv = ["-m", "fakegram", "--token", token, "--port", "0"]
+    return _start_ready("fake Bot API", [*argv, *(["--webhook-http"] if webhook_http else [])])
+
+
+def start_forwarder(upstreams: Sequence[str]) -> tuple[Process, str]:
+    """`benchmarks/forwarder.py` (Caddy's part) before `upstreams`; returns it and its URL."""
+    argv = ["-m", "benchmarks.forwarder"]
+    for url in upstreams:
+        argv += ["--to", url]
+    return _start_ready("forwarder", argv)
+
+
+def _start_ready(name: str, argv: Sequence[str]) -> tuple[Process, str]:
+    """A helper process that prints `READY <base URL>` once it listens."""
     popen = subprocess.Popen(
-        [sys.executable, "-m", "fakegram", "--token", token, "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
+        [sys.executable, *argv], cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
     )
     assert popen.stdout is not None
     line = popen.stdout.readline().decode().strip()
     if not line.startswith("READY "):
         popen.kill()
-        raise BenchError(f"the fake Bot API did not start: {line!r}")
-    return Process("fake Bot API", popen), line.removeprefix("READY ")
+        raise BenchError(f"the {name} did not start: {line!r}")
+    return Process(name, popen), line.removeprefix("READY ")
+
+
+def free_port() -> int:
+    """A loopback port free now, for a process that binds it a moment later."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def start_bot(name: str, argv: Sequence[str], env: dict[str, str], log_path: Path) -> Process:

@@ -233,14 +233,16 @@ def touch(session: Session, actor: Actor, now: datetime) -> None:
     """Record activity (reminders stay quiet while someone is answering); they wrote to us,
     so they have not blocked the bot. `NotEnrolled` if they were revoked meanwhile.
 
-    One UPDATE, not a load and a flush: the answering flow runs this on every tap.
+    One UPDATE, not a load and a flush: the answering flow runs this on every tap. A Core
+    statement on the session's connection: the ORM's would flush the session first and then
+    look for the person among the objects it holds (the answering flow loads no person).
     """
-    result = session.execute(
+    result = session.connection().execute(
         sa.update(Person)
         .where(col(Person.id) == actor.person_id, col(Person.active).is_(True))
         .values(last_active_at=now, unreachable_at=None)
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not result.rowcount:
         raise NotEnrolled()
 
 

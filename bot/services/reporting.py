@@ -227,6 +227,7 @@ class _Context:
     answers: dict[str, Answer] = field(default_factory=dict)
     reopened: bool = False  # a change reopened the country's submitted report
     meanwhile: ColleagueChange | None = None  # see `ItemScreen.meanwhile`
+    reopen_checked: bool = False  # see `_reopen_if_submitted`
 
 
 def _load(
@@ -290,14 +291,18 @@ def _claim(session: Session, ctx: _Context, version: int) -> None:
         .where(col(Cursor.person_id) == cursor.person_id)
         .scalar_subquery()
     )
-    new_version = session.execute(
-        sa.update(Cursor)
-        .where(col(Cursor.id) == cursor.id, col(Cursor.version) == version)
-        .values(version=highest + 1)
-        .returning(col(Cursor.version))
-        # The cursor in this session is brought up to date below: no ORM bookkeeping needed.
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    # A Core statement: the cursor in this session is brought up to date below, so the ORM's
+    # UPDATE (a flush first, then its bookkeeping) would only cost time on every tap.
+    new_version = (
+        session.connection()
+        .execute(
+            sa.update(Cursor)
+            .where(col(Cursor.id) == cursor.id, col(Cursor.version) == version)
+            .values(version=highest + 1)
+            .returning(col(Cursor.version))
+        )
+        .scalar_one_or_none()
+    )
     if new_version is None:
         session.refresh(cursor)
         raise _stale(ctx)
@@ -315,25 +320,32 @@ def _bump(session: Session, ctx: _Context) -> None:
 def _answer_for(session: Session, ctx: _Context, item_id: str, now: datetime) -> Answer:
     """The country's answer row for an item, created if missing, locked for this change.
 
-    Several focal points of one country may change the same item at the same moment: the row
-    is created with INSERT … ON CONFLICT DO NOTHING and then read FOR UPDATE, so on
-    PostgreSQL the second writer waits for the first and sees its change (old value, version)
-    instead of failing on the unique constraint. SQLite's BEGIN IMMEDIATE already serialises.
+    Several focal points of one country may change the same item at the same moment: a
+    missing row is created with INSERT … ON CONFLICT DO NOTHING and then read FOR UPDATE, so
+    on PostgreSQL the second writer waits for the first and sees its change (old value,
+    version) instead of failing on the unique constraint; a row `_load` read is only read
+    again FOR UPDATE. SQLite's BEGIN IMMEDIATE already serialises: there the writer holds the
+    lock since before `_load`, so what `_load` read is current and is used as it is.
     """
     assert ctx.cycle.id is not None
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    session.execute(
-        insert(Answer)
-        .values(
-            cycle_id=ctx.cycle.id,
-            country_code=ctx.country,
-            item_id=item_id,
-            skipped=False,
-            version=0,
-            baseline=False,
+    loaded = ctx.answers.get(item_id)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if loaded is not None and sqlite:
+        return loaded
+    if loaded is None:
+        insert = sqlite_insert if sqlite else postgresql_insert
+        session.execute(
+            insert(Answer)
+            .values(
+                cycle_id=ctx.cycle.id,
+                country_code=ctx.country,
+                item_id=item_id,
+                skipped=False,
+                version=0,
+                baseline=False,
+            )
+            .on_conflict_do_nothing(index_elements=["cycle_id", "country_code", "item_id"])
         )
-        .on_conflict_do_nothing(index_elements=["cycle_id", "country_code", "item_id"])
-    )
     answer = session.exec(
         select(Answer)
         .where(
@@ -398,21 +410,28 @@ def _save(session: Session, ctx: _Context, answer: Answer, now: datetime, **valu
     """
     seen = answer.version
     changes = {**values, "updated_by": ctx.actor.person_id, "updated_at": now, "version": seen + 1}
-    result = session.execute(
+    result = session.connection().execute(  # Core, as in `_claim`
         sa.update(Answer)
         .where(col(Answer.id) == answer.id, col(Answer.version) == seen)
         .values(**changes)
-        .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise StaleAction()
     for name, value in changes.items():
         set_committed_value(answer, name, value)
 
 
 def _reopen_if_submitted(session: Session, ctx: _Context, now: datetime) -> None:
-    """A change after /submit reopens the country's report (see `submission`)."""
+    """A change after /submit reopens the country's report (see `submission`).
+
+    Once per transaction: after the first change the report is open either way (nothing in
+    an answering transaction submits it), so a tap that changes a status and clears a skip
+    or a copy from the last cycle asks only once.
+    """
     assert ctx.cycle.id is not None
+    if ctx.reopen_checked:
+        return
+    ctx.reopen_checked = True
     if reopen_after_change(
         session,
         cycle_id=ctx.cycle.id,

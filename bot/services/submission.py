@@ -241,8 +241,11 @@ def reopen_after_change(
 
     Called by the answering flow in the same transaction as the change; one conditional
     UPDATE, so it costs nothing when the report was not submitted. True when it reopened.
+    A plain (Core) statement on the session's connection: it runs after most taps, and the
+    ORM's UPDATE would first flush the session and then look for reports it holds, which no
+    answering transaction has loaded at this point.
     """
-    result = session.execute(
+    result = session.connection().execute(
         sa.update(CountryReport)
         .where(
             col(CountryReport.cycle_id) == cycle_id,
@@ -258,7 +261,7 @@ def reopen_after_change(
             reopened_by=person_id,
         )
     )
-    if result.rowcount:  # type: ignore[attr-defined]
+    if result.rowcount:
         cycle = session.get(Cycle, cycle_id)
         audit.record(
             session,
@@ -269,7 +272,7 @@ def reopen_after_change(
             subject=f"cycle:{cycle_id}",
             checklist_id=cycle.checklist_id if cycle else None,
         )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 @dataclass(frozen=True)
