@@ -151,6 +151,7 @@ class Checklist:
     short_name: str = ""  # the id when empty
     short_title: str = ""  # the title when empty
     draft: bool = False
+    grouping: str = "norms"  # what the file calls its sections: "norms", "themes", "sections"
     items: tuple[Item, ...] = field(init=False, repr=False, compare=False)
     _item_index: dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
     _section_index: dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
@@ -882,7 +883,7 @@ def _text_field(value: object, key: str) -> str | None:
     return found if isinstance(found, str) and found.strip() else None
 
 
-def _build(model: _ChecklistModel, path: str) -> Checklist:
+def _build(model: _ChecklistModel, path: str, grouping: str) -> Checklist:
     sections: list[Section] = []
     position = 0
     for section in model.sections:
@@ -918,6 +919,7 @@ def _build(model: _ChecklistModel, path: str) -> Checklist:
         short_name=model.short_name or "",
         short_title=(model.short_title or "").strip(),
         draft=model.draft,
+        grouping=grouping,
     )
 
 
@@ -938,7 +940,7 @@ def _load_source(text: str, path: str) -> tuple[Checklist | None, _Source]:
     source.problems.sort(key=lambda problem: problem.line or 0)
     if source.problems or model is None:
         return None, source
-    return _build(model, path), source
+    return _build(model, path, source.section_key), source
 
 
 def _load_file(path: Path) -> tuple[Checklist | None, list[ChecklistProblem], _Source]:

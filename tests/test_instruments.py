@@ -251,3 +251,19 @@ async def test_report_and_needs_act_in_the_instrument_named_or_held(two: BotHarn
     await somsak.expect("You have no role in this instrument")
     await somsak.command("needs", "norms")
     await somsak.expect("You have no role in this instrument")
+
+
+async def test_an_instrument_of_themes_says_theme_not_norm(two: BotHarness):
+    await _open_scams_cycle(two)
+    code = await two.invite_code("TH", "scams")
+    niran = await two.user(7501, "Niran")
+    await niran.command("start", code)
+    await niran.expect(lambda m: m.has_button("English"))
+    await niran.press("English")
+    item = await niran.expect(lambda m: "gov.1" in m.plain)
+    assert "Theme gov: Governance" in item.plain and "Norm" not in item.plain
+    await niran.command("review")
+    overview = await niran.expect("Your answers by theme")
+    assert "Choose a theme to see and change its answers." in overview.plain
+    listed = await niran.press_and_wait("gov 0/2")
+    assert "Theme gov: Governance" in listed.plain and "Norm" not in listed.plain

@@ -38,6 +38,7 @@ from bot.views.common import (
     item_explanation,
     item_text,
     keyboard,
+    section_heading,
     section_label,
     shorten,
     state_label,
@@ -114,13 +115,7 @@ def render_screen(t: Translator, screen: Screen, *, timezone: str | None = None)
 def render_item(t: Translator, screen: ItemScreen, *, timezone: str | None = None) -> Rendered:
     checklist, v, item = screen.checklist, screen.version, screen.item_id
     lines = _header_lines(t, screen)
-    lines.append(
-        "<b>"
-        + t.gettext("Norm {norm}: {label}").format(
-            norm=esc(screen.section_id), label=esc(section_label(t, checklist, screen.section_id))
-        )
-        + "</b>"
-    )
+    lines.append("<b>" + section_heading(t, checklist, screen.section_id) + "</b>")
     lines.append(
         t.gettext("Item {position} / {total}").format(
             position=t.number(screen.position), total=t.number(screen.total)
@@ -399,7 +394,9 @@ def render_menu(t: Translator, version: int) -> Rendered:
 
 def render_review_overview(t: Translator, progress: Progress) -> Rendered:
     checklist, v = progress.checklist, progress.version
-    lines = ["📋 <b>" + t.gettext("Your answers by norm") + "</b>", ""]
+    by_norm = checklist.grouping == "norms"
+    title = t.gettext("Your answers by norm") if by_norm else t.gettext("Your answers by theme")
+    lines = ["📋 <b>" + title + "</b>", ""]
     buttons = []
     for section in progress.sections:
         label = shorten(section_label(t, checklist, section.section_id), 60)
@@ -416,7 +413,12 @@ def render_review_overview(t: Translator, progress: Progress) -> Rendered:
                 ReviewButton(v, section.section_id).pack(),
             )
         )
-    lines += ["", t.gettext("Choose a norm to see and change its answers.")]
+    lines += [
+        "",
+        t.gettext("Choose a norm to see and change its answers.")
+        if by_norm
+        else t.gettext("Choose a theme to see and change its answers."),
+    ]
     rows = chunks(buttons, 3)
     rows.append([(t.gettext("↩️ Back to the item"), AnswerButton(Action.SHOW, v).pack())])
     return Rendered("\n".join(lines), keyboard(rows))
@@ -425,14 +427,7 @@ def render_review_overview(t: Translator, progress: Progress) -> Rendered:
 def render_review_section(t: Translator, review: ReviewSection) -> Rendered:
     checklist, v = review.checklist, review.version
     lines = _header_lines(t, review)  # after a change made from this list
-    lines += [
-        "<b>"
-        + t.gettext("Norm {norm}: {label}").format(
-            norm=esc(review.section_id), label=esc(section_label(t, checklist, review.section_id))
-        )
-        + "</b>",
-        "",
-    ]
+    lines += ["<b>" + section_heading(t, checklist, review.section_id) + "</b>", ""]
     buttons = []
     for item in review.items:
         marks = (

@@ -204,6 +204,14 @@ def item_explanation(t: Translator, checklist: Checklist, item_id: str) -> str:
     )
 
 
+def section_heading(t: Translator, checklist: Checklist, section_id: str) -> str:
+    """ "Norm f: label" (HTML), or "Theme gov: label" for an instrument written in themes."""
+    label = esc(section_label(t, checklist, section_id))
+    if checklist.grouping == "norms":
+        return t.gettext("Norm {norm}: {label}").format(norm=esc(section_id), label=label)
+    return t.gettext("Theme {theme}: {label}").format(theme=esc(section_id), label=label)
+
+
 def instrument_title(t: Translator, checklist: Checklist) -> str:
     """An instrument's short title ("Cyber norms") in the reader's language."""
     return t.checklist_text(
