@@ -170,9 +170,10 @@ def _tls_context() -> ssl.SSLContext:
 class FakeTelegram:
     """Client of the control API (``/_fake/``), an async context manager."""
 
-    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, *, timeout: float = 10.0, user_timeout: float = 5.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.default_timeout = timeout
+        self.user_timeout = user_timeout  # each FakeUser's default wait for the bot (`expect`)
         self._http = httpx.AsyncClient(
             base_url=f"{self.base_url}/_fake",
             timeout=httpx.Timeout(timeout, read=timeout + 130.0),
@@ -226,7 +227,7 @@ class FakeTelegram:
                 "started": started,
             },
         )
-        user = FakeUser(self, id)
+        user = FakeUser(self, id, timeout=self.user_timeout)
         _, seq = await self.chat(id)
         user._action_seq = seq
         return user
