@@ -125,9 +125,15 @@ async def fake_api() -> AsyncIterator[FakeBotAPI]:
         yield api
 
 
+# How long a simulated person waits for the bot's reply before the test fails. Every wait ends
+# as soon as the reply comes, so this bounds only a failing test: on a machine running the
+# suite's workers beside other jobs, a reply has taken longer than fakegram's default 5 s.
+USER_TIMEOUT = 30.0
+
+
 @pytest.fixture
 async def tg(fake_api: FakeBotAPI) -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(fake_api.base_url) as client:
+    async with FakeTelegram(fake_api.base_url, user_timeout=USER_TIMEOUT) as client:
         yield client
 
 

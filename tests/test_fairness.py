@@ -62,6 +62,9 @@ async def test_a_second_export_while_one_is_made_is_declined(harness: BotHarness
     await admin.command("export")
     await admin.command("export")  # at once: the first is still being read and written
 
+    # The export's two files first (a worker process's cold start on a busy machine takes
+    # longer than the 3 s of quiet that `_settled` waits for), then quiet: no second export.
+    await admin.expect(lambda m: m.document is not None and m.document["file_name"].endswith("csv"))
     messages = await _settled(admin)
     documents = [m for m in messages if m.document is not None]
     names = sorted(m.document["file_name"].rsplit(".", 1)[1] for m in documents if m.document)
