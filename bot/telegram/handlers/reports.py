@@ -248,12 +248,12 @@ def parse_report_request(
     return ReportRequest(chosen, None if blank else country, blank)
 
 
-@handler()
+@handler(instrument_word="none")  # found here, anywhere: a blank report needs no role in it
 @one_at_a_time("report")
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
     actor, rt, t = caller.enrolled(), caller.rt, caller.t
-    # The handler took an instrument word at either end and scoped the actor to it; a word in
-    # the middle is found here. Either way the actor acts in the report's instrument.
+    # The instrument named anywhere in the words, else the one the person acts in; a country's
+    # report needs a role in it, the blank questionnaire does not.
     request = parse_report_request(
         context.args or [], rt.checklists, rt.checklists.latest(actor.checklist_id)
     )
