@@ -11,6 +11,7 @@ from bot.services.reminders import (
     NudgeResult,
     ReminderMessage,
     ReminderOverview,
+    ReminderPart,
     Waiting,
 )
 from bot.views.callbacks import ContinueButton, MuteButton, Muting, Snooze, SnoozeButton
@@ -30,41 +31,51 @@ def _open_per_norm(t: Translator, open_by_section: tuple[tuple[str, int], ...]) 
 
 
 def render_reminder(t: Translator, message: ReminderMessage) -> Rendered:
-    """The reminder itself: how much is open, per norm, and the deadline in local time."""
-    cycle = f"<b>{esc(cycle_title(t, message.cycle_title))}</b>"
+    """The reminder itself: per instrument the person is behind in, how much is open, per
+    norm or theme, and the deadline in local time; one message for all of them."""
+    lines: list[str] = []
+    for part in message.parts:
+        if lines:
+            lines.append("")
+        lines += _part_lines(t, message, part)
+    lines += ["", t.gettext("“Continue” takes you to the first open item.")]
+    return Rendered("\n".join(lines), reminder_keyboard(t, message.delivery_id, message.cycle_id))
+
+
+def _part_lines(t: Translator, message: ReminderMessage, part: ReminderPart) -> list[str]:
+    cycle = f"<b>{esc(cycle_title(t, part.cycle_title))}</b>"
     if message.kind is DeliveryKind.NUDGE:
         lines = [
             "📣 " + t.gettext("A coordinator asks you to continue {cycle}.").format(cycle=cycle)
         ]
     else:
         lines = ["⏰ " + t.gettext("A reminder about {cycle}.").format(cycle=cycle)]
-    if message.checklist is not None:
-        lines.append(instrument_line(t, message.checklist))
+    if part.checklist is not None:
+        lines.append(instrument_line(t, part.checklist))
     lines.append(
         t.ngettext(
             "{country} still has {count} open item out of {total}.",
             "{country} still has {count} open items out of {total}.",
-            message.open_items,
+            part.open_items,
         ).format(
             country=esc(country_name(t, message.country_code)),
-            count=t.number(message.open_items),
-            total=t.number(message.total_items),
+            count=t.number(part.open_items),
+            total=t.number(part.total_items),
         )
     )
     lines.append(
-        t.gettext("Open per norm: {list}").format(list=_open_per_norm(t, message.open_by_section))
+        t.gettext("Open per norm: {list}").format(list=_open_per_norm(t, part.open_by_section))
     )
-    if message.deadline is not None:
-        when = t.datetime(message.deadline, message.timezone)
-        if message.deadline_passed:
+    if part.deadline is not None:
+        when = t.datetime(part.deadline, message.timezone)
+        if part.deadline_passed:
             text = t.gettext("The deadline was {deadline}.")
-        elif message.deadline_today:
+        elif part.deadline_today:
             text = t.gettext("The deadline is today: {deadline}.")
         else:
             text = t.gettext("Deadline: {deadline}.")
         lines.append("🗓 " + text.format(deadline=when))
-    lines += ["", t.gettext("“Continue” takes you to the first open item.")]
-    return Rendered("\n".join(lines), reminder_keyboard(t, message.delivery_id, message.cycle_id))
+    return lines
 
 
 def reminder_keyboard(
@@ -122,6 +133,8 @@ def render_nudge_result(t: Translator, result: NudgeResult) -> Rendered:
             ).format(country=country, code=esc(result.country_code))
         )
     lines = ["📣 " + t.gettext("Reminding the focal points of {country}:").format(country=country)]
+    if result.checklist is not None:
+        lines.append(instrument_line(t, result.checklist))
     for target in result.targets:
         name = esc(target.name)
         if target.outcome is NudgeOutcome.NOW:
