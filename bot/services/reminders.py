@@ -350,9 +350,7 @@ def _histories(
             at = row.sent_at or row.claimed_at
             if at is not None and (person_id not in last or at > last[person_id]):
                 last[person_id] = at
-    return _Histories(
-        dict(sent), {key: frozenset(slots) for key, slots in done.items()}, last
-    )
+    return _Histories(dict(sent), {key: frozenset(slots) for key, slots in done.items()}, last)
 
 
 @dataclass(frozen=True)
@@ -376,7 +374,9 @@ def reminded_cycles(session: Session, checklists: ChecklistRegistry) -> list[Ope
         if checklist is None or cycle.id is None or cycle.opens_at is None:
             continue
         found.setdefault(cycle.checklist_id, OpenCycle(cycle, checklist))
-    return sorted(found.values(), key=lambda o: (o.cycle.checklist_id != ASEAN_NORMS_ID, o.cycle.checklist_id))
+    return sorted(
+        found.values(), key=lambda o: (o.cycle.checklist_id != ASEAN_NORMS_ID, o.cycle.checklist_id)
+    )
 
 
 def _may_remind(person: Person, cycle: Cycle, state: CountryState | None) -> bool:
