@@ -435,6 +435,8 @@ def coordinator_screens(t: Translator) -> Iterator[tuple[str, Rendered]]:
         ("reminder, muted", None, True),
     ):
         yield name, Rendered("⏰", reminders.reminder_keyboard(t, delivery, 1, muted=muted))
+    both = [(1, "Cyber norms"), (2, "AI governance")]  # short titles: at most 32 characters
+    yield "reminder of two", Rendered("⏰", reminders.reminder_keyboard(t, 5, 1, instruments=both))
     for enabled in (True, False):
         yield f"digest, enabled {enabled}", Rendered("🔔", digests.digest_keyboard(t, enabled))
     info = CycleInfo(1, TITLE, "2026.1", 40, NOW, NOW + timedelta(days=9), None, TITLE, 10, 4, 2, 3)

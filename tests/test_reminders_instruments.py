@@ -8,18 +8,25 @@ The clock starts on Monday 2026-03-02 03:00 UTC (10:00 in Bangkok).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
-from sqlmodel import select
+import pytest
+import sqlalchemy as sa
+from sqlmodel import col, select
 
-from bot.models import Person
+from bot.db import Database
+from bot.models import Membership, Person
 from fakegram import FakeUser
+from tests.conftest import BACKENDS, make_freshly_migrated_database
 from tests.harness import BotHarness
 from tests.test_instruments import instruments_dir, two  # noqa: F401 (fixtures)
 from tests.test_reminders import is_reminder, reminders_of
 
 FIRST_NUDGE = datetime(2026, 3, 5, 3, 0, tzinfo=UTC)  # three days on, Thursday 10:00 Bangkok
 NEXT_MONDAY_0900_JAKARTA = datetime(2026, 3, 9, 2, 0, tzinfo=UTC)
+T0 = "2026-01-05 03:00:00"
 
 
 async def join(bot: BotHarness, user: FakeUser, country: str, *words: str) -> None:
@@ -70,8 +77,10 @@ async def test_muting_one_instrument_keeps_the_others_reminders(two: BotHarness)
     await two.sweep()
     [reminder] = await reminders_of(alice)
     mute_buttons = [b.text for b in reminder.buttons() if "Mute" in b.text]
-    assert len(mute_buttons) == 2, mute_buttons  # one per instrument
-    await alice.press(next(b for b in mute_buttons if "Online scams" in b))
+    assert mute_buttons == ["🔕 Mute: Cyber norms", "🔕 Mute: Online scams"]  # one each
+    answer = await alice.press("🔕 Mute: Online scams")
+    assert answer is not None and "No more reminders" in (answer.text or "")
+    assert (await alice.messages())[-1].has_button("Unmute")
     two.clock.set(datetime(2026, 3, 12, 3, 0, tzinfo=UTC))  # a week on: the next nudge
     await two.sweep()
     reminders = await reminders_of(alice)
@@ -120,3 +129,33 @@ async def test_a_scams_coordinators_digest_has_no_norms_data(two: BotHarness):  
     [both] = [m for m in await admin.messages() if "Weekly digest" in m.plain]
     assert "Cyber norms" in both.plain and "Online scams" in both.plain, both.plain
     assert "Thailand: 1 item changed; 1 of 48 answered" in both.plain
+
+
+@pytest.fixture(params=BACKENDS)
+def before_mutes_moved(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database with memberships whose mutes are still the person's (one per person)."""
+    yield from make_freshly_migrated_database(request.param, tmp_path, "e4b2c9a7f13d")
+
+
+def test_a_persons_mute_moves_to_the_membership_of_its_instrument(before_mutes_moved: Database):
+    statements = [
+        "INSERT INTO country (code, name, timezone, locales) "
+        "VALUES ('TH', 'Thailand', 'Asia/Bangkok', 'th,en')",
+        "INSERT INTO cycle (id, checklist_id, checklist_version, title, opens_at, created_at, "
+        f"version) VALUES (7, 'test-scams', '0.1', 'Scams', '{T0}', '{T0}', 0)",
+        "INSERT INTO person (id, telegram_id, display_name, is_admin, country_code, active, "
+        f"digest_enabled, created_at, muted_cycle_id) VALUES (1, 5001, 'Alice', false, 'TH', "
+        f"true, true, '{T0}', 7)",
+        "INSERT INTO membership (person_id, checklist_id, role, is_national_lead) VALUES "
+        "(1, 'asean-norms', 'focal_point', false), (1, 'test-scams', 'focal_point', false)",
+    ]
+    with before_mutes_moved.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(sa.text(statement))
+    before_mutes_moved.migrate()
+    with before_mutes_moved.session(write=False) as session:
+        rows = session.exec(select(Membership).order_by(col(Membership.checklist_id))).all()
+        assert [(m.checklist_id, m.muted_cycle_id) for m in rows] == [
+            ("asean-norms", None),
+            ("test-scams", 7),
+        ]

@@ -39,6 +39,7 @@ from bot.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    Membership,
     Person,
     Role,
 )
@@ -379,13 +380,24 @@ def reminded_cycles(session: Session, checklists: ChecklistRegistry) -> list[Ope
     )
 
 
-def _may_remind(person: Person, cycle: Cycle, state: CountryState | None) -> bool:
-    return (
-        person.unreachable_at is None
-        and person.muted_cycle_id != cycle.id
-        and state is not None
-        and not state.complete
+def _may_remind(person: Person, state: CountryState | None, *, muted: bool) -> bool:
+    return person.unreachable_at is None and not muted and state is not None and not state.complete
+
+
+def muted_in(
+    session: Session, cycle_ids: Collection[int], people: Collection[int] | None = None
+) -> set[tuple[int, int]]:
+    """The (person, cycle) pairs whose reminders are muted: a mute is per instrument's cycle."""
+    query = select(Membership.person_id, Membership.muted_cycle_id).where(
+        col(Membership.muted_cycle_id).in_(list(cycle_ids))
     )
+    if people is not None:
+        query = query.where(col(Membership.person_id).in_(list(people)))
+    return {
+        (person_id, cycle_id)
+        for person_id, cycle_id in session.exec(query).all()
+        if cycle_id is not None
+    }
 
 
 @dataclass(frozen=True)
@@ -417,6 +429,7 @@ def plan_reminders(
     # earliest, and its message names every instrument they are behind in (`claim_reminders`).
     opened = reminded_cycles(session, checklists) if policy.enabled else []
     histories = _histories(session, [o.id for o in opened])
+    muted = muted_in(session, [o.id for o in opened])
     wanted: dict[int, tuple[Slot, datetime, int]] = {}
     for reminded in opened:
         cycle = reminded.cycle
@@ -424,7 +437,8 @@ def plan_reminders(
         states = country_states(session, cycle, reminded.checklist)
         for person, country in _focal_points(session, cycle.checklist_id):
             assert person.id is not None and person.country_code is not None
-            if not _may_remind(person, cycle, states.get(person.country_code)):
+            here = (person.id, reminded.id) in muted
+            if not _may_remind(person, states.get(person.country_code), muted=here):
                 continue
             tz = person_tz(person, country, policy.default_timezone)
             history = histories.of(person.id, reminded.id)
@@ -519,6 +533,7 @@ def _verdict(
     policy: ReminderPolicy,
     now: datetime,
     focal_ids: Collection[int] = (),
+    muted: bool = False,
 ) -> str | _Defer | None:
     """Why a claimed reminder must not go (a reason), when it may (`_Defer`), or None: now."""
     if person is None or not person.active or person.id not in focal_ids:
@@ -531,7 +546,7 @@ def _verdict(
         return "reminders are switched off"
     if state.complete:
         return "the report is complete"
-    if person.muted_cycle_id == cycle.id:
+    if muted:
         return "muted for this cycle"
     if row.kind == DeliveryKind.REMINDER and history.sent >= policy.cap:
         return "the cap of reminders per cycle is reached"
@@ -557,6 +572,7 @@ class _Batch:
     states: dict[int, dict[str, CountryState]] = field(default_factory=dict)
     focal_ids: dict[int, set[int]] = field(default_factory=dict)
     histories: _Histories = field(default_factory=_Histories)
+    muted: set[tuple[int, int]] = field(default_factory=set)
 
     def cycle(self, cycle_id: int | None) -> OpenCycle | None:
         return next((o for o in self.opened if o.id == cycle_id), None)
@@ -570,7 +586,9 @@ class _Batch:
             o
             for o in self.opened
             if person.id in self.focal_ids.get(o.id, set())
-            and _may_remind(person, o.cycle, self.state(o.id, person))
+            and _may_remind(
+                person, self.state(o.id, person), muted=(person.id or 0, o.id) in self.muted
+            )
         ]
 
 
@@ -601,6 +619,7 @@ def _load_batch(session: Session, rows: list[Delivery], checklists: ChecklistReg
     batch.histories = _histories(
         session, [o.id for o in opened], people=ids, exclude={row.id for row in rows if row.id}
     )
+    batch.muted = muted_in(session, [o.id for o in opened], ids)
     return batch
 
 
@@ -701,6 +720,7 @@ def claim_reminders(
             policy,
             now,
             batch.focal_ids.get(own.id, set()) if own else (),
+            own is not None and (row.recipient_id, own.id) in batch.muted,
         )
         if verdict is None and row.recipient_id in reminded:
             # Two of this person's reminders fell due together: one is enough for now.
@@ -804,6 +824,7 @@ def remind_country(
     if state is None or state.complete:
         return NudgeResult(code, True, [], checklist)
     targets = []
+    muted = muted_in(session, [cycle.id])
     for person, _ in _focal_points(session, cycle.checklist_id):
         if person.country_code != code:
             continue
@@ -813,7 +834,7 @@ def remind_country(
         if person.unreachable_at is not None:
             targets.append(NudgeTarget(name, NudgeOutcome.UNREACHABLE, None, zone_name(tz)))
             continue
-        if person.muted_cycle_id == cycle.id:
+        if (person.id, cycle.id) in muted:
             targets.append(NudgeTarget(name, NudgeOutcome.MUTED, None, zone_name(tz)))
             continue
         waiting, earliest = Waiting.HOURS, now
@@ -893,6 +914,7 @@ def reminder_overview(
         return ReminderOverview(policy.enabled, None, [])
     states = country_states(session, cycle, checklist)
     people = _focal_points(session, cycle.checklist_id)
+    muted = muted_in(session, [cycle.id])
     by_country: dict[str, list[Person]] = defaultdict(list)
     for person, _ in people:
         by_country[person.country_code or ""].append(person)
@@ -929,7 +951,7 @@ def reminder_overview(
                 complete=bool(state and state.complete),
                 next_at=next_at.get(country.code),
                 sent=sent.get(country.code, 0),
-                muted=sum(1 for p in members if p.muted_cycle_id == cycle.id),
+                muted=sum(1 for p in members if (p.id or 0, cycle.id) in muted),
                 unreachable=[
                     UnreachablePerson(p.display_name, p.country_code, p.unreachable_at)
                     for p in members
@@ -985,7 +1007,8 @@ def snooze(
     )
     if not snoozed.rowcount:  # type: ignore[attr-defined]
         raise ReminderUnchanged(
-            cycle_id=row.cycle_id or 0, muted=person.muted_cycle_id == row.cycle_id
+            cycle_id=row.cycle_id or 0,
+            muted=(actor.person_id, row.cycle_id or 0) in muted_in(session, [row.cycle_id or 0]),
         )
     country = session.get(Country, person.country_code) if person.country_code else None
     tz = person_tz(person, country, policy.default_timezone)
@@ -1012,7 +1035,8 @@ class Muted:
 def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> Muted:
     """Mute (or unmute) reminders for the open cycle; pressing twice changes nothing more.
 
-    `muted_cycle_id` is the version: muting applies only while not muted for this cycle,
+    The membership's `muted_cycle_id` (in the cycle's instrument: muting one instrument leaves
+    the others' reminders on) is the version: muting applies only while not muted for this cycle,
     unmuting only while muted for it (one conditional UPDATE each); a repeated tap raises
     `ReminderUnchanged` with the current state, so the keyboard can be redrawn to match it.
     """
@@ -1022,15 +1046,18 @@ def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> 
         raise OldReminder()
     actor.within(cycle.checklist_id).require_focal_point()
     assert cycle.id is not None
-    me = col(Person.id) == actor.person_id
-    muted_here = col(Person.muted_cycle_id) == cycle.id
+    me = sa.and_(
+        col(Membership.person_id) == actor.person_id,
+        col(Membership.checklist_id) == cycle.checklist_id,
+    )
+    muted_here = col(Membership.muted_cycle_id) == cycle.id
     result = session.execute(
-        sa.update(Person)
-        .where(me, sa.or_(col(Person.muted_cycle_id).is_(None), ~muted_here))
+        sa.update(Membership)
+        .where(me, sa.or_(col(Membership.muted_cycle_id).is_(None), ~muted_here))
         .values(muted_cycle_id=cycle.id)
         .execution_options(synchronize_session=False)
         if muted
-        else sa.update(Person)
+        else sa.update(Membership)
         .where(me, muted_here)
         .values(muted_cycle_id=None)
         .execution_options(synchronize_session=False)

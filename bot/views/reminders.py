@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import InlineKeyboardMarkup
 
 from bot.i18n import Translator
@@ -22,6 +24,7 @@ from bot.views.common import (
     cycle_title,
     esc,
     instrument_line,
+    instrument_title,
     keyboard,
 )
 
@@ -39,7 +42,14 @@ def render_reminder(t: Translator, message: ReminderMessage) -> Rendered:
             lines.append("")
         lines += _part_lines(t, message, part)
     lines += ["", t.gettext("“Continue” takes you to the first open item.")]
-    return Rendered("\n".join(lines), reminder_keyboard(t, message.delivery_id, message.cycle_id))
+    # Several instruments named: a mute button for each (muting one leaves the others on).
+    instruments = [
+        (part.cycle_id, instrument_title(t, part.checklist))
+        for part in message.parts
+        if part.checklist is not None and len(message.parts) > 1
+    ]
+    keys = reminder_keyboard(t, message.delivery_id, message.cycle_id, instruments=instruments)
+    return Rendered("\n".join(lines), keys)
 
 
 def _part_lines(t: Translator, message: ReminderMessage, part: ReminderPart) -> list[str]:
@@ -84,8 +94,10 @@ def reminder_keyboard(
     cycle_id: int,
     *,
     muted: bool = False,
+    instruments: Sequence[tuple[int, str]] = (),
 ) -> InlineKeyboardMarkup:
-    """Continue; snooze a day or a week (while not snoozed); mute or unmute this cycle."""
+    """Continue; snooze a day or a week (while not snoozed); mute or unmute this cycle, or
+    each of the `instruments` (cycle id, short title) a reminder names."""
     rows: list[list[tuple[str, str]]] = [[("▶️ " + t.gettext("Continue"), ContinueButton().pack())]]
     if delivery_id is not None and not muted:
         rows.append(
@@ -94,7 +106,11 @@ def reminder_keyboard(
                 ("⏰ " + t.gettext("Snooze 1 week"), SnoozeButton(Snooze.WEEK, delivery_id).pack()),
             ]
         )
-    if muted:
+    if instruments and not muted:
+        for cycle, title in instruments:
+            text = "🔕 " + t.gettext("Mute: {instrument}").format(instrument=title)
+            rows.append([(text, MuteButton(Muting.MUTE, cycle).pack())])
+    elif muted:
         rows.append(
             [("🔔 " + t.gettext("Unmute reminders"), MuteButton(Muting.UNMUTE, cycle_id).pack())]
         )
