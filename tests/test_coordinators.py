@@ -218,8 +218,8 @@ async def test_people_lists_each_country_with_activity_reachability_and_mutes(
     await harness.enrol(3042, "VN", name="Vu", national_lead=True)
     with harness.db.session() as session:
         cycle = _open_cycle(session)
-        eve = session.exec(select(Person).where(Person.telegram_id == 3041)).one()
-        muted = session.exec(select(Membership).where(Membership.person_id == eve.id)).one()
+        held = session.exec(select(Person).where(Person.telegram_id == 3041)).one()
+        muted = session.exec(select(Membership).where(Membership.person_id == held.id)).one()
         muted.muted_cycle_id = cycle.id
         session.add(muted)
     admin = await harness.admin()

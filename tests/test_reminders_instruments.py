@@ -108,6 +108,7 @@ async def test_a_scams_coordinators_digest_has_no_norms_data(two: BotHarness):  
     await two.open_cycle("scams", "2026-06-30", "Scams 2026")
     carol = await two.user(7641, "Carol")
     await join(two, carol, "ID", "coordinator", "scams")
+    two.clock.advance(minutes=5)  # the answers below come after her enrolment
     alice = await two.enrol(7642, "TH", name="Alice")  # norms only
     await alice.press_and_wait("Implemented")
     with two.db.session() as session:
