@@ -67,6 +67,7 @@ async def test_a_reminder_of_a_scams_cycle_names_it(two: BotHarness):  # noqa: F
     [reminder] = await reminders_of(somsak)
     assert "Online scams" in reminder.plain and "Scams 2026" in reminder.plain
     assert "Cyber norms" not in reminder.plain
+    assert "Open per theme: gov: 2, prev: 1" in reminder.plain, reminder.plain
 
 
 async def test_muting_one_instrument_keeps_the_others_reminders(two: BotHarness):  # noqa: F811

@@ -33,25 +33,6 @@ def _open_per_norm(t: Translator, open_by_section: tuple[tuple[str, int], ...]) 
     return ", ".join(f"{esc(section)}: {t.number(count)}" for section, count in open_by_section)
 
 
-def render_reminder(t: Translator, message: ReminderMessage) -> Rendered:
-    """The reminder itself: per instrument the person is behind in, how much is open, per
-    norm or theme, and the deadline in local time; one message for all of them."""
-    lines: list[str] = []
-    for part in message.parts:
-        if lines:
-            lines.append("")
-        lines += _part_lines(t, message, part)
-    lines += ["", t.gettext("“Continue” takes you to the first open item.")]
-    # Several instruments named: a mute button for each (muting one leaves the others on).
-    instruments = [
-        (part.cycle_id, instrument_title(t, part.checklist))
-        for part in message.parts
-        if part.checklist is not None and len(message.parts) > 1
-    ]
-    keys = reminder_keyboard(t, message.delivery_id, message.cycle_id, instruments=instruments)
-    return Rendered("\n".join(lines), keys)
-
-
 def _part_lines(t: Translator, message: ReminderMessage, part: ReminderPart) -> list[str]:
     cycle = f"<b>{esc(cycle_title(t, part.cycle_title))}</b>"
     if message.kind is DeliveryKind.NUDGE:
@@ -73,9 +54,9 @@ def _part_lines(t: Translator, message: ReminderMessage, part: ReminderPart) -> 
             total=t.number(part.total_items),
         )
     )
-    lines.append(
-        t.gettext("Open per norm: {list}").format(list=_open_per_norm(t, part.open_by_section))
-    )
+    by_norm = part.checklist is None or part.checklist.grouping == "norms"
+    per = t.gettext("Open per norm: {list}") if by_norm else t.gettext("Open per theme: {list}")
+    lines.append(per.format(list=_open_per_norm(t, part.open_by_section)))
     if part.deadline is not None:
         when = t.datetime(part.deadline, message.timezone)
         if part.deadline_passed:
@@ -86,6 +67,25 @@ def _part_lines(t: Translator, message: ReminderMessage, part: ReminderPart) -> 
             text = t.gettext("Deadline: {deadline}.")
         lines.append("🗓 " + text.format(deadline=when))
     return lines
+
+
+def render_reminder(t: Translator, message: ReminderMessage) -> Rendered:
+    """The reminder itself: per instrument the person is behind in, how much is open, per
+    norm or theme, and the deadline in local time; one message for all of them."""
+    lines: list[str] = []
+    for part in message.parts:
+        if lines:
+            lines.append("")
+        lines += _part_lines(t, message, part)
+    lines += ["", t.gettext("“Continue” takes you to the first open item.")]
+    # Several instruments named: a mute button for each (muting one leaves the others on).
+    instruments = [
+        (part.cycle_id, instrument_title(t, part.checklist))
+        for part in message.parts
+        if part.checklist is not None and len(message.parts) > 1
+    ]
+    keys = reminder_keyboard(t, message.delivery_id, message.cycle_id, instruments=instruments)
+    return Rendered("\n".join(lines), keys)
 
 
 def reminder_keyboard(
