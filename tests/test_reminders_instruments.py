@@ -161,3 +161,27 @@ def test_a_persons_mute_moves_to_the_membership_of_its_instrument(before_mutes_m
             ("asean-norms", None),
             ("test-scams", 7),
         ]
+
+
+async def test_a_notice_names_its_instrument(two: BotHarness):  # noqa: F811
+    await two.open_cycle("scams", "2026-06-30", "Scams 2026")
+    somsak = await scams_focal_point(two, 7651, "Somsak")
+    admin = await two.admin()
+    await admin.command("deadline", "scams", "2026-07-31")
+    await admin.expect("is now")
+    await two.sweep()
+    moved = await somsak.expect("has changed")
+    assert "Online scams" in moved.plain and "Scams 2026" in moved.plain, moved.plain
+
+
+async def test_snooze_works_while_acting_in_an_instrument_they_coordinate(
+    two: BotHarness,  # noqa: F811
+):
+    alice = await two.enrol(7661, "TH", name="Alice")  # a focal point of the norms
+    await join(two, alice, "TH", "coordinator", "scams")  # and now acting as scams coordinator
+    assert two.actor(7661).checklist_id == "test-scams"
+    two.clock.set(FIRST_NUDGE)
+    await two.sweep()
+    assert len(await reminders_of(alice)) == 1
+    answer = await alice.press("Snooze 1 day")
+    assert answer is not None and "No reminders before" in (answer.text or ""), answer

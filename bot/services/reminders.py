@@ -987,10 +987,12 @@ def snooze(
     than its sending is the version its buttons carry: the first snooze moves `snoozed_until`
     past it, and a second tap, a retry or another process matches no row (`ReminderUnchanged`).
     """
-    actor.require_focal_point()
+    row = session.get(Delivery, delivery_id)
+    cycle = session.get(Cycle, row.cycle_id) if row is not None and row.cycle_id else None
+    # A focal point of the reminder's instrument, whichever one they act in just now.
+    (actor.within(cycle.checklist_id) if cycle is not None else actor).require_focal_point()
     if days not in (1, 7):
         raise InvalidInput()
-    row = session.get(Delivery, delivery_id)
     if row is None or row.recipient_id != actor.person_id:
         raise OldReminder()
     person = person_of(session, actor)
