@@ -109,9 +109,14 @@ def _coordinators(session: Session) -> list[tuple[Person, Country | None]]:
 
 
 def coordinated(session: Session, person: Person, checklists: ChecklistRegistry) -> list[str]:
-    """The instruments a person coordinates, the default first (an admin: every one loaded)."""
-    if person.is_admin:
-        return [checklist.id for checklist in checklists.instruments()]
+    """The instruments a person's digest covers, the default first: those they coordinate (an
+    admin: the default and every other with an open cycle)."""
+    if person.is_admin:  # every instrument in use: the default, and those with an open cycle
+        return [
+            checklist.id
+            for checklist in checklists.instruments()
+            if checklist.id == ASEAN_NORMS_ID or open_cycle(session, checklist.id) is not None
+        ]
     assert person.id is not None
     return [
         role.checklist_id for role in roles_of(session, person.id) if role.role is Role.COORDINATOR
