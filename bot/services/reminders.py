@@ -17,6 +17,12 @@ Planning keeps one planned `Delivery` row per focal point: the next slot. Slot k
 the reminder is for, so a slot is reminded once: `c<cycle>:d<days>-<deadline date>` before the
 deadline (a moved deadline starts a fresh cadence) and `c<cycle>:i<date>` after inactivity. A
 bot that was down sends the latest slot that fell due, once, never every missed one.
+
+Per instrument: each instrument's open cycle proposes its next slot for the person (cap, slots
+done and mutes are per cycle; `min_gap` and snoozes are the person's) and the earliest is
+planned. At send time the reminder names every instrument the person is behind in, and the
+other instruments' slots due within `min_gap` are recorded as done by it (cancelled rows "named
+in reminder N"), so one message stands for all. A coordinator's nudge names its own instrument.
 """
 
 from __future__ import annotations
