@@ -102,6 +102,10 @@ async def test_remind_a_country_in_the_scams_instrument(two: BotHarness):  # noq
     assert is_reminder(nudge)
     await two.sweep()  # sent once: not "cancelled, the cycle is closed", nor twice
     assert len(await reminders_of(somsak)) == 1
+    await admin.command("reminders", "scams")
+    overview = await admin.expect("Reminders")
+    assert "Online scams" in overview.plain and "Scams 2026" in overview.plain, overview.plain
+    assert "· 1 sent" in overview.plain, overview.plain
 
 
 async def test_a_scams_coordinators_digest_has_no_norms_data(two: BotHarness):  # noqa: F811

@@ -898,6 +898,7 @@ class ReminderOverview:
     enabled: bool
     cycle_title: str | None
     countries: list[CountryReminders]
+    checklist: Checklist | None = None  # the instrument the overview is about
 
 
 def reminder_overview(
@@ -965,7 +966,7 @@ def reminder_overview(
                 ],
             )
         )
-    return ReminderOverview(policy.enabled, cycle.title, countries)
+    return ReminderOverview(policy.enabled, cycle.title, countries, checklist)
 
 
 # --------------------------------------------------------------------------- the buttons

@@ -189,6 +189,8 @@ def render_overview(t: Translator, overview: ReminderOverview) -> Rendered:
     lines = [
         "🔔 <b>" + t.gettext("Reminders") + "</b> · " + esc(cycle_title(t, overview.cycle_title)),
     ]
+    if overview.checklist is not None:
+        lines.append(instrument_line(t, overview.checklist))
     if not overview.enabled:
         lines.append(
             t.gettext("Automatic reminders are switched off; /remind still reaches a country.")
