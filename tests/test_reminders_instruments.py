@@ -20,7 +20,7 @@ from bot.db import Database
 from bot.models import Membership, Person
 from fakegram import FakeUser
 from tests.conftest import BACKENDS, make_freshly_migrated_database
-from tests.harness import BotHarness
+from tests.harness import BotHarness, item_id_of
 from tests.test_instruments import instruments_dir, two  # noqa: F401 (fixtures)
 from tests.test_reminders import is_reminder, reminders_of
 
@@ -189,3 +189,16 @@ async def test_snooze_works_while_acting_in_an_instrument_they_coordinate(
     assert len(await reminders_of(alice)) == 1
     answer = await alice.press("Snooze 1 day")
     assert answer is not None and "No reminders before" in (answer.text or ""), answer
+
+
+async def test_continue_opens_the_instrument_the_reminder_names_first(two: BotHarness):  # noqa: F811
+    await two.open_cycle("scams", "2026-06-30", "Scams 2026")
+    alice = await two.enrol(7671, "TH", name="Alice")
+    await join(two, alice, "TH", "scams")  # now acting in the scams instrument
+    assert two.actor(7671).checklist_id == "test-scams"
+    two.clock.set(FIRST_NUDGE)
+    await two.sweep()
+    [reminder] = await reminders_of(alice)
+    assert reminder.plain.index("Cyber norms") < reminder.plain.index("Online scams")
+    shown = await alice.press_and_wait("Continue")
+    assert item_id_of(shown) == "a.1", shown.plain

@@ -84,7 +84,14 @@ def render_reminder(t: Translator, message: ReminderMessage) -> Rendered:
         for part in message.parts
         if part.checklist is not None and len(message.parts) > 1
     ]
-    keys = reminder_keyboard(t, message.delivery_id, message.cycle_id, instruments=instruments)
+    first = message.parts[0].checklist if message.parts else None
+    keys = reminder_keyboard(
+        t,
+        message.delivery_id,
+        message.cycle_id,
+        instruments=instruments,
+        continue_in=first.id if first is not None else None,
+    )
     return Rendered("\n".join(lines), keys)
 
 
@@ -95,10 +102,12 @@ def reminder_keyboard(
     *,
     muted: bool = False,
     instruments: Sequence[tuple[int, str]] = (),
+    continue_in: str | None = None,
 ) -> InlineKeyboardMarkup:
     """Continue; snooze a day or a week (while not snoozed); mute or unmute this cycle, or
     each of the `instruments` (cycle id, short title) a reminder names."""
-    rows: list[list[tuple[str, str]]] = [[("▶️ " + t.gettext("Continue"), ContinueButton().pack())]]
+    go = ContinueButton(continue_in).pack()
+    rows: list[list[tuple[str, str]]] = [[("▶️ " + t.gettext("Continue"), go)]]
     if delivery_id is not None and not muted:
         rows.append(
             [
