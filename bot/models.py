@@ -125,7 +125,6 @@ class Person(SQLModel, table=True):
     timezone: str | None = Field(default=None, description="overrides the country's zone")
     active: bool = True
     unreachable_at: datetime | None = _utc_column()
-    muted_cycle_id: int | None = None
     snoozed_until: datetime | None = _utc_column()
     digest_enabled: bool = True
     last_active_at: datetime | None = _utc_column()
@@ -145,6 +144,9 @@ class Membership(SQLModel, table=True):
     checklist_id: str = Field(max_length=64, index=True)
     role: Role = Field(default=Role.FOCAL_POINT, sa_type=EnumText(Role))
     is_national_lead: bool = False
+    # The instrument's cycle whose reminders the person muted (muting one instrument leaves
+    # the others' reminders on); None: not muted.
+    muted_cycle_id: int | None = None
 
 
 class Invite(SQLModel, table=True):

@@ -599,14 +599,13 @@ def _snapshot(harness: BotHarness) -> dict[str, list[tuple[object, ...]]]:
                     p.is_admin,
                     p.locale,
                     p.country_code,
-                    p.muted_cycle_id,
                     p.snoozed_until,
                     p.digest_enabled,
                 )
                 for p in session.exec(select(Person).order_by(col(Person.id))).all()
             ],
             "roles": [
-                (m.person_id, m.checklist_id, m.role, m.is_national_lead)
+                (m.person_id, m.checklist_id, m.role, m.is_national_lead, m.muted_cycle_id)
                 for m in session.exec(select(Membership).order_by(col(Membership.id))).all()
             ],
             "answers": [

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.models import Answer, CountryReport, Cycle, Person
+from bot.models import Answer, CountryReport, Cycle, Membership, Person
 from bot.services import people, submission
 from bot.services.actors import find_actor
 from bot.services.enrolment import enrol_admin
@@ -218,7 +218,8 @@ async def test_people_lists_each_country_with_activity_reachability_and_mutes(
     await harness.enrol(3042, "VN", name="Vu", national_lead=True)
     with harness.db.session() as session:
         cycle = _open_cycle(session)
-        muted = session.exec(select(Person).where(Person.telegram_id == 3041)).one()
+        held = session.exec(select(Person).where(Person.telegram_id == 3041)).one()
+        muted = session.exec(select(Membership).where(Membership.person_id == held.id)).one()
         muted.muted_cycle_id = cycle.id
         session.add(muted)
     admin = await harness.admin()

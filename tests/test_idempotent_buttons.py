@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot.checklist import ChecklistRegistry, bundled_checklist_dir
 from bot.db import MIGRATIONS_DIR, Database
-from bot.models import Answer, Cycle, CycleDraft, Person
+from bot.models import Answer, Cycle, CycleDraft, Membership, Person
 from bot.services import cycles, submission
 from bot.services.actors import Actor
 from bot.services.errors import StaleAction
@@ -178,7 +178,8 @@ async def test_reminder_snooze_and_mute_pressed_twice_change_once(harness: BotHa
     def state() -> tuple[datetime | None, int | None]:
         with harness.db.session() as session:
             person = session.exec(select(Person).where(Person.telegram_id == 3003)).one()
-            return person.snoozed_until, person.muted_cycle_id
+            held = session.exec(select(Membership).where(Membership.person_id == person.id)).one()
+            return person.snoozed_until, held.muted_cycle_id
 
     await alice.press(snooze, message_id=reminder.message_id)
     snoozed = state()

@@ -67,7 +67,7 @@ from bot.views import (
 )
 from bot.views import needs as needs_views
 from bot.views.callbacks import MAX_BYTES
-from bot.views.common import MAX_MESSAGE, Rendered, split_text
+from bot.views.common import MAX_MESSAGE, Rendered, instrument_title, split_text
 from bot.views.errors import error_text, invite_text, stranger_text
 from fakegram.html import parse_html, utf16_len
 from tests.button_widths import LabelFonts, find_label_fonts, label_budget
@@ -423,10 +423,10 @@ def screens(t: Translator, checklist: Checklist) -> Iterator[tuple[str, Rendered
     ]
     yield "open invites", general.render_invites(t, rows, timezone=zone, now=NOW)
     yield "no open invites", general.render_invites(t, [], timezone=zone, now=NOW)
-    yield from coordinator_screens(t)
+    yield from coordinator_screens(t, checklist)
 
 
-def coordinator_screens(t: Translator) -> Iterator[tuple[str, Rendered]]:
+def coordinator_screens(t: Translator, checklist: Checklist) -> Iterator[tuple[str, Rendered]]:
     """The screens with buttons that only coordinators, or a reminder, show."""
     zone = "Asia/Yangon"
     for name, delivery, muted in (
@@ -435,6 +435,9 @@ def coordinator_screens(t: Translator) -> Iterator[tuple[str, Rendered]]:
         ("reminder, muted", None, True),
     ):
         yield name, Rendered("⏰", reminders.reminder_keyboard(t, delivery, 1, muted=muted))
+    title = instrument_title(t, checklist)  # a short title: at most 32 characters
+    both = [(1, title), (2, title)]
+    yield "reminder of two", Rendered("⏰", reminders.reminder_keyboard(t, 5, 1, instruments=both))
     for enabled in (True, False):
         yield f"digest, enabled {enabled}", Rendered("🔔", digests.digest_keyboard(t, enabled))
     info = CycleInfo(1, TITLE, "2026.1", 40, NOW, NOW + timedelta(days=9), None, TITLE, 10, 4, 2, 3)

@@ -107,6 +107,35 @@ def plan(
     return insert_new(session, Delivery, values, ["recipient_id", "kind", "slot"])
 
 
+def record_named(
+    session: Session, *, recipient_id: int, slot: str, cycle_id: int, reason: str, now: datetime
+) -> None:
+    """A reminder slot another reminder stood for (it named this cycle too): kept as done, so
+    it is never sent on its own. A plan of that slot is cancelled; a row past planning stays."""
+    values = {
+        "recipient_id": recipient_id,
+        "kind": DeliveryKind.REMINDER,
+        "slot": slot,
+        "cycle_id": cycle_id,
+        "due_at": now,
+        "status": DeliveryStatus.CANCELLED,
+        "attempts": 0,
+        "last_error": reason[:ERROR_MAX],
+        "created_at": now,
+    }
+    if not insert_new(session, Delivery, values, ["recipient_id", "kind", "slot"]):
+        session.execute(
+            sa.update(Delivery)
+            .where(
+                col(Delivery.recipient_id) == recipient_id,
+                col(Delivery.kind) == DeliveryKind.REMINDER,
+                col(Delivery.slot) == slot,
+                col(Delivery.status) == DeliveryStatus.PLANNED,
+            )
+            .values(status=DeliveryStatus.CANCELLED, last_error=reason[:ERROR_MAX])
+        )
+
+
 def drop_plan(session: Session, delivery_id: int) -> bool:
     """Delete a row that is still only a plan (never claimed): nothing was sent, nothing lost.
 

@@ -7,23 +7,27 @@ processes or a restart never send a slot twice, and a bot that was down sends on
 it is back, never one per missed slot (only the latest slot is planned; older plans are
 cancelled as superseded).
 
-A digest tells: answers changed since the last digest (per country; when a new cycle opened
-within the window, the closed cycle's changes too, under its title), new submissions, who is
-behind relative to the deadline (fewer items answered than the whole items the cycle's time
-gone by asks for: nobody is behind while that is none), and who is unreachable (blocked the
-bot). Counts come from `reads.report_counts`, as on every other screen.
+A digest has a part per instrument the coordinator coordinates (an admin: every one), and
+nothing of the others. Each part tells: answers changed since the last digest (per country;
+when a new cycle opened within the window, the closed cycle's changes too, under its title),
+new submissions, who is behind relative to the deadline (fewer items answered than the whole
+items the cycle's time gone by asks for: nobody is behind while that is none), and who of its
+people is unreachable (blocked the bot). Counts come from `reads.report_counts`, as on every
+other screen.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.checklist import ASEAN_NORMS_ID, ChecklistRegistry
+from bot.checklist import ASEAN_NORMS_ID, Checklist, ChecklistRegistry
 from bot.models import (
     AnswerRevision,
     Country,
@@ -32,11 +36,12 @@ from bot.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    Membership,
     Person,
     Role,
 )
 from bot.services import deliveries
-from bot.services.actors import Actor, person_of
+from bot.services.actors import Actor, person_of, roles_of
 from bot.services.cycles import open_cycle
 from bot.services.deliveries import Claimed, DeliveryPolicy
 from bot.services.reads import (
@@ -89,12 +94,33 @@ class DigestPolicy:
         return digest_slot(now, tz, frequency=self.frequency, weekday=self.weekday, at=self.at)
 
 
-# Digests follow the default instrument's open cycle (per-instrument digests: to do).
-DIGEST_INSTRUMENT = ASEAN_NORMS_ID
+def _coordinating() -> sa.ColumnElement[bool]:
+    """A condition on `Person`: coordinates at least one instrument (admins coordinate all)."""
+    return sa.or_(
+        col(Person.is_admin).is_(True),
+        col(Person.id).in_(
+            select(Membership.person_id).where(col(Membership.role) == Role.COORDINATOR)
+        ),
+    )
 
 
 def _coordinators(session: Session) -> list[tuple[Person, Country | None]]:
-    return people_with_country(session, holding(DIGEST_INSTRUMENT, Role.COORDINATOR))
+    return people_with_country(session, _coordinating())
+
+
+def coordinated(session: Session, person: Person, checklists: ChecklistRegistry) -> list[str]:
+    """The instruments a person's digest covers, the default first: those they coordinate (an
+    admin: the default and every other with an open cycle)."""
+    if person.is_admin:  # every instrument in use: the default, and those with an open cycle
+        return [
+            checklist.id
+            for checklist in checklists.instruments()
+            if checklist.id == ASEAN_NORMS_ID or open_cycle(session, checklist.id) is not None
+        ]
+    assert person.id is not None
+    return [
+        role.checklist_id for role in roles_of(session, person.id) if role.role is Role.COORDINATOR
+    ]
 
 
 def _wants_digest(person: Person, policy: DigestPolicy) -> bool:
@@ -183,6 +209,8 @@ class CycleChanges:
 
 @dataclass(frozen=True)
 class Digest:
+    """One instrument's part of a digest."""
+
     since: datetime
     until: datetime
     cycle_title: str | None
@@ -194,6 +222,32 @@ class Digest:
     unreachable: list[UnreachablePerson]
     unchanged: tuple[str, ...] = ()  # countries with no change in the window
     earlier: list[CycleChanges] = field(default_factory=list)  # closed within the window
+    checklist: Checklist | None = None  # the instrument: the part names it
+
+
+@dataclass(frozen=True)
+class Digests:
+    """A coordinator's digest: a part per instrument they coordinate, none of the others."""
+
+    since: datetime
+    until: datetime
+    parts: tuple[Digest, ...]
+
+
+def build_digests(
+    session: Session,
+    *,
+    checklists: ChecklistRegistry,
+    instruments: Sequence[str],
+    since: datetime,
+    now: datetime,
+) -> Digests:
+    """The digest of each of these instruments for the window (since, now]."""
+    parts = tuple(
+        build_digest(session, checklists=checklists, since=since, now=now, checklist_id=cid)
+        for cid in instruments
+    )
+    return Digests(since, now, parts)
 
 
 def build_digest(
@@ -202,14 +256,19 @@ def build_digest(
     checklists: ChecklistRegistry,
     since: datetime,
     now: datetime,
-    checklist_id: str = DIGEST_INSTRUMENT,
+    checklist_id: str = ASEAN_NORMS_ID,
 ) -> Digest:
-    """The digest's content for the window (since, now], of one instrument's open cycle."""
-    unreachable = unreachable_people(session)
+    """The digest's content for the window (since, now], of one instrument's open cycle:
+    nothing of another instrument (its cycles, or its people who blocked the bot)."""
+    unreachable = unreachable_people(session, holding(checklist_id))
     cycle = open_cycle(session, checklist_id)
     checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
     if cycle is None or checklist is None or cycle.id is None or cycle.opens_at is None:
-        return Digest(since, now, None, None, False, [], [], [], unreachable)
+        try:
+            named: Checklist | None = checklists.latest(checklist_id)
+        except KeyError:
+            named = None
+        return Digest(since, now, None, None, False, [], [], [], unreachable, checklist=named)
     states = country_states(session, cycle, checklist)
     changed: dict[int, dict[str, int]] = defaultdict(dict)
     for cycle_id, country_code, count in session.exec(
@@ -233,7 +292,9 @@ def build_digest(
     earlier = []
     # A window that spans a new cycle: the changes made before it opened are news too.
     for old in session.exec(
-        select(Cycle).where(col(Cycle.id).in_(list(changed))).order_by(col(Cycle.opens_at))
+        select(Cycle)
+        .where(col(Cycle.id).in_(list(changed)), col(Cycle.checklist_id) == checklist_id)
+        .order_by(col(Cycle.opens_at))
     ).all():
         old_checklist = cycle_checklist(old, checklists)
         if old_checklist is None or old.id is None:
@@ -286,6 +347,7 @@ def build_digest(
         unreachable=unreachable,
         unchanged=tuple(code for code in states if code not in {c.country_code for c in changes}),
         earlier=earlier,
+        checklist=checklist,
     )
 
 
@@ -335,7 +397,7 @@ class DigestMessage:
     telegram_language: str | None
     timezone: str
     frequency: DigestFrequency
-    digest: Digest
+    digest: Digests
 
 
 def claim_digests(
@@ -364,9 +426,7 @@ def claim_digests(
             person is None
             or not person.active
             or not session.exec(
-                select(Person.id).where(
-                    col(Person.id) == person.id, holding(DIGEST_INSTRUMENT, Role.COORDINATOR)
-                )
+                select(Person.id).where(col(Person.id) == person.id, _coordinating())
             ).first()
             or not _wants_digest(person, policy)
         ):
@@ -383,8 +443,12 @@ def claim_digests(
             # Late (the bot was down): wait for the morning rather than wake anyone.
             deliveries.defer(session, row, policy.hours.next_opening(now, tz))
             continue
-        digest = build_digest(
-            session, checklists=checklists, since=_since(session, person, slot, now), now=now
+        digest = build_digests(
+            session,
+            checklists=checklists,
+            instruments=coordinated(session, person, checklists),
+            since=_since(session, person, slot, now),
+            now=now,
         )
         ready.append(
             DigestMessage(
@@ -407,7 +471,7 @@ def claim_digests(
 
 @dataclass(frozen=True)
 class DigestPreview:
-    digest: Digest
+    digest: Digests
     enabled: bool  # this coordinator gets digests
     globally_enabled: bool
     frequency: DigestFrequency
@@ -425,9 +489,15 @@ def digest_preview(
 ) -> DigestPreview:
     """/digest: the digest as it would be now (since the last one), and the coordinator's
     setting. Nothing is recorded: the scheduled digest still covers the same window."""
-    actor.require_coordinator()
+    _require_coordinating(actor)
     person = person_of(session, actor)
     return _preview(session, person, checklists, policy, now)
+
+
+def _require_coordinating(actor: Actor) -> None:
+    """The digest is the person's, over every instrument they coordinate: any one will do."""
+    if not actor.is_admin and all(role.role is not Role.COORDINATOR for role in actor.roles):
+        actor.require_coordinator()
 
 
 def _preview(
@@ -441,8 +511,12 @@ def _preview(
     country = session.get(Country, person.country_code) if person.country_code else None
     tz = person_tz(person, country, policy.default_timezone)
     slot = policy.slot(now, tz)
-    digest = build_digest(
-        session, checklists=checklists, since=_since(session, person, slot, now), now=now
+    digest = build_digests(
+        session,
+        checklists=checklists,
+        instruments=coordinated(session, person, checklists),
+        since=_since(session, person, slot, now),
+        now=now,
     )
     enabled = person.digest_enabled
     next_at = slot.due + slot.period if enabled and policy.enabled else None
@@ -459,7 +533,7 @@ def set_digest(
     now: datetime,
 ) -> DigestPreview:
     """Switch this coordinator's digest on or off (the buttons under /digest)."""
-    actor.require_coordinator()
+    _require_coordinating(actor)
     person = person_of(session, actor)
     person.digest_enabled = enabled
     session.add(person)

@@ -20,7 +20,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.models import Country, DeliveryKind, Person
+from bot.checklist import Checklist, ChecklistRegistry
+from bot.models import Country, Cycle, DeliveryKind, Person
 from bot.services import deliveries
 from bot.services.deliveries import Claimed, DeliveryPolicy
 from bot.services.reads import person_zone
@@ -122,12 +123,14 @@ class NoticeMessage:
     timezone: str | None  # the recipient's zone, None for the coordinators' default
     kind: NoticeKind
     notice: Notice
+    checklist: Checklist | None = None  # the instrument of the notice's cycle: it names it
 
 
 def claim_notices(
     session: Session,
     *,
     claimer: str,
+    checklists: ChecklistRegistry,
     delivery: DeliveryPolicy,
     now: datetime,
     limit: int,
@@ -150,6 +153,11 @@ def claim_notices(
         assert row.id is not None
         country = session.get(Country, person.country_code) if person.country_code else None
         kind, notice = _parse(row.payload)
+        cycle = session.get(Cycle, row.cycle_id) if row.cycle_id is not None else None
+        try:
+            checklist = checklists.latest(cycle.checklist_id) if cycle is not None else None
+        except KeyError:  # the instrument's file was removed: the notice goes without its name
+            checklist = None
         ready.append(
             NoticeMessage(
                 delivery_id=row.id,
@@ -160,6 +168,7 @@ def claim_notices(
                 timezone=person_zone(person, country),
                 kind=kind,
                 notice=notice,
+                checklist=checklist,
             )
         )
     session.flush()

@@ -185,21 +185,22 @@ class PeopleList:
     can_revoke: bool
 
 
-def _held(session: Session, person: Person, checklist_id: str) -> tuple[Role, bool]:
-    """A person's role and national-lead flag in an instrument (admins coordinate all)."""
+def _held(session: Session, person: Person, checklist_id: str) -> tuple[Role, bool, int | None]:
+    """A person's role, national-lead flag and muted cycle in an instrument (admins
+    coordinate all)."""
     membership = session.exec(
         select(Membership).where(
             Membership.person_id == person.id, Membership.checklist_id == checklist_id
         )
     ).first()
     if membership is not None:
-        return membership.role, membership.is_national_lead
-    return (Role.COORDINATOR if person.is_admin else Role.FOCAL_POINT), False
+        return membership.role, membership.is_national_lead, membership.muted_cycle_id
+    return (Role.COORDINATOR if person.is_admin else Role.FOCAL_POINT), False, None
 
 
 def _row(
     person: Person,
-    held: tuple[Role, bool],
+    held: tuple[Role, bool, int | None],
     open_cycle_id: int | None,
     now: datetime,
     *,
@@ -208,7 +209,7 @@ def _row(
     """A person as listed with their role in the instrument (`held`); `with_username` False
     hides their @username (colleagues' view)."""
     assert person.id is not None
-    muted = (open_cycle_id is not None and person.muted_cycle_id == open_cycle_id) or (
+    muted = (open_cycle_id is not None and held[2] == open_cycle_id) or (
         person.snoozed_until is not None and person.snoozed_until > now
     )
     return PersonRow(
@@ -250,7 +251,7 @@ def list_people(
         query = query.where(col(Person.country_code) == country_code)
     people = session.exec(query.order_by(col(Person.display_name), col(Person.id))).all()
     held = {
-        m.person_id: (m.role, m.is_national_lead)
+        m.person_id: (m.role, m.is_national_lead, m.muted_cycle_id)
         for m in session.exec(
             select(Membership).where(Membership.checklist_id == actor.checklist_id)
         ).all()
@@ -270,7 +271,7 @@ def list_people(
         assert person.id is not None
         row = _row(
             person,
-            held.get(person.id, (Role.COORDINATOR, False)),  # else an admin
+            held.get(person.id, (Role.COORDINATOR, False, None)),  # else an admin
             cycle.id if cycle else None,
             now,
             with_username=actor.is_coordinator,

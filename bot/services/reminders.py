@@ -17,6 +17,12 @@ Planning keeps one planned `Delivery` row per focal point: the next slot. Slot k
 the reminder is for, so a slot is reminded once: `c<cycle>:d<days>-<deadline date>` before the
 deadline (a moved deadline starts a fresh cadence) and `c<cycle>:i<date>` after inactivity. A
 bot that was down sends the latest slot that fell due, once, never every missed one.
+
+Per instrument: each instrument's open cycle proposes its next slot for the person (cap, slots
+done and mutes are per cycle; `min_gap` and snoozes are the person's) and the earliest is
+planned. At send time the reminder names every instrument the person is behind in, and the
+other instruments' slots due within `min_gap` are recorded as done by it (cancelled rows "named
+in reminder N"), so one message stands for all. A coordinator's nudge names its own instrument.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from bot.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    Membership,
     Person,
     Role,
 )
@@ -51,6 +58,7 @@ from bot.services.reads import (
     StateCounts,
     UnreachablePerson,
     holding,
+    open_cycles,
     people_with_country,
     person_tz,
     report_counts,
@@ -303,48 +311,99 @@ def _focal_points(session: Session, checklist_id: str) -> list[tuple[Person, Cou
     )
 
 
+@dataclass(frozen=True)
+class _Histories:
+    """Reminders already had. Per person and cycle: how many count against the cap, which
+    slots are done; per person over every open cycle: the last one (the gap between two
+    messages is the person's, whichever instruments they named)."""
+
+    sent: dict[tuple[int, int], int] = field(default_factory=dict)
+    done: dict[tuple[int, int], frozenset[str]] = field(default_factory=dict)
+    last: dict[int, datetime] = field(default_factory=dict)
+
+    def of(self, person_id: int, cycle_id: int) -> ReminderHistory:
+        key = (person_id, cycle_id)
+        return ReminderHistory(
+            self.sent.get(key, 0), self.last.get(person_id), self.done.get(key, frozenset())
+        )
+
+
 def _histories(
     session: Session,
-    cycle_id: int,
+    cycle_ids: Collection[int],
     *,
     people: Collection[int] | None = None,
     exclude: Collection[int] = (),
-) -> dict[int, ReminderHistory]:
+) -> _Histories:
     query = select(Delivery).where(
-        Delivery.cycle_id == cycle_id,
+        col(Delivery.cycle_id).in_(list(cycle_ids)),
         col(Delivery.kind).in_(REMINDER_KINDS),
         col(Delivery.status) != DeliveryStatus.PLANNED,
     )
     if people is not None:
         query = query.where(col(Delivery.recipient_id).in_(list(people)))
-    sent: dict[int, int] = defaultdict(int)
+    sent: dict[tuple[int, int], int] = defaultdict(int)
     last: dict[int, datetime] = {}
-    done: dict[int, set[str]] = defaultdict(set)
+    done: dict[tuple[int, int], set[str]] = defaultdict(set)
     for row in session.exec(query).all():
-        if row.id in exclude:
+        if row.id in exclude or row.cycle_id is None:
             continue
-        person_id = row.recipient_id
+        person_id, key = row.recipient_id, (row.recipient_id, row.cycle_id)
         if row.kind == DeliveryKind.REMINDER:
-            done[person_id].add(row.slot)
+            done[key].add(row.slot)
         if row.status in (DeliveryStatus.SENT, DeliveryStatus.CLAIMED):
             if row.kind == DeliveryKind.REMINDER:
-                sent[person_id] += 1
+                sent[key] += 1
             at = row.sent_at or row.claimed_at
             if at is not None and (person_id not in last or at > last[person_id]):
                 last[person_id] = at
-    return {
-        person_id: ReminderHistory(sent[person_id], last.get(person_id), frozenset(done[person_id]))
-        for person_id in set(sent) | set(last) | set(done)
-    }
+    return _Histories(dict(sent), {key: frozenset(slots) for key, slots in done.items()}, last)
 
 
-def _may_remind(person: Person, cycle: Cycle, state: CountryState | None) -> bool:
-    return (
-        person.unreachable_at is None
-        and person.muted_cycle_id != cycle.id
-        and state is not None
-        and not state.complete
+@dataclass(frozen=True)
+class OpenCycle:
+    """An open cycle reminders follow, with its checklist (one per instrument)."""
+
+    cycle: Cycle
+    checklist: Checklist
+
+    @property
+    def id(self) -> int:
+        assert self.cycle.id is not None
+        return self.cycle.id
+
+
+def reminded_cycles(session: Session, checklists: ChecklistRegistry) -> list[OpenCycle]:
+    """The open cycle of each instrument whose checklist is loaded, the default one first."""
+    found: dict[str, OpenCycle] = {}
+    for cycle in open_cycles(session):
+        checklist = cycle_checklist(cycle, checklists)
+        if checklist is None or cycle.id is None or cycle.opens_at is None:
+            continue
+        found.setdefault(cycle.checklist_id, OpenCycle(cycle, checklist))
+    return sorted(
+        found.values(), key=lambda o: (o.cycle.checklist_id != ASEAN_NORMS_ID, o.cycle.checklist_id)
     )
+
+
+def _may_remind(person: Person, state: CountryState | None, *, muted: bool) -> bool:
+    return person.unreachable_at is None and not muted and state is not None and not state.complete
+
+
+def muted_in(
+    session: Session, cycle_ids: Collection[int], people: Collection[int] | None = None
+) -> set[tuple[int, int]]:
+    """The (person, cycle) pairs whose reminders are muted: a mute is per instrument's cycle."""
+    query = select(Membership.person_id, Membership.muted_cycle_id).where(
+        col(Membership.muted_cycle_id).in_(list(cycle_ids))
+    )
+    if people is not None:
+        query = query.where(col(Membership.person_id).in_(list(people)))
+    return {
+        (person_id, cycle_id)
+        for person_id, cycle_id in session.exec(query).all()
+        if cycle_id is not None
+    }
 
 
 @dataclass(frozen=True)
@@ -372,54 +431,57 @@ def plan_reminders(
         .order_by(col(Delivery.recipient_id), col(Delivery.id))
     ).all():
         existing[row.recipient_id].append(row)
-    # Reminders follow the default instrument's open cycle (per-instrument reminders: to do).
-    cycle = open_cycle(session, ASEAN_NORMS_ID)
-    checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
-    planned = 0
-    if policy.enabled and cycle is not None and checklist is not None:
-        assert cycle.id is not None and cycle.opens_at is not None
-        states = country_states(session, cycle, checklist)
-        histories = _histories(session, cycle.id)
+    # Each instrument's open cycle proposes its next slot; the person gets one row, the
+    # earliest, and its message names every instrument they are behind in (`claim_reminders`).
+    opened = reminded_cycles(session, checklists) if policy.enabled else []
+    histories = _histories(session, [o.id for o in opened])
+    muted = muted_in(session, [o.id for o in opened])
+    wanted: dict[int, tuple[Slot, datetime, int]] = {}
+    for reminded in opened:
+        cycle = reminded.cycle
+        assert cycle.opens_at is not None
+        states = country_states(session, cycle, reminded.checklist)
         for person, country in _focal_points(session, cycle.checklist_id):
             assert person.id is not None and person.country_code is not None
-            rows = existing.pop(person.id, [])
-            wanted: tuple[Slot, datetime] | None = None
-            if _may_remind(person, cycle, states.get(person.country_code)):
-                tz = person_tz(person, country, policy.default_timezone)
-                history = histories.get(person.id, ReminderHistory())
-                slot = next_reminder(
-                    policy=policy,
-                    tz=tz,
-                    cycle_id=cycle.id,
-                    opens_at=cycle.opens_at,
-                    deadline=cycle.deadline,
-                    enrolled_at=person.created_at,
-                    last_active_at=person.last_active_at,
-                    history=history,
-                    now=now,
-                )
-                if slot is not None:
-                    due = due_time(
-                        slot,
-                        history=history,
-                        snoozed_until=person.snoozed_until,
-                        policy=policy,
-                        tz=tz,
-                    )
-                    wanted = (slot, due)
-            for row in rows:
-                if (wanted is None or row.slot != wanted[0].key) and row.id is not None:
-                    deliveries.drop_plan(session, row.id)
-            if wanted is not None and all(row.slot != wanted[0].key for row in rows):
-                planned += deliveries.plan(
-                    session,
-                    recipient_id=person.id,
-                    kind=DeliveryKind.REMINDER,
-                    slot=wanted[0].key,
-                    due_at=wanted[1],
-                    cycle_id=cycle.id,
-                    now=now,
-                )
+            here = (person.id, reminded.id) in muted
+            if not _may_remind(person, states.get(person.country_code), muted=here):
+                continue
+            tz = person_tz(person, country, policy.default_timezone)
+            history = histories.of(person.id, reminded.id)
+            slot = next_reminder(
+                policy=policy,
+                tz=tz,
+                cycle_id=reminded.id,
+                opens_at=cycle.opens_at,
+                deadline=cycle.deadline,
+                enrolled_at=person.created_at,
+                last_active_at=person.last_active_at,
+                history=history,
+                now=now,
+            )
+            if slot is None:
+                continue
+            due = due_time(
+                slot, history=history, snoozed_until=person.snoozed_until, policy=policy, tz=tz
+            )
+            if person.id not in wanted or due < wanted[person.id][1]:
+                wanted[person.id] = (slot, due, reminded.id)
+    planned = 0
+    for person_id, (slot, due, cycle_id) in wanted.items():
+        rows = existing.pop(person_id, [])
+        for row in rows:
+            if row.slot != slot.key and row.id is not None:
+                deliveries.drop_plan(session, row.id)
+        if all(row.slot != slot.key for row in rows):
+            planned += deliveries.plan(
+                session,
+                recipient_id=person_id,
+                kind=DeliveryKind.REMINDER,
+                slot=slot.key,
+                due_at=due,
+                cycle_id=cycle_id,
+                now=now,
+            )
     for rows in existing.values():  # no longer focal points, or no cycle, or reminders off
         for row in rows:
             if row.id is not None:
@@ -431,8 +493,24 @@ def plan_reminders(
 
 
 @dataclass(frozen=True)
+class ReminderPart:
+    """What a reminder says about one instrument's open cycle."""
+
+    cycle_id: int
+    cycle_title: str
+    checklist: Checklist | None  # the cycle's: the reminder names its instrument
+    deadline: datetime | None
+    deadline_today: bool
+    deadline_passed: bool
+    open_items: int
+    total_items: int
+    open_by_section: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
 class ReminderMessage:
-    """A claimed reminder that may go now, with everything its text needs."""
+    """A claimed reminder that may go now, with everything its text needs: a part per
+    instrument the person is behind in (a coordinator's nudge: its own instrument only)."""
 
     delivery_id: int
     claimer: str
@@ -441,16 +519,9 @@ class ReminderMessage:
     locale: str | None
     telegram_language: str | None
     timezone: str
-    cycle_id: int
-    cycle_title: str
     country_code: str
-    deadline: datetime | None
-    deadline_today: bool
-    deadline_passed: bool
-    open_items: int
-    total_items: int
-    open_by_section: tuple[tuple[str, int], ...]
-    checklist: Checklist | None = None  # the cycle's: the reminder names its instrument
+    cycle_id: int  # the row's own cycle: what its mute button mutes
+    parts: tuple[ReminderPart, ...]
 
 
 @dataclass(frozen=True)
@@ -468,6 +539,7 @@ def _verdict(
     policy: ReminderPolicy,
     now: datetime,
     focal_ids: Collection[int] = (),
+    muted: bool = False,
 ) -> str | _Defer | None:
     """Why a claimed reminder must not go (a reason), when it may (`_Defer`), or None: now."""
     if person is None or not person.active or person.id not in focal_ids:
@@ -480,7 +552,7 @@ def _verdict(
         return "reminders are switched off"
     if state.complete:
         return "the report is complete"
-    if person.muted_cycle_id == cycle.id:
+    if muted:
         return "muted for this cycle"
     if row.kind == DeliveryKind.REMINDER and history.sent >= policy.cap:
         return "the cap of reminders per cycle is reached"
@@ -497,20 +569,37 @@ def _verdict(
 
 @dataclass
 class _Batch:
-    """What the checks of one claimed batch load once."""
+    """What the checks of one claimed batch load once: every open cycle, and per cycle the
+    batch's focal points of its instrument and their countries' states."""
 
-    cycle: Cycle | None
+    opened: list[OpenCycle]
     persons: dict[int, Person]
     countries: dict[str, Country]
-    states: dict[str, CountryState] = field(default_factory=dict)
-    histories: dict[int, ReminderHistory] = field(default_factory=dict)
-    focal_ids: set[int] = field(default_factory=set)  # the cycle's instrument's focal points
-    checklist: Checklist | None = None
+    states: dict[int, dict[str, CountryState]] = field(default_factory=dict)
+    focal_ids: dict[int, set[int]] = field(default_factory=dict)
+    histories: _Histories = field(default_factory=_Histories)
+    muted: set[tuple[int, int]] = field(default_factory=set)
+
+    def cycle(self, cycle_id: int | None) -> OpenCycle | None:
+        return next((o for o in self.opened if o.id == cycle_id), None)
+
+    def state(self, cycle_id: int, person: Person) -> CountryState | None:
+        return self.states.get(cycle_id, {}).get(person.country_code or "")
+
+    def behind(self, person: Person) -> list[OpenCycle]:
+        """The open cycles a person may be reminded of: focal point there, not done, not muted."""
+        return [
+            o
+            for o in self.opened
+            if person.id in self.focal_ids.get(o.id, set())
+            and _may_remind(
+                person, self.state(o.id, person), muted=(person.id or 0, o.id) in self.muted
+            )
+        ]
 
 
 def _load_batch(session: Session, rows: list[Delivery], checklists: ChecklistRegistry) -> _Batch:
-    cycle = open_cycle(session, ASEAN_NORMS_ID)
-    checklist = cycle_checklist(cycle, checklists) if cycle is not None else None
+    opened = reminded_cycles(session, checklists)
     ids = {row.recipient_id for row in rows}
     persons = {
         person.id: person
@@ -518,23 +607,80 @@ def _load_batch(session: Session, rows: list[Delivery], checklists: ChecklistReg
         if person.id is not None
     }
     countries = {country.code: country for country in session.exec(select(Country)).all()}
-    batch = _Batch(cycle, persons, countries, checklist=checklist)
-    if cycle is not None and cycle.id is not None and checklist is not None:
-        batch.focal_ids = {
+    batch = _Batch(opened, persons, countries)
+    codes = {p.country_code for p in persons.values() if p.country_code}
+    for reminded in opened:
+        batch.focal_ids[reminded.id] = {
             person_id
             for person_id in session.exec(
                 select(Person.id).where(
-                    col(Person.id).in_(ids), holding(cycle.checklist_id, Role.FOCAL_POINT)
+                    col(Person.id).in_(ids), holding(reminded.cycle.checklist_id, Role.FOCAL_POINT)
                 )
             ).all()
             if person_id is not None
         }
-        codes = {p.country_code for p in persons.values() if p.country_code}
-        batch.states = country_states(session, cycle, checklist, codes)
-        batch.histories = _histories(
-            session, cycle.id, people=ids, exclude={row.id for row in rows if row.id}
+        batch.states[reminded.id] = country_states(
+            session, reminded.cycle, reminded.checklist, codes
         )
+    batch.histories = _histories(
+        session, [o.id for o in opened], people=ids, exclude={row.id for row in rows if row.id}
+    )
+    batch.muted = muted_in(session, [o.id for o in opened], ids)
     return batch
+
+
+def _part(reminded: OpenCycle, state: CountryState, tz: tzinfo, now: datetime) -> ReminderPart:
+    deadline = reminded.cycle.deadline
+    return ReminderPart(
+        cycle_id=reminded.id,
+        cycle_title=reminded.cycle.title,
+        checklist=reminded.checklist,
+        deadline=deadline,
+        deadline_today=deadline is not None
+        and now < deadline
+        and deadline.astimezone(tz).date() == now.astimezone(tz).date(),
+        deadline_passed=deadline is not None and now >= deadline,
+        open_items=state.open_items,
+        total_items=state.total,
+        open_by_section=state.open_by_section,
+    )
+
+
+def _name_the_others(
+    session: Session,
+    row: Delivery,
+    person: Person,
+    others: list[OpenCycle],
+    batch: _Batch,
+    policy: ReminderPolicy,
+    tz: tzinfo,
+    now: datetime,
+) -> None:
+    """A reminder that names other instruments stands for their slots due by the time the next
+    one could go (`min_gap`): each is recorded as done, so no second message follows for it."""
+    assert person.id is not None
+    for other in others:
+        assert other.cycle.opens_at is not None
+        slot = next_reminder(
+            policy=policy,
+            tz=tz,
+            cycle_id=other.id,
+            opens_at=other.cycle.opens_at,
+            deadline=other.cycle.deadline,
+            enrolled_at=person.created_at,
+            last_active_at=person.last_active_at,
+            history=batch.histories.of(person.id, other.id),
+            now=now,
+        )
+        if slot is not None and slot.due <= now + policy.min_gap:
+            deliveries.record_named(
+                session,
+                recipient_id=person.id,
+                slot=slot.key,
+                cycle_id=other.id,
+                reason=f"named in reminder {row.id}",
+                now=now,
+            )
 
 
 def claim_reminders(
@@ -551,6 +697,8 @@ def claim_reminders(
 
     The others go back as planned at the next moment they may go (outside working hours,
     snoozed, answering right now), or are cancelled with the reason (completed, muted …).
+    A scheduled reminder names every instrument the person is behind in; a coordinator's
+    nudge, the instrument it was asked in.
     """
     rows = deliveries.claim_due(
         session, kinds=REMINDER_KINDS, claimer=claimer, now=now, limit=limit, policy=delivery
@@ -563,10 +711,22 @@ def claim_reminders(
     for row in rows:
         person = batch.persons.get(row.recipient_id)
         country = batch.countries.get(person.country_code or "") if person else None
-        state = batch.states.get(person.country_code or "") if person else None
-        history = batch.histories.get(row.recipient_id, ReminderHistory())
+        own = batch.cycle(row.cycle_id)
+        state = batch.state(own.id, person) if own and person else None
+        history = (
+            batch.histories.of(row.recipient_id, own.id) if own is not None else ReminderHistory()
+        )
         verdict = _verdict(
-            row, person, country, batch.cycle, state, history, policy, now, batch.focal_ids
+            row,
+            person,
+            country,
+            own.cycle if own else None,
+            state,
+            history,
+            policy,
+            now,
+            batch.focal_ids.get(own.id, set()) if own else (),
+            own is not None and (row.recipient_id, own.id) in batch.muted,
         )
         if verdict is None and row.recipient_id in reminded:
             # Two of this person's reminders fell due together: one is enough for now.
@@ -581,11 +741,18 @@ def claim_reminders(
         if isinstance(verdict, _Defer):
             deliveries.defer(session, row, verdict.until)
             continue
-        assert person is not None and state is not None and batch.cycle is not None
-        assert row.id is not None and batch.cycle.id is not None
+        assert person is not None and own is not None and row.id is not None
         reminded.add(row.recipient_id)
         tz = person_tz(person, country, policy.default_timezone)
-        deadline = batch.cycle.deadline
+        named = [own] if row.kind == DeliveryKind.NUDGE else batch.behind(person)
+        if row.kind == DeliveryKind.REMINDER:
+            others = [o for o in named if o.id != own.id]
+            _name_the_others(session, row, person, others, batch, policy, tz, now)
+        parts = []
+        for reminded_cycle in named:
+            part_state = batch.state(reminded_cycle.id, person)
+            assert part_state is not None
+            parts.append(_part(reminded_cycle, part_state, tz, now))
         ready.append(
             ReminderMessage(
                 delivery_id=row.id,
@@ -595,18 +762,9 @@ def claim_reminders(
                 locale=person.locale,
                 telegram_language=person.telegram_language,
                 timezone=zone_name(tz),
-                cycle_id=batch.cycle.id,
-                cycle_title=batch.cycle.title,
                 country_code=person.country_code or "",
-                deadline=deadline,
-                deadline_today=deadline is not None
-                and now < deadline
-                and deadline.astimezone(tz).date() == now.astimezone(tz).date(),
-                deadline_passed=deadline is not None and now >= deadline,
-                open_items=state.open_items,
-                total_items=state.total,
-                open_by_section=state.open_by_section,
-                checklist=batch.checklist,
+                cycle_id=own.id,
+                parts=tuple(parts),
             )
         )
     session.flush()
@@ -647,6 +805,7 @@ class NudgeResult:
     country_code: str
     complete: bool
     targets: list[NudgeTarget]
+    checklist: Checklist | None = None  # the instrument the nudge is about
 
 
 def remind_country(
@@ -669,8 +828,9 @@ def remind_country(
     checklist = cycle_checklist(cycle, checklists)
     state = country_states(session, cycle, checklist, [code])[code] if checklist else None
     if state is None or state.complete:
-        return NudgeResult(code, True, [])
+        return NudgeResult(code, True, [], checklist)
     targets = []
+    muted = muted_in(session, [cycle.id])
     for person, _ in _focal_points(session, cycle.checklist_id):
         if person.country_code != code:
             continue
@@ -680,7 +840,7 @@ def remind_country(
         if person.unreachable_at is not None:
             targets.append(NudgeTarget(name, NudgeOutcome.UNREACHABLE, None, zone_name(tz)))
             continue
-        if person.muted_cycle_id == cycle.id:
+        if (person.id, cycle.id) in muted:
             targets.append(NudgeTarget(name, NudgeOutcome.MUTED, None, zone_name(tz)))
             continue
         waiting, earliest = Waiting.HOURS, now
@@ -718,7 +878,7 @@ def remind_country(
                 )
             else:
                 targets.append(NudgeTarget(name, NudgeOutcome.ALREADY, None, zone_name(tz)))
-    return NudgeResult(code, False, targets)
+    return NudgeResult(code, False, targets, checklist)
 
 
 @dataclass(frozen=True)
@@ -738,6 +898,7 @@ class ReminderOverview:
     enabled: bool
     cycle_title: str | None
     countries: list[CountryReminders]
+    checklist: Checklist | None = None  # the instrument the overview is about
 
 
 def reminder_overview(
@@ -760,6 +921,7 @@ def reminder_overview(
         return ReminderOverview(policy.enabled, None, [])
     states = country_states(session, cycle, checklist)
     people = _focal_points(session, cycle.checklist_id)
+    muted = muted_in(session, [cycle.id])
     by_country: dict[str, list[Person]] = defaultdict(list)
     for person, _ in people:
         by_country[person.country_code or ""].append(person)
@@ -796,7 +958,7 @@ def reminder_overview(
                 complete=bool(state and state.complete),
                 next_at=next_at.get(country.code),
                 sent=sent.get(country.code, 0),
-                muted=sum(1 for p in members if p.muted_cycle_id == cycle.id),
+                muted=sum(1 for p in members if (p.id or 0, cycle.id) in muted),
                 unreachable=[
                     UnreachablePerson(p.display_name, p.country_code, p.unreachable_at)
                     for p in members
@@ -804,7 +966,7 @@ def reminder_overview(
                 ],
             )
         )
-    return ReminderOverview(policy.enabled, cycle.title, countries)
+    return ReminderOverview(policy.enabled, cycle.title, countries, checklist)
 
 
 # --------------------------------------------------------------------------- the buttons
@@ -832,10 +994,12 @@ def snooze(
     than its sending is the version its buttons carry: the first snooze moves `snoozed_until`
     past it, and a second tap, a retry or another process matches no row (`ReminderUnchanged`).
     """
-    actor.require_focal_point()
+    row = session.get(Delivery, delivery_id)
+    cycle = session.get(Cycle, row.cycle_id) if row is not None and row.cycle_id else None
+    # A focal point of the reminder's instrument, whichever one they act in just now.
+    (actor.within(cycle.checklist_id) if cycle is not None else actor).require_focal_point()
     if days not in (1, 7):
         raise InvalidInput()
-    row = session.get(Delivery, delivery_id)
     if row is None or row.recipient_id != actor.person_id:
         raise OldReminder()
     person = person_of(session, actor)
@@ -852,7 +1016,8 @@ def snooze(
     )
     if not snoozed.rowcount:  # type: ignore[attr-defined]
         raise ReminderUnchanged(
-            cycle_id=row.cycle_id or 0, muted=person.muted_cycle_id == row.cycle_id
+            cycle_id=row.cycle_id or 0,
+            muted=(actor.person_id, row.cycle_id or 0) in muted_in(session, [row.cycle_id or 0]),
         )
     country = session.get(Country, person.country_code) if person.country_code else None
     tz = person_tz(person, country, policy.default_timezone)
@@ -879,7 +1044,8 @@ class Muted:
 def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> Muted:
     """Mute (or unmute) reminders for the open cycle; pressing twice changes nothing more.
 
-    `muted_cycle_id` is the version: muting applies only while not muted for this cycle,
+    The membership's `muted_cycle_id` (in the cycle's instrument: muting one instrument leaves
+    the others' reminders on) is the version: muting applies only while not muted for this cycle,
     unmuting only while muted for it (one conditional UPDATE each); a repeated tap raises
     `ReminderUnchanged` with the current state, so the keyboard can be redrawn to match it.
     """
@@ -889,15 +1055,18 @@ def set_muted(session: Session, *, actor: Actor, cycle_id: int, muted: bool) -> 
         raise OldReminder()
     actor.within(cycle.checklist_id).require_focal_point()
     assert cycle.id is not None
-    me = col(Person.id) == actor.person_id
-    muted_here = col(Person.muted_cycle_id) == cycle.id
+    me = sa.and_(
+        col(Membership.person_id) == actor.person_id,
+        col(Membership.checklist_id) == cycle.checklist_id,
+    )
+    muted_here = col(Membership.muted_cycle_id) == cycle.id
     result = session.execute(
-        sa.update(Person)
-        .where(me, sa.or_(col(Person.muted_cycle_id).is_(None), ~muted_here))
+        sa.update(Membership)
+        .where(me, sa.or_(col(Membership.muted_cycle_id).is_(None), ~muted_here))
         .values(muted_cycle_id=cycle.id)
         .execution_options(synchronize_session=False)
         if muted
-        else sa.update(Person)
+        else sa.update(Membership)
         .where(me, muted_here)
         .values(muted_cycle_id=None)
         .execution_options(synchronize_session=False)

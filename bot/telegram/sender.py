@@ -163,6 +163,7 @@ class Sender:
         return await self.rt.db.run(
             claim_notices,
             claimer=self.claimer,
+            checklists=self.rt.checklists,
             delivery=self.delivery,
             now=self.rt.clock.now(),
             limit=limit,

@@ -359,9 +359,11 @@ class DraftButton(Button):
 
 @dataclass(frozen=True)
 class ContinueButton(Button):
-    """▶️ Continue under a reminder: `rm:go`."""
+    """▶️ Continue under a reminder: `rm:go[:<instrument>]`, in the instrument it names first
+    (none: the person's current one)."""
 
     PREFIX: ClassVar[str] = f"{REMIND}:go"
+    instrument: str | None = None
 
 
 class Snooze(StrEnum):

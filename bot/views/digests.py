@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from bot.services.digests import Behind, CountryChange, Digest, DigestPreview
+from bot.services.digests import Behind, CountryChange, Digest, DigestPreview, Digests
 from bot.services.schedule import DigestFrequency
 from bot.views.callbacks import DigestButton, Switch
 from bot.views.common import (
@@ -14,6 +14,7 @@ from bot.views.common import (
     country_name,
     cycle_title,
     esc,
+    instrument_line,
     keyboard,
 )
 from bot.views.summaries import no_changes_line
@@ -41,8 +42,9 @@ def _change_lines(t: Translator, changes: list[CountryChange]) -> list[str]:
 
 
 def digest_lines(
-    t: Translator, digest: Digest, timezone: str, frequency: DigestFrequency
+    t: Translator, digests: Digests, timezone: str, frequency: DigestFrequency
 ) -> list[str]:
+    """The title and window, then a part per instrument the coordinator coordinates."""
     title = (
         t.gettext("Daily digest")
         if frequency is DigestFrequency.DAILY
@@ -51,11 +53,20 @@ def digest_lines(
     lines = [
         f"📰 <b>{esc(title)}</b>",
         t.gettext("From {start} to {end}").format(
-            start=t.datetime(digest.since, timezone), end=t.datetime(digest.until, timezone)
+            start=t.datetime(digests.since, timezone), end=t.datetime(digests.until, timezone)
         ),
     ]
+    for digest in digests.parts:
+        lines += _part_lines(t, digest, timezone)
+    return lines
+
+
+def _part_lines(t: Translator, digest: Digest, timezone: str) -> list[str]:
+    lines = [""]
+    if digest.checklist is not None:
+        lines.append(instrument_line(t, digest.checklist))
     if digest.cycle_title is None:
-        lines += ["", t.gettext("There is no open reporting cycle at the moment.")]
+        lines.append(t.gettext("There is no open reporting cycle at the moment."))
     else:
         cycle = f"<b>{esc(cycle_title(t, digest.cycle_title))}</b>"
         if digest.deadline is None:
@@ -136,7 +147,7 @@ def _code(row: CountryChange | Behind) -> str:
 
 
 def render_digest(
-    t: Translator, digest: Digest, timezone: str, frequency: DigestFrequency
+    t: Translator, digest: Digests, timezone: str, frequency: DigestFrequency
 ) -> Rendered:
     return Rendered("\n".join(digest_lines(t, digest, timezone, frequency)))
 

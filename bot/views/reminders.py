@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import InlineKeyboardMarkup
 
 from bot.i18n import Translator
@@ -11,6 +13,7 @@ from bot.services.reminders import (
     NudgeResult,
     ReminderMessage,
     ReminderOverview,
+    ReminderPart,
     Waiting,
 )
 from bot.views.callbacks import ContinueButton, MuteButton, Muting, Snooze, SnoozeButton
@@ -21,6 +24,7 @@ from bot.views.common import (
     cycle_title,
     esc,
     instrument_line,
+    instrument_title,
     keyboard,
 )
 
@@ -29,42 +33,66 @@ def _open_per_norm(t: Translator, open_by_section: tuple[tuple[str, int], ...]) 
     return ", ".join(f"{esc(section)}: {t.number(count)}" for section, count in open_by_section)
 
 
-def render_reminder(t: Translator, message: ReminderMessage) -> Rendered:
-    """The reminder itself: how much is open, per norm, and the deadline in local time."""
-    cycle = f"<b>{esc(cycle_title(t, message.cycle_title))}</b>"
+def _part_lines(t: Translator, message: ReminderMessage, part: ReminderPart) -> list[str]:
+    cycle = f"<b>{esc(cycle_title(t, part.cycle_title))}</b>"
     if message.kind is DeliveryKind.NUDGE:
         lines = [
             "📣 " + t.gettext("A coordinator asks you to continue {cycle}.").format(cycle=cycle)
         ]
     else:
         lines = ["⏰ " + t.gettext("A reminder about {cycle}.").format(cycle=cycle)]
-    if message.checklist is not None:
-        lines.append(instrument_line(t, message.checklist))
+    if part.checklist is not None:
+        lines.append(instrument_line(t, part.checklist))
     lines.append(
         t.ngettext(
             "{country} still has {count} open item out of {total}.",
             "{country} still has {count} open items out of {total}.",
-            message.open_items,
+            part.open_items,
         ).format(
             country=esc(country_name(t, message.country_code)),
-            count=t.number(message.open_items),
-            total=t.number(message.total_items),
+            count=t.number(part.open_items),
+            total=t.number(part.total_items),
         )
     )
-    lines.append(
-        t.gettext("Open per norm: {list}").format(list=_open_per_norm(t, message.open_by_section))
-    )
-    if message.deadline is not None:
-        when = t.datetime(message.deadline, message.timezone)
-        if message.deadline_passed:
+    by_norm = part.checklist is None or part.checklist.grouping == "norms"
+    per = t.gettext("Open per norm: {list}") if by_norm else t.gettext("Open per theme: {list}")
+    lines.append(per.format(list=_open_per_norm(t, part.open_by_section)))
+    if part.deadline is not None:
+        when = t.datetime(part.deadline, message.timezone)
+        if part.deadline_passed:
             text = t.gettext("The deadline was {deadline}.")
-        elif message.deadline_today:
+        elif part.deadline_today:
             text = t.gettext("The deadline is today: {deadline}.")
         else:
             text = t.gettext("Deadline: {deadline}.")
         lines.append("🗓 " + text.format(deadline=when))
+    return lines
+
+
+def render_reminder(t: Translator, message: ReminderMessage) -> Rendered:
+    """The reminder itself: per instrument the person is behind in, how much is open, per
+    norm or theme, and the deadline in local time; one message for all of them."""
+    lines: list[str] = []
+    for part in message.parts:
+        if lines:
+            lines.append("")
+        lines += _part_lines(t, message, part)
     lines += ["", t.gettext("“Continue” takes you to the first open item.")]
-    return Rendered("\n".join(lines), reminder_keyboard(t, message.delivery_id, message.cycle_id))
+    # Several instruments named: a mute button for each (muting one leaves the others on).
+    instruments = [
+        (part.cycle_id, instrument_title(t, part.checklist))
+        for part in message.parts
+        if part.checklist is not None and len(message.parts) > 1
+    ]
+    first = message.parts[0].checklist if message.parts else None
+    keys = reminder_keyboard(
+        t,
+        message.delivery_id,
+        message.cycle_id,
+        instruments=instruments,
+        continue_in=first.id if first is not None else None,
+    )
+    return Rendered("\n".join(lines), keys)
 
 
 def reminder_keyboard(
@@ -73,9 +101,13 @@ def reminder_keyboard(
     cycle_id: int,
     *,
     muted: bool = False,
+    instruments: Sequence[tuple[int, str]] = (),
+    continue_in: str | None = None,
 ) -> InlineKeyboardMarkup:
-    """Continue; snooze a day or a week (while not snoozed); mute or unmute this cycle."""
-    rows: list[list[tuple[str, str]]] = [[("▶️ " + t.gettext("Continue"), ContinueButton().pack())]]
+    """Continue; snooze a day or a week (while not snoozed); mute or unmute this cycle, or
+    each of the `instruments` (cycle id, short title) a reminder names."""
+    go = ContinueButton(continue_in).pack()
+    rows: list[list[tuple[str, str]]] = [[("▶️ " + t.gettext("Continue"), go)]]
     if delivery_id is not None and not muted:
         rows.append(
             [
@@ -83,7 +115,11 @@ def reminder_keyboard(
                 ("⏰ " + t.gettext("Snooze 1 week"), SnoozeButton(Snooze.WEEK, delivery_id).pack()),
             ]
         )
-    if muted:
+    if instruments and not muted:
+        for cycle, title in instruments:
+            text = "🔕 " + t.gettext("Mute: {instrument}").format(instrument=title)
+            rows.append([(text, MuteButton(Muting.MUTE, cycle).pack())])
+    elif muted:
         rows.append(
             [("🔔 " + t.gettext("Unmute reminders"), MuteButton(Muting.UNMUTE, cycle_id).pack())]
         )
@@ -122,6 +158,8 @@ def render_nudge_result(t: Translator, result: NudgeResult) -> Rendered:
             ).format(country=country, code=esc(result.country_code))
         )
     lines = ["📣 " + t.gettext("Reminding the focal points of {country}:").format(country=country)]
+    if result.checklist is not None:
+        lines.append(instrument_line(t, result.checklist))
     for target in result.targets:
         name = esc(target.name)
         if target.outcome is NudgeOutcome.NOW:
@@ -160,6 +198,8 @@ def render_overview(t: Translator, overview: ReminderOverview) -> Rendered:
     lines = [
         "🔔 <b>" + t.gettext("Reminders") + "</b> · " + esc(cycle_title(t, overview.cycle_title)),
     ]
+    if overview.checklist is not None:
+        lines.append(instrument_line(t, overview.checklist))
     if not overview.enabled:
         lines.append(
             t.gettext("Automatic reminders are switched off; /remind still reaches a country.")

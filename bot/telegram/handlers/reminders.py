@@ -85,6 +85,8 @@ async def on_reminder_button(
     button = read_button(query.data, ContinueButton, SnoozeButton, MuteButton)
     if isinstance(button, ContinueButton):
         await answer_query(query)
+        if button.instrument is not None and actor.holds(button.instrument):
+            actor = actor.within(button.instrument)  # the instrument the reminder names first
         await show_current(update, context, t, actor, first_open=True)
         return
     if not isinstance(button, SnoozeButton | MuteButton):
