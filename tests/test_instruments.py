@@ -267,3 +267,29 @@ async def test_an_instrument_of_themes_says_theme_not_norm(two: BotHarness):
     assert "Choose a theme to see and change its answers." in overview.plain
     listed = await niran.press_and_wait("gov 0/2")
     assert "Theme gov: Governance" in listed.plain and "Norm" not in listed.plain
+
+
+async def test_an_invite_of_another_instrument_cannot_move_a_person_to_another_country(
+    two: BotHarness,
+):
+    # A coordinator of one instrument must not change who answers for a country in another:
+    # the person's country is one for all their instruments.
+    await _open_scams_cycle(two)
+    alice = await two.enrol(7601, "TH", name="Alice")  # a Thai focal point of the norms
+    code = await two.invite_code("VN", "scams")
+    await alice.command("start", code)
+    refusal = await alice.expect("already represent")
+    assert "Thailand" in refusal.plain and "Viet Nam" in refusal.plain
+    with two.db.session() as session:
+        person = session.exec(select(Person).where(Person.telegram_id == 7601)).one()
+        assert person.country_code == "TH"
+        invite = session.exec(select(Invite).where(col(Invite.checklist_id) == SCAMS)).one()
+        assert invite.used_at is None, "the invite stays open, for a coordinator to cancel"
+    assert two.role(7601, SCAMS) == (None, False)
+    # An invite of the same instrument still moves a person (a coordinator's correction).
+    code = await two.invite_code("VN")
+    await alice.command("start", code)
+    await alice.expect(lambda m: "Viet Nam" in m.plain)
+    with two.db.session() as session:
+        moved = session.exec(select(Person).where(Person.telegram_id == 7601)).one()
+        assert moved.country_code == "VN"

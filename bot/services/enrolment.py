@@ -15,10 +15,15 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.checklist import ASEAN_NORMS_ID
-from bot.models import Country, Invite, Person, Role
+from bot.models import Country, Invite, Membership, Person, Role
 from bot.services import audit
 from bot.services.actors import Actor, actor_of, find_person, grant, roles_of
-from bot.services.errors import InviteInvalid, InviteProblem, UnknownCountry
+from bot.services.errors import (
+    InviteForAnotherCountry,
+    InviteInvalid,
+    InviteProblem,
+    UnknownCountry,
+)
 
 CODE_BYTES = 12  # 16 URL-safe characters: fits Telegram's 64-character start parameter
 
@@ -140,6 +145,9 @@ def redeem_invite(
     if person is not None and not person.active:
         # Raising rolls the claim back: the invite stays open, for a coordinator to cancel.
         raise InviteInvalid(reason=InviteProblem.REVOKED)
+    if person is not None and _moves_country_of_another_instrument(session, person, invite):
+        assert person.country_code is not None and invite.country_code is not None
+        raise InviteForAnotherCountry(current=person.country_code, invited=invite.country_code)
     if person is None:
         person = Person(telegram_id=telegram_id, created_at=now)
     person.display_name = display_name
@@ -178,6 +186,19 @@ def redeem_invite(
         },
     )
     return actor_of(session, person)
+
+
+def _moves_country_of_another_instrument(session: Session, person: Person, invite: Invite) -> bool:
+    """Would this invite give a person who represents a country in another instrument another
+    country? (An invite of the same instrument may move them: a coordinator's correction.)"""
+    if invite.country_code is None or person.country_code in (None, invite.country_code):
+        return False
+    elsewhere = session.exec(
+        select(Membership.id).where(
+            Membership.person_id == person.id, Membership.checklist_id != invite.checklist_id
+        )
+    ).first()
+    return elsewhere is not None
 
 
 def _why_unusable(session: Session, code_hash: str) -> InviteProblem:

@@ -127,6 +127,16 @@ class InviteInvalid(ServiceError):
     reason: InviteProblem
 
 
+@dataclass(eq=False)
+class InviteForAnotherCountry(ServiceError):
+    """An invite of one instrument for a country other than the one the sender represents in
+    another: one person represents one country, and a coordinator of one instrument must not
+    move who answers for a country in another."""
+
+    current: str
+    invited: str
+
+
 # --- the state of the cycle -------------------------------------------------------------------
 
 

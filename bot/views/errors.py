@@ -20,6 +20,7 @@ from bot.services.errors import (
     DeadlinePast,
     FocalPointsOnly,
     InvalidInput,
+    InviteForAnotherCountry,
     InviteInvalid,
     InviteProblem,
     NationalLeadOnly,
@@ -44,7 +45,7 @@ from bot.services.errors import (
     UnknownPerson,
     UnknownRole,
 )
-from bot.views.common import cycle_title, esc
+from bot.views.common import country_name, cycle_title, esc
 
 
 def stranger_text(t: Translator) -> str:
@@ -96,6 +97,16 @@ def _not_enrolled(error: NotEnrolled, t: Translator) -> str:
 @_explain.register
 def _invite_invalid(error: InviteInvalid, t: Translator) -> str:
     return invite_text(t, error.reason)
+
+
+@_explain.register
+def _invite_for_another_country(error: InviteForAnotherCountry, t: Translator) -> str:
+    return "⚠️ " + t.gettext(
+        "You already represent {current} in another instrument, and this invite is for "
+        "{invited}. One person represents one country: ask your coordinator."
+    ).format(
+        current=esc(country_name(t, error.current)), invited=esc(country_name(t, error.invited))
+    )
 
 
 # --- who may do what
