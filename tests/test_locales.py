@@ -533,6 +533,7 @@ ERROR_VARIANTS: list[service_errors.ServiceError] = [
     E.UnknownCycle(cycle=99),
     E.UnknownNeedsWord(value="zz9", instruments=("x1", "y2")),  # typed words
     *(E.InviteInvalid(reason=r) for r in E.InviteProblem if r is not E.InviteProblem.REVOKED),
+    E.InviteForAnotherCountry(current="TH", invited="VN"),
     E.StaleAction(),
     E.CursorMoved(prompt_message_id=None),
     E.ReminderUnchanged(cycle_id=1, muted=True),
