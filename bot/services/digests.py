@@ -385,6 +385,24 @@ def _since(session: Session, person: Person, slot: DigestSlot, now: datetime) ->
     return person.created_at or min(slot.due, now) - slot.period
 
 
+def _person_digests(
+    session: Session,
+    person: Person,
+    checklists: ChecklistRegistry,
+    slot: DigestSlot,
+    now: datetime,
+) -> Digests:
+    """What a coordinator's digest of `slot` holds: a part per instrument they coordinate,
+    since their last digest (the same whether it is sent or previewed with /digest)."""
+    return build_digests(
+        session,
+        checklists=checklists,
+        instruments=coordinated(session, person, checklists),
+        since=_since(session, person, slot, now),
+        now=now,
+    )
+
+
 # --------------------------------------------------------------------------- sending
 
 
@@ -443,13 +461,7 @@ def claim_digests(
             # Late (the bot was down): wait for the morning rather than wake anyone.
             deliveries.defer(session, row, policy.hours.next_opening(now, tz))
             continue
-        digest = build_digests(
-            session,
-            checklists=checklists,
-            instruments=coordinated(session, person, checklists),
-            since=_since(session, person, slot, now),
-            now=now,
-        )
+        digest = _person_digests(session, person, checklists, slot, now)
         ready.append(
             DigestMessage(
                 delivery_id=row.id,
@@ -511,13 +523,7 @@ def _preview(
     country = session.get(Country, person.country_code) if person.country_code else None
     tz = person_tz(person, country, policy.default_timezone)
     slot = policy.slot(now, tz)
-    digest = build_digests(
-        session,
-        checklists=checklists,
-        instruments=coordinated(session, person, checklists),
-        since=_since(session, person, slot, now),
-        now=now,
-    )
+    digest = _person_digests(session, person, checklists, slot, now)
     enabled = person.digest_enabled
     next_at = slot.due + slot.period if enabled and policy.enabled else None
     return DigestPreview(digest, enabled, policy.enabled, policy.frequency, next_at, zone_name(tz))

@@ -7,7 +7,7 @@ history. This module holds what the kinds are, how they are stored, and the one 
 computes the regional picture (`regional_needs`, /needs); the export's Needs sheet and the
 needs chart are drawn from the same rows (`item_needs`, `needs_grid`).
 
-Who sees which country's needs is decided in one place, `needs_scope`.
+Who sees which country's needs is the summaries' rule, `summaries.visible_country`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bot.checklist import Checklist, ChecklistRegistry
 from bot.models import Answer, Country, Cycle
 from bot.services.actors import Actor
 from bot.services.errors import NoOpenCycle, UnknownNeedsWord
+from bot.services.summaries import visible_country
 
 # The kinds of support, in the order they are shown and stored.
 SUPPORT_KINDS: Final = ("policy", "technical", "training", "funding", "other")
@@ -50,23 +51,6 @@ def with_kind(stored: str | None, kind: str, on: bool) -> str | None:
     else:
         kinds.discard(kind)
     return kinds_text(kinds)
-
-
-# --------------------------------------------------------------------------- who sees what
-
-
-def needs_scope(actor: Actor, country_code: str | None) -> str | None:
-    """The country whose needs `actor` may see (None: every country), or a refusal.
-
-    Coordinators see every country, or the one they name; focal points and national leads see
-    their own country's only, in the instrument the actor acts in (`Actor.within`).
-    """
-    if actor.is_coordinator:
-        return country_code
-    own = actor.require_focal_point()
-    if country_code is not None:
-        actor.require_country(country_code)
-    return own
 
 
 # --------------------------------------------------------------------------- the rows
@@ -156,7 +140,7 @@ def regional_needs(
     assert cycle.id is not None
     checklist = checklists.get(cycle.checklist_id, cycle.checklist_version)
     country_code, section_id = _focus(session, checklist, checklists, focus)
-    country_code = needs_scope(actor, country_code)
+    country_code = visible_country(session, actor, country_code)
     needs = [
         need
         for need in item_needs(

@@ -52,8 +52,9 @@ def _summary_cycle(session: Session, actor: Actor) -> Cycle:
     return cycle
 
 
-def _scope(session: Session, actor: Actor, country_code: str | None = None) -> str | None:
-    """The one country the actor may see (focal points), or None for all (coordinators)."""
+def visible_country(session: Session, actor: Actor, country_code: str | None = None) -> str | None:
+    """The one country the actor may see (focal points, national leads: their own), or None
+    for all (coordinators; or the one they name): the rule every country-wide read follows."""
     if country_code is not None and session.get(Country, country_code) is None:
         raise UnknownCountry(country=country_code)
     if actor.is_coordinator:
@@ -156,7 +157,7 @@ def regional_summary(
     (`reads.report_counts`), reports, focal points grouped by country. `timezone` is the
     reader's (default: the actor's).
     """
-    scope = _scope(session, actor)
+    scope = visible_country(session, actor)
     cycle = _summary_cycle(session, actor)
     assert cycle.id is not None and cycle.opens_at is not None
     checklist = checklist_of(cycle, checklists)
@@ -299,7 +300,7 @@ def country_status(
         code = actor.require_focal_point() if not actor.is_coordinator else None
         if code is None:
             raise UnknownCountry(country="")
-    scope = _scope(session, actor, code)
+    scope = visible_country(session, actor, code)
     assert scope is not None
     cycle = _summary_cycle(session, actor)
     assert cycle.id is not None
@@ -431,7 +432,7 @@ def compare_cycles(
     An answer copied as a baseline and not yet confirmed equals the previous one: no change.
     Items are matched by id, so a new checklist version compares on the items both share.
     """
-    scope = _scope(session, actor)
+    scope = visible_country(session, actor)
     cycle = _summary_cycle(session, actor)
     assert cycle.id is not None
     checklist = checklist_of(cycle, checklists)
