@@ -308,6 +308,8 @@ class Profiler:
                 str(pid),
                 "--rate",
                 "250",
+                "--gil",  # only the thread holding the GIL: CPU spent in Python, not waits
+                "--nonblocking",  # never pause the bot: its latencies stay its own
                 "--threads",
                 "--format",
                 "raw",
