@@ -117,12 +117,14 @@ class Actor:
         return self.country_code
 
 
+# Default instrument first, then by instrument id: `Actor.roles` and `actor_from` rely on it.
+_ROLE_ORDER = (col(Membership.checklist_id) != ASEAN_NORMS_ID, col(Membership.checklist_id))
+
+
 def roles_of(session: Session, person_id: int) -> tuple[InstrumentRole, ...]:
     """Every role a person holds, the default instrument first, then by instrument id."""
     rows = session.exec(
-        select(Membership)
-        .where(Membership.person_id == person_id)
-        .order_by(col(Membership.checklist_id) != ASEAN_NORMS_ID, col(Membership.checklist_id))
+        select(Membership).where(Membership.person_id == person_id).order_by(*_ROLE_ORDER)
     ).all()
     return tuple(InstrumentRole(m.checklist_id, m.role, m.is_national_lead) for m in rows)
 
@@ -168,25 +170,37 @@ def find_person(session: Session, telegram_id: int) -> Person | None:
     return session.exec(select(Person).where(Person.telegram_id == telegram_id)).first()
 
 
+# Every update starts here, so the statement is built once (building and keying it cost more
+# than running it): the person, their country (for the time zone) and each role they hold, a
+# row per role (one row with no role for a person who holds none).
+_ACTOR_BY_TELEGRAM_ID = (
+    sa.select(
+        Person,
+        Country,
+        col(Membership.checklist_id),
+        col(Membership.role),
+        col(Membership.is_national_lead),
+    )
+    .outerjoin(Country, col(Country.code) == col(Person.country_code))
+    .outerjoin(Membership, col(Membership.person_id) == col(Person.id))
+    .where(col(Person.telegram_id) == sa.bindparam("telegram_id"))
+    .order_by(*_ROLE_ORDER)
+)
+
+
 def find_actor(session: Session, telegram_id: int, checklist_id: str | None = None) -> Actor | None:
     """The enrolled, active person with this Telegram id acting in `checklist_id` (None: their
-    current instrument), or None for strangers.
-
-    Two small queries, the person with their country (for the time zone) and their roles:
-    every update starts here.
-    """
-    found = session.exec(
-        select(Person, Country)
-        .outerjoin(Country, col(Country.code) == col(Person.country_code))
-        .where(Person.telegram_id == telegram_id)
-    ).first()
-    if found is None or not found[0].active:
+    current instrument), or None for strangers. One query (see `_ACTOR_BY_TELEGRAM_ID`)."""
+    rows = session.execute(_ACTOR_BY_TELEGRAM_ID, {"telegram_id": telegram_id}).all()
+    if not rows or not rows[0][0].active:
         return None
-    person, country = found
-    assert person.id is not None
-    return actor_from(
-        person, country, roles=roles_of(session, person.id), checklist_id=checklist_id
+    person, country = rows[0][0], rows[0][1]
+    roles = tuple(
+        InstrumentRole(held, role, bool(lead))
+        for _, _, held, role, lead in rows
+        if held is not None
     )
+    return actor_from(person, country, roles=roles, checklist_id=checklist_id)
 
 
 def actor_of(session: Session, person: Person, checklist_id: str | None = None) -> Actor:
@@ -229,6 +243,13 @@ def person_of(session: Session, actor: Actor) -> Person:
     return person
 
 
+_TOUCH = (
+    sa.update(Person)
+    .where(col(Person.id) == sa.bindparam("b_person"), col(Person.active).is_(True))
+    .values(last_active_at=sa.bindparam("b_now"), unreachable_at=None)
+)
+
+
 def touch(session: Session, actor: Actor, now: datetime) -> None:
     """Record activity (reminders stay quiet while someone is answering); they wrote to us,
     so they have not blocked the bot. `NotEnrolled` if they were revoked meanwhile.
@@ -237,11 +258,7 @@ def touch(session: Session, actor: Actor, now: datetime) -> None:
     statement on the session's connection: the ORM's would flush the session first and then
     look for the person among the objects it holds (the answering flow loads no person).
     """
-    result = session.connection().execute(
-        sa.update(Person)
-        .where(col(Person.id) == actor.person_id, col(Person.active).is_(True))
-        .values(last_active_at=now, unreachable_at=None)
-    )
+    result = session.connection().execute(_TOUCH, {"b_person": actor.person_id, "b_now": now})
     if not result.rowcount:
         raise NotEnrolled()
 

@@ -338,26 +338,36 @@ def country_report(
     return report_states(session, cycle, checklist, [country_code])[country_code]
 
 
+# Built once: each tap reads a country's answers and its open cycle, and building and keying
+# a statement cost more CPU than running it.
+_COUNTRY_ANSWERS = select(Answer).where(
+    col(Answer.cycle_id) == sa.bindparam("cycle_id"),
+    col(Answer.country_code) == sa.bindparam("country_code"),
+)
+
+
 def country_answers(session: Session, cycle_id: int, country_code: str) -> dict[str, Answer]:
     """A country's answer rows in a cycle, by item id."""
-    return {
-        answer.item_id: answer
-        for answer in session.exec(
-            select(Answer).where(Answer.cycle_id == cycle_id, Answer.country_code == country_code)
-        ).all()
-    }
+    rows = session.exec(
+        _COUNTRY_ANSWERS, params={"cycle_id": cycle_id, "country_code": country_code}
+    ).all()
+    return {answer.item_id: answer for answer in rows}
 
 
 # --------------------------------------------------------------------------- cycles
 
 
+_OPEN_CYCLE = (
+    select(Cycle)
+    .where(col(Cycle.closed_at).is_(None), col(Cycle.checklist_id) == sa.bindparam("checklist_id"))
+    .order_by(col(Cycle.opens_at).desc(), col(Cycle.id).desc())
+    .limit(1)
+)
+
+
 def open_cycle(session: Session, checklist_id: str) -> Cycle | None:
     """The newest cycle of an instrument that is not closed (one open cycle per instrument)."""
-    return session.exec(
-        select(Cycle)
-        .where(col(Cycle.closed_at).is_(None), col(Cycle.checklist_id) == checklist_id)
-        .order_by(col(Cycle.opens_at).desc(), col(Cycle.id).desc())
-    ).first()
+    return session.exec(_OPEN_CYCLE, params={"checklist_id": checklist_id}).first()
 
 
 def open_cycles(session: Session) -> list[Cycle]:

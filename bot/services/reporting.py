@@ -230,6 +230,41 @@ class _Context:
     reopen_checked: bool = False  # see `_reopen_if_submitted`
 
 
+# The statements of every tap, built once: building and keying a statement cost more CPU than
+# running it. Parameters of UPDATEs are named b_* (SQLAlchemy keeps column names for SET).
+_CURSOR = select(Cursor).where(
+    col(Cursor.person_id) == sa.bindparam("person_id"),
+    col(Cursor.cycle_id) == sa.bindparam("cycle_id"),
+)
+_CLAIM = (
+    sa.update(Cursor)
+    .where(
+        col(Cursor.id) == sa.bindparam("b_cursor"), col(Cursor.version) == sa.bindparam("b_seen")
+    )
+    .values(
+        version=sa.select(sa.func.max(Cursor.version))
+        .where(col(Cursor.person_id) == sa.bindparam("b_person"))
+        .scalar_subquery()
+        + 1
+    )
+    .returning(col(Cursor.version))
+)
+_ANSWER_LOCKED = (
+    select(Answer)
+    .where(
+        col(Answer.cycle_id) == sa.bindparam("cycle_id"),
+        col(Answer.country_code) == sa.bindparam("country_code"),
+        col(Answer.item_id) == sa.bindparam("item_id"),
+    )
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_SAVE = sa.update(Answer).where(
+    col(Answer.id) == sa.bindparam("b_answer"), col(Answer.version) == sa.bindparam("b_seen")
+)
+_REVISION = sa.insert(AnswerRevision)
+
+
 def _load(
     session: Session,
     actor: Actor,
@@ -243,7 +278,7 @@ def _load(
     checklist = checklist_of(cycle, checklists)
     assert cycle.id is not None
     cursor = session.exec(
-        select(Cursor).where(Cursor.person_id == actor.person_id, Cursor.cycle_id == cycle.id)
+        _CURSOR, params={"person_id": actor.person_id, "cycle_id": cycle.id}
     ).first()
     answers = country_answers(session, cycle.id, country)
     if cursor is None:
@@ -286,21 +321,11 @@ def _claim(session: Session, ctx: _Context, version: int) -> None:
     instrument's screen must never match this one (the buttons carry no cycle).
     """
     cursor = ctx.cursor
-    highest = (
-        sa.select(sa.func.max(Cursor.version))
-        .where(col(Cursor.person_id) == cursor.person_id)
-        .scalar_subquery()
-    )
     # A Core statement: the cursor in this session is brought up to date below, so the ORM's
     # UPDATE (a flush first, then its bookkeeping) would only cost time on every tap.
     new_version = (
         session.connection()
-        .execute(
-            sa.update(Cursor)
-            .where(col(Cursor.id) == cursor.id, col(Cursor.version) == version)
-            .values(version=highest + 1)
-            .returning(col(Cursor.version))
-        )
+        .execute(_CLAIM, {"b_cursor": cursor.id, "b_seen": version, "b_person": cursor.person_id})
         .scalar_one_or_none()
     )
     if new_version is None:
@@ -347,14 +372,8 @@ def _answer_for(session: Session, ctx: _Context, item_id: str, now: datetime) ->
             .on_conflict_do_nothing(index_elements=["cycle_id", "country_code", "item_id"])
         )
     answer = session.exec(
-        select(Answer)
-        .where(
-            Answer.cycle_id == ctx.cycle.id,
-            Answer.country_code == ctx.country,
-            Answer.item_id == item_id,
-        )
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        _ANSWER_LOCKED,
+        params={"cycle_id": ctx.cycle.id, "country_code": ctx.country, "item_id": item_id},
     ).one()
     ctx.answers[item_id] = answer
     return answer
@@ -383,19 +402,14 @@ def _change(
         old_text, new_text = old, new
         _save(session, ctx, answer, now, **{field_name: new})
     assert answer.id is not None and ctx.cycle.id is not None
-    session.add(
-        AnswerRevision(
-            answer_id=answer.id,
-            cycle_id=ctx.cycle.id,
-            country_code=ctx.country,
-            item_id=answer.item_id,
-            field=field_name,
-            old_value=old_text,
-            new_value=new_text,
-            changed_by=ctx.actor.person_id,
-            changed_at=now,
-            answer_version=answer.version,
-        )
+    _add_revision(
+        session,
+        ctx,
+        answer,
+        field_name,
+        old_text,
+        new_text,
+        now,
     )
     _reopen_if_submitted(session, ctx, now)
     return True
@@ -410,15 +424,40 @@ def _save(session: Session, ctx: _Context, answer: Answer, now: datetime, **valu
     """
     seen = answer.version
     changes = {**values, "updated_by": ctx.actor.person_id, "updated_at": now, "version": seen + 1}
-    result = session.connection().execute(  # Core, as in `_claim`
-        sa.update(Answer)
-        .where(col(Answer.id) == answer.id, col(Answer.version) == seen)
-        .values(**changes)
-    )
+    # Core, as in `_claim`; the columns to SET are the keys of `changes`.
+    result = session.connection().execute(_SAVE, {"b_answer": answer.id, "b_seen": seen, **changes})
     if result.rowcount != 1:
         raise StaleAction()
     for name, value in changes.items():
         set_committed_value(answer, name, value)
+
+
+def _add_revision(
+    session: Session,
+    ctx: _Context,
+    answer: Answer,
+    field_name: str,
+    old: str | None,
+    new: str | None,
+    now: datetime,
+) -> None:
+    """Append the answer's revision for the change just saved (a Core INSERT: nothing in the
+    transaction reads it back, so the ORM's unit of work would only cost time)."""
+    session.connection().execute(
+        _REVISION,
+        {
+            "answer_id": answer.id,
+            "cycle_id": ctx.cycle.id,
+            "country_code": ctx.country,
+            "item_id": answer.item_id,
+            "field": field_name,
+            "old_value": old,
+            "new_value": new,
+            "changed_by": ctx.actor.person_id,
+            "changed_at": now,
+            "answer_version": answer.version,
+        },
+    )
 
 
 def _reopen_if_submitted(session: Session, ctx: _Context, now: datetime) -> None:
@@ -453,19 +492,14 @@ def _evidence_changed(
     """One piece of evidence was added or removed: the answer changed, with its revision."""
     _save(session, ctx, answer, now)
     assert answer.id is not None and ctx.cycle.id is not None
-    session.add(
-        AnswerRevision(
-            answer_id=answer.id,
-            cycle_id=ctx.cycle.id,
-            country_code=ctx.country,
-            item_id=answer.item_id,
-            field="evidence",
-            old_value=old,
-            new_value=new,
-            changed_by=ctx.actor.person_id,
-            changed_at=now,
-            answer_version=answer.version,
-        )
+    _add_revision(
+        session,
+        ctx,
+        answer,
+        "evidence",
+        old,
+        new,
+        now,
     )
     _reopen_if_submitted(session, ctx, now)
 

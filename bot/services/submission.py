@@ -234,6 +234,25 @@ def _plan(
     )
 
 
+# Built once: it runs after most taps.
+_REOPEN = (
+    sa.update(CountryReport)
+    .where(
+        col(CountryReport.cycle_id) == sa.bindparam("b_cycle"),
+        col(CountryReport.country_code) == sa.bindparam("b_country"),
+        col(CountryReport.submitted_at).is_not(None),
+    )
+    .values(
+        submitted_at=None,
+        submitted_by=None,
+        signed_off_at=None,
+        signed_off_by=None,
+        reopened_at=sa.bindparam("b_now"),
+        reopened_by=sa.bindparam("b_by"),
+    )
+)
+
+
 def reopen_after_change(
     session: Session, *, cycle_id: int, country_code: str, person_id: int, now: datetime
 ) -> bool:
@@ -246,20 +265,7 @@ def reopen_after_change(
     answering transaction has loaded at this point.
     """
     result = session.connection().execute(
-        sa.update(CountryReport)
-        .where(
-            col(CountryReport.cycle_id) == cycle_id,
-            col(CountryReport.country_code) == country_code,
-            col(CountryReport.submitted_at).is_not(None),
-        )
-        .values(
-            submitted_at=None,
-            submitted_by=None,
-            signed_off_at=None,
-            signed_off_by=None,
-            reopened_at=now,
-            reopened_by=person_id,
-        )
+        _REOPEN, {"b_cycle": cycle_id, "b_country": country_code, "b_now": now, "b_by": person_id}
     )
     if result.rowcount:
         cycle = session.get(Cycle, cycle_id)
