@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
-from bot.db import Database
+from bot.db import Database, MigrationRecording, scratch_postgres_schema
 from bot.models import Delivery, DeliveryKind, Person
 from bot.services import deliveries
 from bot.services.deliveries import DeliveryPolicy, RetryOutcome
+from tests.conftest import POSTGRES_URL
 
 NOW = datetime(2026, 3, 5, 3, 0, tzinfo=UTC)
 POLICY = DeliveryPolicy(lease=timedelta(minutes=5), max_attempts=3)
@@ -214,3 +215,19 @@ def test_two_senders_claiming_at_once_never_share_a_row(database: Database):
     second.dispose()
     assert len(got["one"]) + len(got["two"]) == 100
     assert set(got["one"]).isdisjoint(got["two"])
+
+
+def test_the_planners_lock_belongs_to_one_schema(postgres_recording: MigrationRecording):
+    """Two bots on one PostgreSQL database in schemas of their own (two regional bodies, or
+    two tests at once) each plan their own reminders: advisory locks are database-wide, so
+    the planner's key must name the schema, or one bot's planning skips the other's."""
+    with (
+        scratch_postgres_schema(POSTGRES_URL, prefix="one", recording=postgres_recording) as one,
+        scratch_postgres_schema(POSTGRES_URL, prefix="two", recording=postgres_recording) as two,
+        one.session() as holding,
+    ):
+        assert deliveries.planning_lock(holding, "reminders")
+        with two.session() as session:
+            assert deliveries.planning_lock(session, "reminders")
+        with one.session() as session:  # the same schema still waits its turn
+            assert not deliveries.planning_lock(session, "reminders")

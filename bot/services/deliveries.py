@@ -20,7 +20,6 @@ the answer arrives, so the window is one small UPDATE wide.
 from __future__ import annotations
 
 import secrets
-import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -357,7 +356,13 @@ def planning_lock(session: Session, name: str) -> bool:
     """
     if session.get_bind().dialect.name != "postgresql":
         return True
-    key = zlib.crc32(f"normsbot:{name}".encode())
+    # Advisory locks are database-wide: the key names the schema too, so two bots on one
+    # database in schemas of their own (or two test runs) do not skip each other's planning.
     return bool(
-        session.execute(sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar()
+        session.execute(
+            sa.text(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || :name, 0))"
+            ),
+            {"name": f":normsbot:{name}"},
+        ).scalar()
     )
