@@ -111,20 +111,28 @@ def insert_new(
 
     RETURNING tells an insert from a conflict on both databases (rowcount does not, once the
     ORM is involved); on PostgreSQL a concurrent insert of the same key waits for the other
-    transaction and then conflicts.
+    transaction and then conflicts. The statement is built once per table, database and key
+    (every update is recorded this way); the columns come from `values` when it runs.
     """
+    dialect = session.get_bind().dialect.name
+    statement = _insert_new_statement(model, dialect, tuple(unique))
+    return session.execute(statement, dict(values)).first() is not None
+
+
+@functools.cache
+def _insert_new_statement(
+    model: type[SQLModel], dialect: str, unique: tuple[str, ...]
+) -> sa.Executable:
     table: Any = model.__table__  # type: ignore[attr-defined]
     statement: postgresql.Insert | sqlite.Insert
-    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        statement = postgresql.insert(table).values(**values)
+        statement = postgresql.insert(table)
     elif dialect == "sqlite":
-        statement = sqlite.insert(table).values(**values)
+        statement = sqlite.insert(table)
     else:
         raise RuntimeError(f"unsupported database {dialect}")
     statement = statement.on_conflict_do_nothing(index_elements=list(unique))
-    returning = statement.returning(*(table.c[name] for name in unique))
-    return session.execute(returning).first() is not None
+    return statement.returning(*(table.c[name] for name in unique))
 
 
 class Database:

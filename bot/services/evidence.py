@@ -68,15 +68,19 @@ def _active() -> sa.ColumnElement[bool]:
     return col(Evidence.removed_at).is_(None)
 
 
+# Built once: the item on screen's evidence is read at every tap.
+_ENTRIES = (
+    select(Evidence)
+    .where(col(Evidence.answer_id) == sa.bindparam("answer_id"), _active())
+    .order_by(col(Evidence.id))
+)
+
+
 def entries(session: Session, answer_id: int | None) -> tuple[EvidenceEntry, ...]:
     """The evidence of one answer that is not removed, oldest first."""
     if answer_id is None:
         return ()
-    rows = session.exec(
-        select(Evidence)
-        .where(col(Evidence.answer_id) == answer_id, _active())
-        .order_by(col(Evidence.id))
-    ).all()
+    rows = session.exec(_ENTRIES, params={"answer_id": answer_id}).all()
     return tuple(_entry(row) for row in rows)
 
 

@@ -263,6 +263,7 @@ _SAVE = sa.update(Answer).where(
     col(Answer.id) == sa.bindparam("b_answer"), col(Answer.version) == sa.bindparam("b_seen")
 )
 _REVISION = sa.insert(AnswerRevision)
+_AUTHOR = select(Person.display_name).where(col(Person.id) == sa.bindparam("person_id"))
 
 
 def _load(
@@ -591,13 +592,17 @@ def _conflict(session: Session, answer: Answer | None, pending: dict[str, Any]) 
 def _answer_state(session: Session, answer: Answer | None) -> AnswerState:
     if answer is None:
         return AnswerState()
-    author = session.get(Person, answer.updated_by) if answer.updated_by else None
+    author = (
+        session.exec(_AUTHOR, params={"person_id": answer.updated_by}).first()
+        if answer.updated_by
+        else None
+    )
     return AnswerState(
         status=answer.status,
         skipped=answer.skipped,
         comment=answer.comment,
         evidence=evidence.entries(session, answer.id),
-        updated_by=author.display_name if author else None,
+        updated_by=author,
         updated_at=answer.updated_at,
         from_baseline=answer.baseline,
         support_kinds=needs.parse_kinds(answer.support_kinds),
