@@ -5,9 +5,9 @@ catalogs, the handlers, SQLAlchemy's mappers and compiled statements, python-tel
 and Starlette's objects. CPython's collector walks all of it in each full (oldest-generation)
 collection: 76 ms in a process with only the checklists and SQLAlchemy loaded, while every
 tap waits. Those pauses were the slowest percent of taps (p99 69 → 39 ms at 20 taps a second
-on PostgreSQL, `benchmarks/answer_path.py`). `gc.freeze()` moves every object alive at that moment into a
-permanent generation the collector skips; what the bot allocates afterwards is collected as
-before, and reference counting still frees everything that is not in a cycle.
+on PostgreSQL, `benchmarks/answer_path.py`). `gc.freeze()` moves every object alive at that
+moment into a permanent generation the collector skips; what the bot allocates afterwards is
+collected as before, and reference counting still frees everything that is not in a cycle.
 """
 
 from __future__ import annotations
