@@ -9,6 +9,7 @@ Through the real application and the fake Bot API, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 from collections.abc import Sequence
 from dataclasses import replace
@@ -377,3 +378,26 @@ async def test_the_export_has_a_needs_sheet(harness: BotHarness):
     assert all(
         cell.data_type == "s" for row in sheet.iter_rows(min_row=2) for cell in row if cell.value
     )
+
+
+async def test_the_answers_sheet_and_the_csv_carry_each_answers_support(harness: BotHarness):
+    """Tools that read the CSV (it is the answers sheet) see what help a country asks for, as
+    the Needs sheet does: the kinds in the reader's language and the note, never a formula."""
+    admin = await harness.admin()
+    _seed(harness, REGION)
+    await admin.command("export")
+    found: dict[str, Msg] = {}
+    while len(found) < 2:
+        message = await admin.expect(lambda m: m.document is not None)
+        assert message.document is not None
+        found[message.document["file_name"].rsplit(".", 1)[1]] = message
+    raw = await harness.tg.download(found["csv"].document["file_id"])  # type: ignore[index]
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert table[0][-2:] == ["Support needed", "Support note"]
+    rows = {(row[0], row[4]): row for row in table[1:]}
+    assert rows[("TH", "f.2")][-2:] == ["Training, Funding", "<i>two</i> & more"]
+    assert rows[("VN", "b.2")][-1] == '\'=HYPERLINK("x")'  # text, never a formula
+    assert rows[("TH", "a.1")][-2:] == ["", ""]  # no support asked for
+    workbook = await harness.tg.download(found["xlsx"].document["file_id"])  # type: ignore[index]
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook))["Answers"]
+    assert [cell.value for cell in sheet[1]][-2:] == ["Support needed", "Support note"]

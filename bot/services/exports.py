@@ -474,6 +474,8 @@ ANSWER_COLUMNS: tuple[tuple[float, Format], ...] = (
     (11, Format.GENERAL),  # evidence kind
     (20, Format.GENERAL),  # answered by
     (17, Format.DATETIME),  # answered at (UTC)
+    (30, Format.GENERAL),  # kinds of support (labels)
+    (40, Format.GENERAL),  # support note
 )
 HISTORY_COLUMNS: tuple[tuple[float, Format], ...] = (
     (17, Format.DATETIME),  # changed at (UTC)
@@ -506,6 +508,10 @@ AUDIT_COLUMNS: tuple[tuple[float, Format], ...] = (
 
 def _text(value: str | None) -> str | None:
     return None if value is None else neutralise(value)
+
+
+def _support_label(kind: str, labels: ExportLabels) -> str:
+    return labels.needs.kinds.get(kind, kind) if labels.needs is not None else kind
 
 
 def _status_label(row: AnswerRow, labels: ExportLabels) -> str:
@@ -552,6 +558,9 @@ def answer_values(row: AnswerRow, labels: ExportLabels) -> list[str | datetime |
         "\n".join(labels.evidence_kinds.get(kind, kind) for kind in row.evidence_kinds) or None,
         _text(row.answered_by),
         row.answered_at,
+        # What help the country asks for, as on the Needs sheet: the CSV has no other sheet.
+        _text(", ".join(_support_label(kind, labels) for kind in row.support_kinds) or None),
+        _text(row.support_note),
     ]
 
 

@@ -204,6 +204,8 @@ def export_labels(t: Translator, data: ExportData, *, tz: str | None) -> ExportL
         t.gettext("Evidence type"),
         t.gettext("Answered by"),
         t.gettext("Answered at (UTC)"),
+        t.gettext("Support needed"),
+        t.gettext("Support note"),
     )
     return ExportLabels(
         sheet_answers=t.gettext("Answers"),
