@@ -164,6 +164,8 @@ async def test_blank_report_has_the_questions_and_no_answers(harness: BotHarness
     assert "A comment nobody should see" not in text
     assert LINK not in text
     assert "Not started" in text  # the possible answers, listed once on the cover
+    # What each question means travels with it: the reader has no bot to ask.
+    assert plain(first.explanation)[:60] in text
 
 
 @pytest.fixture

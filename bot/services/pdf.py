@@ -42,6 +42,7 @@ class ItemBlock:
     number: str  # "a.1"
     text: str  # the question
     lines: tuple[Line, ...]  # status, comment, evidence… (none in a blank questionnaire)
+    explanation: str = ""  # what the question asks for (the blank questionnaire has it)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def document_texts(document: ReportDocument) -> Iterator[str]:
     for theme in document.themes:
         yield from (theme.title, theme.summary)
         for item in theme.items:
-            yield from (item.number, item.text)
+            yield from (item.number, item.text, item.explanation)
             for line in item.lines:
                 yield from (line.label, line.value)
 
@@ -313,6 +314,8 @@ def render_pdf(
             pdf.set_text_color(*_INK)
             flow(clean(item.text), 10.5)
             pdf.ln(6)
+            if item.explanation:
+                para(item.explanation, 9, _MUTED, gap=1)
             for line in item.lines:
                 labelled(line, 9.5)
             pdf.ln(2.5)

@@ -27,6 +27,7 @@ from bot.views.common import (
     cycle_title,
     draft_note,
     esc,
+    item_explanation,
     item_text,
     section_label,
     shorten,
@@ -206,7 +207,13 @@ def blank_document(t: Translator, data: BlankReportData, *, tz: str | None) -> R
             _section_title(t, checklist, section.id),
             _section_summary(t, checklist, section.id),
             tuple(
-                ItemBlock(item.id, item_text(t, checklist, item.id), ()) for item in section.items
+                ItemBlock(
+                    item.id,
+                    item_text(t, checklist, item.id),
+                    (),
+                    explanation=item_explanation(t, checklist, item.id),
+                )
+                for item in section.items
             ),
         )
         for section in checklist.sections
