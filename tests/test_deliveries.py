@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 
 from bot.db import Database, MigrationRecording, scratch_postgres_schema
@@ -231,3 +232,16 @@ def test_the_planners_lock_belongs_to_one_schema(postgres_recording: MigrationRe
             assert deliveries.planning_lock(session, "reminders")
         with one.session() as session:  # the same schema still waits its turn
             assert not deliveries.planning_lock(session, "reminders")
+
+
+def test_the_planners_lock_is_taken_without_a_current_schema(
+    postgres_recording: MigrationRecording,
+):
+    """A search_path that names no existing schema makes current_schema() NULL: the lock must
+    still be taken, or that bot would never plan a reminder again."""
+    with (
+        scratch_postgres_schema(POSTGRES_URL, prefix="one", recording=postgres_recording) as one,
+        one.session() as session,
+    ):
+        session.execute(sa.text("SET LOCAL search_path TO normsbot_no_such_schema"))
+        assert deliveries.planning_lock(session, "reminders")

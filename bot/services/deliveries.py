@@ -361,7 +361,8 @@ def planning_lock(session: Session, name: str) -> bool:
     return bool(
         session.execute(
             sa.text(
-                "SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || :name, 0))"
+                "SELECT pg_try_advisory_xact_lock("
+                "hashtextextended(coalesce(current_schema(), '') || :name, 0))"
             ),
             {"name": f":normsbot:{name}"},
         ).scalar()
