@@ -510,8 +510,10 @@ def _text(value: str | None) -> str | None:
     return None if value is None else neutralise(value)
 
 
-def _support_label(kind: str, labels: ExportLabels) -> str:
-    return labels.needs.kinds.get(kind, kind) if labels.needs is not None else kind
+def _kinds_label(kinds: Iterable[str], labels: ExportLabels) -> str:
+    """Kinds of support in the reader's words, "Training, Funding" ("" for none)."""
+    names = labels.needs.kinds if labels.needs is not None else {}
+    return ", ".join(names.get(kind, kind) for kind in kinds)
 
 
 def _status_label(row: AnswerRow, labels: ExportLabels) -> str:
@@ -559,7 +561,7 @@ def answer_values(row: AnswerRow, labels: ExportLabels) -> list[str | datetime |
         _text(row.answered_by),
         row.answered_at,
         # What help the country asks for, as on the Needs sheet: the CSV has no other sheet.
-        _text(", ".join(_support_label(kind, labels) for kind in row.support_kinds) or None),
+        _text(_kinds_label(row.support_kinds, labels) or None),
         _text(row.support_note),
     ]
 
@@ -572,7 +574,7 @@ def _history_value(row: HistoryRow, value: str | None, labels: ExportLabels) -> 
     if row.field in ("skipped", "baseline"):
         return labels.yes if value == "true" else labels.no
     if row.field == "support_kinds" and labels.needs is not None:
-        return neutralise(", ".join(labels.needs.kinds.get(k, k) for k in parse_kinds(value)))
+        return neutralise(_kinds_label(parse_kinds(value), labels))
     return neutralise(value)
 
 
@@ -665,7 +667,7 @@ def _needs_sheet(rows: Iterable[ItemNeed], labels: ExportLabels, texts: NeedsShe
         (
             [
                 *_item_cells(row, labels),
-                _text(", ".join(texts.kinds.get(kind, kind) for kind in row.kinds) or None),
+                _text(_kinds_label(row.kinds, labels) or None),
                 ",".join(row.kinds) or None,
                 _text(row.note),
             ]

@@ -9,11 +9,11 @@ shows is decided in `item_lines`, the one place to add a line to every item.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.checklist import Checklist, checklist_msgctxt
+from bot.checklist import Checklist, Item, checklist_msgctxt
 from bot.i18n import Translator
 from bot.services.exports import AnswerRow
 from bot.services.matrix import ReportCycle
@@ -130,6 +130,25 @@ def _progress(t: Translator, data: CountryReportData) -> Table:
     return Table(headers, tuple(rows))
 
 
+def _themes(
+    t: Translator,
+    checklist: Checklist,
+    block: Callable[[Item], ItemBlock],
+    *,
+    summaries: bool,
+) -> tuple[ThemeBlock, ...]:
+    """The instrument's themes in order, each item drawn by `block`; with `summaries`, each
+    theme says what it is about."""
+    return tuple(
+        ThemeBlock(
+            _section_title(t, checklist, section.id),
+            _section_summary(t, checklist, section.id) if summaries else "",
+            tuple(block(item) for item in section.items),
+        )
+        for section in checklist.sections
+    )
+
+
 def _document(
     t: Translator, checklist: Checklist, generated_at: datetime, tz: str | None, **parts: Any
 ) -> ReportDocument:
@@ -162,18 +181,13 @@ def report_document(t: Translator, data: CountryReportData, *, tz: str | None) -
             ),
         ),
     ]
-    themes = tuple(
-        ThemeBlock(
-            _section_title(t, checklist, section.id),
-            "",
-            tuple(
-                ItemBlock(
-                    item.id, item_text(t, checklist, item.id), item_lines(t, by_item[item.id])
-                )
-                for item in section.items
-            ),
-        )
-        for section in checklist.sections
+    themes = _themes(
+        t,
+        checklist,
+        lambda item: ItemBlock(
+            item.id, item_text(t, checklist, item.id), item_lines(t, by_item[item.id])
+        ),
+        summaries=False,
     )
     return _document(
         t,
@@ -202,21 +216,17 @@ def blank_document(t: Translator, data: BlankReportData, *, tz: str | None) -> R
             " / ".join(status_label(t, status) for status in checklist.statuses),
         ),
     ]
-    themes = tuple(
-        ThemeBlock(
-            _section_title(t, checklist, section.id),
-            _section_summary(t, checklist, section.id),
-            tuple(
-                ItemBlock(
-                    item.id,
-                    item_text(t, checklist, item.id),
-                    (),
-                    explanation=item_explanation(t, checklist, item.id),
-                )
-                for item in section.items
-            ),
-        )
-        for section in checklist.sections
+    # What each question asks for travels with it: the reader has no bot to ask.
+    themes = _themes(
+        t,
+        checklist,
+        lambda item: ItemBlock(
+            item.id,
+            item_text(t, checklist, item.id),
+            (),
+            explanation=item_explanation(t, checklist, item.id),
+        ),
+        summaries=True,
     )
     return _document(
         t,
