@@ -188,16 +188,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    # The demo's fake Bot API (fakegram) is an aiohttp server, an optional extra: the bot
-    # itself runs without it, so its absence is a set-up matter said in one line.
-    try:
-        from bot.demo import run_demo
-    except ModuleNotFoundError as error:
-        if (error.name or "").partition(".")[0] != "aiohttp":
-            raise
-        raise SetupError(
-            "the demo needs aiohttp, which is not installed: pip install 'normsbot[demo]'"
-        ) from None
+    from bot.demo import run_demo  # the fake Bot API's server: only the demo loads it
 
     result: int = run_demo(
         role=args.role, language=args.language, output=args.output, webhook=args.webhook

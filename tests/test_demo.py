@@ -106,31 +106,6 @@ def test_the_end_of_input_ends_the_demo_as_the_coordinator(tmp_path: Path):
     assert "Bye." in result.stdout
 
 
-def test_without_aiohttp_the_demo_says_in_one_line_how_to_get_it(tmp_path: Path):
-    """aiohttp (the fake Bot API's server) is the optional extra `normsbot[demo]`."""
-    # None in sys.modules is Python's own way to block an import: `import aiohttp` then raises
-    # ModuleNotFoundError(name="aiohttp"), exactly as when it is not installed. The bot itself
-    # still imports: only the demo needs the extra.
-    code = (
-        "import sys, runpy; sys.modules['aiohttp'] = None; import bot.telegram.app; "
-        "sys.argv = ['normsbot', *sys.argv[1:]]; runpy.run_module('bot', run_name='__main__')"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, "demo", "--output", str(tmp_path)],
-        input=":quit\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.strip().splitlines() == [
-        "normsbot: the demo needs aiohttp, which is not installed: pip install 'normsbot[demo]'"
-    ]
-    assert result.stdout == ""
-
-
 def test_the_demo_runs_the_bot_with_a_webhook(tmp_path: Path):
     """`normsbot demo --webhook`: the fake Telegram posts each update to the bot's webhook."""
     result = run_demo("1\n:quit\n", "--webhook", output=tmp_path)

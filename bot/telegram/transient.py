@@ -31,6 +31,7 @@ from telegram.request import HTTPXRequest
 
 from bot import metrics
 from bot.telegram.contact import TelegramContact
+from bot.telegram.http import BotApiTransport
 
 log = logging.getLogger(__name__)
 
@@ -89,19 +90,24 @@ class QuietRequest(HTTPXRequest):
     is not logged as an ERROR with a traceback: PTB raises a `NetworkError` for it anyway,
     which the error handler logs in one line.
 
-    It also records, in `contact`, each answer that came from the Bot API (for /readyz), and
-    shares one TLS context with every other `QuietRequest` of the process (`tls_context`).
+    It also records, in `contact`, each answer that came from the Bot API (for /readyz),
+    shares one TLS context with every other `QuietRequest` of the process (`tls_context`), and
+    sends through aiohttp's connection pool instead of httpcore's (`http.py` says why).
     """
 
     def __init__(
         self,
         *,
+        connection_pool_size: int = 256,  # PTB's own default
         contact: TelegramContact | None = None,
         httpx_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        httpx_kwargs = {"verify": tls_context(), **(httpx_kwargs or {})}
-        super().__init__(httpx_kwargs=httpx_kwargs, **kwargs)
+        transport = BotApiTransport(pool_size=connection_pool_size, tls=tls_context())
+        httpx_kwargs = {"verify": tls_context(), "transport": transport, **(httpx_kwargs or {})}
+        super().__init__(
+            connection_pool_size=connection_pool_size, httpx_kwargs=httpx_kwargs, **kwargs
+        )
         self.contact = contact
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
