@@ -13,8 +13,10 @@ one database; CPU per answer is then the sum over the bot processes. Two load mo
 - saturation (closed loop): `--users` (64) focal points each tap a status again as soon as
   the next item is shown, until each has answered every item (or `--items`). The same users
   and client first drive a bare python-telegram-bot bot (`benchmarks/bare_bot.py`) that only
-  answers and edits; `cpu_ratio_<setup>` is normsbot's CPU per answer ÷ the bare bot's
-  (target ≤ 1.25).
+  answers and edits, twice: as PTB ships it (`stock`, PTB's own HTTP client) and with
+  normsbot's HTTP client (`bare`). `cpu_ratio_<setup>` is normsbot's CPU per answer ÷ the
+  stock bare bot's (target ≤ 1.25); `own_ratio_<setup>` ÷ the bare bot on normsbot's client,
+  which leaves only what normsbot does beyond the two Bot API calls.
 - human pace (open loop): fresh users tap at random (Poisson), one tap every 10 s each on
   average (200 users: 20 taps/s), for `--duration` seconds. Latency runs from the moment
   the tap was due to the moment the next item is shown, so a slow reply also delays (and is
@@ -330,7 +332,7 @@ class Profiler:
 class Setup:
     """How the bot under test takes its updates: long polling or a webhook, in N processes."""
 
-    bot: str  # "normsbot" or "bare"
+    bot: str  # "normsbot", "bare" (normsbot's HTTP client) or "stock" (PTB's own)
     mode: str  # "polling" or "webhook"
     processes: int
 
@@ -482,7 +484,7 @@ def setups(args: argparse.Namespace) -> list[Setup]:
     Long polling is one process only: Telegram hands updates to one getUpdates caller."""
     chosen: list[Setup] = []
     if not args.skip_bare:
-        chosen.append(Setup("bare", "polling", 1))
+        chosen += [Setup("stock", "polling", 1), Setup("bare", "polling", 1)]
     if not args.skip_normsbot:
         if 1 in args.processes:
             chosen.append(Setup("normsbot", "polling", 1))
@@ -521,11 +523,12 @@ async def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="normsbot-bench-") as tmp:
         workdir = Path(tmp)
         for setup in setups(args):
-            if setup.bot == "bare":
+            if setup.bot in ("bare", "stock"):
                 items = min(checklist_length(), args.items or checklist_length())
+                stock = ["--stock-client"] if setup.bot == "stock" else []
                 result = await measure(
                     setup,
-                    ["-m", "benchmarks.bare_bot"],
+                    ["-m", "benchmarks.bare_bot", *stock],
                     bot_env("", f"sqlite:///{workdir / 'unused.db'}", **settings),
                     saturation_ids=saturation_ids,
                     human_ids=[],
@@ -551,22 +554,36 @@ async def run(args: argparse.Namespace) -> int:
                     if done != len(saturation_ids) and args.items is None:
                         print(f"# WARNING: only {done} of {len(saturation_ids)} users finished")
             results.append(result)
-            print_figures(result, bare=results[0] if results[0].setup.bot == "bare" else None)
+            print_figures(result, results)
     print_table(results)
     print(f"# load average at end: {loadavg()}")
     return 0
 
 
-def print_figures(result: SetupResult, bare: SetupResult | None) -> None:
+def baseline(results: Sequence[SetupResult], bot: str) -> SetupResult | None:
+    return next((r for r in results if r.setup.bot == bot), None)
+
+
+def ratio(result: SetupResult, base: SetupResult | None) -> float | None:
+    """CPU per answer ÷ that of `base`, when it was measured (and is another setup)."""
+    if base is None or base is result or result.setup.bot != "normsbot":
+        return None
+    return result.sat.bot_cpu_ms_per_answer / base.sat.bot_cpu_ms_per_answer
+
+
+def print_figures(result: SetupResult, results: Sequence[SetupResult]) -> None:
     """`name value` lines of one setup, as soon as it is measured."""
     name, sat, human = result.setup.name, result.sat, result.human
     print(f"saturation_{name}_answers_per_second {sat.per_second:.1f}")
     print(f"saturation_{name}_cpu_ms_per_answer {sat.bot_cpu_ms_per_answer:.2f}")
     if sat.failed:
         print(f"saturation_{name}_failed_taps {sat.failed} (errors above)")
-    if bare is not None and bare is not result:
-        ratio = sat.bot_cpu_ms_per_answer / bare.sat.bot_cpu_ms_per_answer
-        print(f"cpu_ratio_{name} {ratio:.2f} (÷ bare CPU per answer; target <= 1.25)")
+    to_stock = ratio(result, baseline(results, "stock"))
+    if to_stock is not None:
+        print(f"cpu_ratio_{name} {to_stock:.2f} (÷ the stock bare PTB bot; target <= 1.25)")
+    to_bare = ratio(result, baseline(results, "bare"))
+    if to_bare is not None:
+        print(f"own_ratio_{name} {to_bare:.2f} (÷ the bare bot on normsbot's HTTP client)")
     if human is not None:
         print(f"human_pace_{name}_taps_per_second {human.per_second:.1f}")
         if human.failed:
@@ -584,17 +601,16 @@ def print_figures(result: SetupResult, bare: SetupResult | None) -> None:
 
 def print_table(results: Sequence[SetupResult]) -> None:
     """All setups side by side (the figures above, in one place)."""
-    bare = next((r for r in results if r.setup.bot == "bare"), None)
+    stock, bare = baseline(results, "stock"), baseline(results, "bare")
     print(
-        "# setup                   sat/s  cpu ms/answer  ×bare  human/s  p50 ms  p95 ms  "
-        "p99 ms  human cpu ms/answer  failed"
+        "# setup                   sat/s  cpu ms/answer  ×stock  ×bare  human/s  p50 ms  "
+        "p95 ms  p99 ms  human cpu ms/answer  failed"
     )
     for result in results:
         sat, human = result.sat, result.human
-        ratio = (
-            f"{sat.bot_cpu_ms_per_answer / bare.sat.bot_cpu_ms_per_answer:5.2f}"
-            if bare is not None
-            else "    -"
+        ratios = " ".join(
+            f"{'-' if r is None else f'{r:.2f}':>{width}}"
+            for r, width in ((ratio(result, stock), 6), (ratio(result, bare), 5))
         )
         if human is not None and human.latencies:
             human_part = (
@@ -608,7 +624,7 @@ def print_table(results: Sequence[SetupResult]) -> None:
         failed = sat.failed + (human.failed if human is not None else 0)
         print(
             f"# {result.setup.name:<22} {sat.per_second:6.1f} {sat.bot_cpu_ms_per_answer:14.2f} "
-            f"{ratio} {human_part} {failed:7d}"
+            f"{ratios} {human_part} {failed:7d}"
         )
 
 

@@ -1,13 +1,17 @@
 """The bare python-telegram-bot bot that `answer_path.py` compares normsbot with.
 
 It is built like normsbot's `build_application` (same API address, `Defaults`, rate limiter,
-`concurrent_updates` and HTTP client settings, all read from the same settings), but keeps no
-state and touches no database: /start sends a message with a keyboard, and every tap is
-answered and the message edited to a new text with a new keyboard of the same size. So the
-work through the server per tap is the same as normsbot's (answerCallbackQuery plus
-editMessageText), and the difference in answers per second is normsbot's own cost.
+`concurrent_updates` and HTTP client, all read from the same settings), but keeps no state and
+touches no database: /start sends a message with a keyboard, and every tap is answered and the
+message edited to a new text with a new keyboard of the same size. So the work through the
+server per tap is the same as normsbot's (answerCallbackQuery plus editMessageText), and the
+difference in answers per second is normsbot's own cost.
 
-Run: `TELEGRAM_BOT_TOKEN=... TELEGRAM_BASE_URL=... python -m benchmarks.bare_bot`
+With `--stock-client` it talks through PTB's own HTTP client instead (`HTTPXRequest` with the
+pool sizes `ApplicationBuilder` gives it), not normsbot's (`bot/telegram/http.py`): the bot as
+python-telegram-bot ships it.
+
+Run: `TELEGRAM_BOT_TOKEN=... TELEGRAM_BASE_URL=... python -m benchmarks.bare_bot [--stock-client]`
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
 )
+from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.telegram.builder import application_builder
@@ -80,9 +85,13 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await asyncio.gather(query.answer(), query.edit_message_text(text, reply_markup=markup))
 
 
-def build(settings: Settings) -> Application:  # type: ignore[type-arg]
+def build(settings: Settings, *, stock_client: bool = False) -> Application:  # type: ignore[type-arg]
     # Exactly normsbot's API address, defaults, rate limiter and concurrency.
-    application = application_builder(settings).build()
+    builder = application_builder(settings)
+    if stock_client:  # PTB's own client and pool sizes (ApplicationBuilder's defaults)
+        builder = builder.request(HTTPXRequest(connection_pool_size=256))
+        builder = builder.get_updates_request(HTTPXRequest(connection_pool_size=1))
+    application = builder.build()
     application.add_handler(CommandHandler("start", on_start))
     application.add_handler(CallbackQueryHandler(on_tap))
     return application
@@ -90,7 +99,10 @@ def build(settings: Settings) -> Application:  # type: ignore[type-arg]
 
 def main() -> int:
     settings = Settings()
-    build(settings).run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout)
+    stock_client = "--stock-client" in sys.argv[1:]
+    build(settings, stock_client=stock_client).run_polling(
+        allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout
+    )
     return 0
 
 
