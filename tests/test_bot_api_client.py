@@ -4,6 +4,8 @@ PTB's time-outs, and turns each failure on the way into the error PTB and `trans
 
 from __future__ import annotations
 
+import asyncio
+import io
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -83,3 +85,31 @@ async def test_a_refused_connection_is_transient_and_names_no_token() -> None:
     assert is_transient(caught.value)
     assert TOKEN not in str(caught.value)
     assert TOKEN.split(":")[1] not in repr(caught.value.__cause__)
+
+
+async def test_an_upload_the_other_side_stops_reading_is_timed_out() -> None:
+    # aiohttp has no write time-out of its own: without one a stalled upload (a document to a
+    # peer that stopped reading) would wait as long as the kernel keeps the connection.
+    stalled: list[asyncio.StreamWriter] = []
+    short = ("pool_timeout", "connect_timeout", "read_timeout", "write_timeout")
+
+    async def never_read(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        stalled.append(writer)  # keep the connection open, read nothing
+
+    server = await asyncio.start_server(never_read, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    bot = _bot(
+        f"{base}/bot", f"{base}/file/bot", **dict.fromkeys(short, 0.5), media_write_timeout=0.5
+    )
+    try:
+        with pytest.raises(TimedOut):
+            await asyncio.wait_for(
+                bot.send_document(1, io.BytesIO(b"x" * 20_000_000), filename="big.bin"), 20
+            )
+    finally:
+        await bot.request.shutdown()
+        for writer in stalled:
+            writer.close()
+        server.close()
+        await server.wait_closed()

@@ -9,14 +9,15 @@ others. httpx-aiohttp (by one of httpx's maintainers) plugs it in as an httpx tr
 PTB, its time-outs and its errors stay as they are: what `AiohttpTransport` raises is httpx's
 own exceptions, which PTB turns into `TimedOut` and `NetworkError`.
 
-Two additions here: a closed transport opens a new pool on its next request (PTB closes its
-client on shutdown and builds a new one with the same transport on the next initialize), and
-an aiohttp error the library does not translate still reaches PTB as an httpx error, so a
-failure on the way is never taken for a bug.
+Three additions here: a closed transport opens a new pool on its next request (PTB closes its
+client on shutdown and builds a new one with the same transport on the next initialize); an
+aiohttp error the library does not translate still reaches PTB as an httpx error, so a
+failure on the way is never taken for a bug; and PTB's write time-out is kept (`_bound`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 
 import aiohttp
@@ -36,10 +37,28 @@ class BotApiTransport(AiohttpTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            return await super().handle_async_request(request)
+            async with asyncio.timeout(_bound(request)):
+                return await super().handle_async_request(request)
+        except TimeoutError as error:
+            raise httpx.TimeoutException("no answer within the request's time-outs") from error
         except aiohttp.ClientError as error:  # one httpx-aiohttp leaves as it is
             raise httpx.TransportError(f"{type(error).__name__}: {error}") from error
 
     async def aclose(self) -> None:
         await super().aclose()
         self.client = None  # the next request opens a new pool (see the module's docstring)
+
+
+def _bound(request: httpx.Request) -> float | None:
+    """The longest a request may take until its answer's headers: its pool, connect, write and
+    read time-outs together (None when one of them is unlimited).
+
+    aiohttp applies the pool, connect and read time-outs, but has none for writing: an upload
+    to a peer that stopped reading would otherwise wait as long as the kernel keeps the
+    connection. Reading the body afterwards stays under aiohttp's read time-out.
+    """
+    timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+    parts = [timeouts.get(phase) for phase in ("pool", "connect", "write", "read")]
+    if any(part is None for part in parts):
+        return None
+    return float(sum(part for part in parts if part is not None))
