@@ -467,14 +467,15 @@ class FakeUser:
 
     async def _press(
         self, button: str, message_id: int | None, force: bool, chat_id: int | None = None
-    ) -> str:
+    ) -> tuple[str, int]:
+        """Press; returns the callback query's id and the pressed message's id."""
         target_id, data = await self._resolve_button(button, message_id, force, chat_id)
         payload: dict[str, Any] = {"message_id": target_id, "callback_data": data, "force": force}
         if chat_id is not None:
             payload["chat_id"] = chat_id
         body = await self.tg.request("POST", f"/users/{self.id}/press", json=payload)
         self._acted(body)
-        return str(body["callback_query_id"])
+        return str(body["callback_query_id"]), target_id
 
     async def press(
         self,
@@ -494,7 +495,7 @@ class FakeUser:
         ``chat_id`` the button is on a message in that group. Returns None if the bot did not
         answer in time.
         """
-        query_id = await self._press(button, message_id, force, chat_id)
+        query_id, _ = await self._press(button, message_id, force, chat_id)
         return await self.callback_answer(query_id, timeout=timeout)
 
     async def callback_answer(
@@ -524,17 +525,25 @@ class FakeUser:
         force: bool = False,
         timeout: float | None = None,  # noqa: ASYNC109 - a server-side long poll
     ) -> Msg:
-        """Press a button and return the first bot message sent or edited after the press."""
-        await self._press(button, message_id, force)
-        changed = await self.wait_for_change(
-            after_seq=self._action_seq, timeout=self.timeout if timeout is None else timeout
-        )
+        """Press a button and return the bot's reply: the pressed message as the bot changed
+        it, else the first bot message sent or edited after the press.
+
+        It first waits for the bot's answerCallbackQuery (a bot answers a press as it handles
+        it, so what the press changed is in place by then; a press left unanswered only costs
+        the wait). A message the bot sent on its own meanwhile, such as a notice, is not taken
+        for the reply when the pressed message changed too.
+        """
+        wait = self.timeout if timeout is None else timeout
+        query_id, target_id = await self._press(button, message_id, force)
+        pressed_at = self._action_seq
+        await self.callback_answer(query_id, timeout=wait)
+        changed = await self.wait_for_change(after_seq=pressed_at, timeout=wait)
         if not changed:
             raise AssertionError(
                 f"no bot message changed after pressing {button!r} in chat {self.id}:\n"
                 + _describe(await self.messages())
             )
-        return changed[0]
+        return next((m for m in changed if m.message_id == target_id), changed[0])
 
     # --- observing --------------------------------------------------------------------------
 

@@ -130,6 +130,34 @@ async def test_button_press_reaches_handler_and_answer_reaches_press(
     assert pressed == ["ans:yes", "ans:no"]
 
 
+async def test_press_and_wait_returns_the_reply_to_the_press_not_a_message_sent_meanwhile(
+    fake_client: FakeTelegram, run_app: AppFactory
+) -> None:
+    """A bot may send a message of its own (a notice) while it handles a press: the reply to
+    the press is the pressed message as the bot edited it, and the handler has finished."""
+    handled: list[str] = []
+
+    async def start(update: Update, context: Context) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text("Remove?", reply_markup=keyboard(("Yes", "y")))
+
+    async def on_press(update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None and query.message is not None
+        await context.bot.send_message(query.message.chat.id, "A notice, sent meanwhile")
+        await query.edit_message_text("Removed")
+        handled.append("done")
+        await query.answer()
+
+    async with run_app(CommandHandler("start", start), CallbackQueryHandler(on_press)):
+        ann = await fake_client.user(1003, "Ann")
+        await ann.command("start")
+        prompt = await ann.expect("Remove?")
+        reply = await ann.press_and_wait("Yes")
+        assert (reply.message_id, reply.text) == (prompt.message_id, "Removed")
+        assert handled == ["done"]
+
+
 async def test_callback_data_over_64_bytes_is_refused(
     ptb_bot: Any, fake_server: FakeBotAPI
 ) -> None:
