@@ -147,9 +147,14 @@ def require_open_cycle(session: Session, checklist_id: str) -> Cycle:
     """The instrument's open cycle; else `NoOpenCycle`, naming its cycle that closed last."""
     cycle = open_cycle(session, checklist_id)
     if cycle is None:
-        last = latest_cycle(session, checklist_id)
-        raise NoOpenCycle(closed_title=last.title if last else None)
+        raise no_open_cycle(session, checklist_id)
     return cycle
+
+
+def no_open_cycle(session: Session, checklist_id: str) -> NoOpenCycle:
+    """The refusal when an instrument has no open cycle, naming its cycle that closed last."""
+    last = latest_cycle(session, checklist_id)
+    return NoOpenCycle(closed_title=last.title if last else None)
 
 
 def checklist_of(cycle: Cycle, checklists: ChecklistRegistry) -> Checklist:

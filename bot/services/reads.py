@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.checklist import Checklist
-from bot.models import Answer, Country, Cycle, Membership, Person, Role
+from bot.models import Answer, Country, Cursor, Cycle, Membership, Person, Role
 from bot.services.schedule import zone
 
 # --------------------------------------------------------------------------- item states
@@ -357,10 +357,22 @@ def country_answers(session: Session, cycle_id: int, country_code: str) -> dict[
 # --------------------------------------------------------------------------- cycles
 
 
-_OPEN_CYCLE = (
-    select(Cycle)
-    .where(col(Cycle.closed_at).is_(None), col(Cycle.checklist_id) == sa.bindparam("checklist_id"))
-    .order_by(col(Cycle.opens_at).desc(), col(Cycle.id).desc())
+_OPEN = (col(Cycle.closed_at).is_(None), col(Cycle.checklist_id) == sa.bindparam("checklist_id"))
+_NEWEST_FIRST = (col(Cycle.opens_at).desc(), col(Cycle.id).desc())
+_OPEN_CYCLE = select(Cycle).where(*_OPEN).order_by(*_NEWEST_FIRST).limit(1)
+# The same cycle with a person's cursor in it (None before their first screen there): the
+# answering flow reads both on every tap, in one statement rather than two.
+_OPEN_CYCLE_AND_CURSOR = (
+    sa.select(Cycle, Cursor)
+    .outerjoin(
+        Cursor,
+        sa.and_(
+            col(Cursor.cycle_id) == col(Cycle.id),
+            col(Cursor.person_id) == sa.bindparam("person_id"),
+        ),
+    )
+    .where(*_OPEN)
+    .order_by(*_NEWEST_FIRST)
     .limit(1)
 )
 
@@ -368,6 +380,17 @@ _OPEN_CYCLE = (
 def open_cycle(session: Session, checklist_id: str) -> Cycle | None:
     """The newest cycle of an instrument that is not closed (one open cycle per instrument)."""
     return session.exec(_OPEN_CYCLE, params={"checklist_id": checklist_id}).first()
+
+
+def open_cycle_and_cursor(
+    session: Session, checklist_id: str, person_id: int
+) -> tuple[Cycle, Cursor | None] | None:
+    """`open_cycle`, with the person's cursor in it; None when the instrument has no open
+    cycle."""
+    row = session.execute(
+        _OPEN_CYCLE_AND_CURSOR, {"checklist_id": checklist_id, "person_id": person_id}
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def open_cycles(session: Session) -> list[Cycle]:

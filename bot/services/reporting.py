@@ -36,7 +36,7 @@ from bot.models import Answer, AnswerRevision, Awaiting, Cursor, Cycle, Person
 from bot.services import colleagues, evidence, needs
 from bot.services.actors import Actor, touch
 from bot.services.colleagues import ColleagueChange
-from bot.services.cycles import checklist_of, require_open_cycle
+from bot.services.cycles import checklist_of, no_open_cycle
 from bot.services.errors import (
     CursorMoved,
     CycleClosed,
@@ -46,7 +46,13 @@ from bot.services.errors import (
     UnknownItem,
 )
 from bot.services.evidence import EvidenceEntry
-from bot.services.reads import answer_state, count_states, country_answers, country_report
+from bot.services.reads import (
+    answer_state,
+    count_states,
+    country_answers,
+    country_report,
+    open_cycle_and_cursor,
+)
 from bot.services.submission import is_submitted, reopen_after_change
 
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
@@ -232,10 +238,6 @@ class _Context:
 
 # The statements of every tap, built once: building and keying a statement cost more CPU than
 # running it. Parameters of UPDATEs are named b_* (SQLAlchemy keeps column names for SET).
-_CURSOR = select(Cursor).where(
-    col(Cursor.person_id) == sa.bindparam("person_id"),
-    col(Cursor.cycle_id) == sa.bindparam("cycle_id"),
-)
 _CLAIM = (
     sa.update(Cursor)
     .where(
@@ -275,12 +277,12 @@ def _load(
     writing: bool,
 ) -> _Context:
     country = actor.require_focal_point()
-    cycle = require_open_cycle(session, actor.checklist_id)
+    found = open_cycle_and_cursor(session, actor.checklist_id, actor.person_id)
+    if found is None:
+        raise no_open_cycle(session, actor.checklist_id)
+    cycle, cursor = found
     checklist = checklist_of(cycle, checklists)
     assert cycle.id is not None
-    cursor = session.exec(
-        _CURSOR, params={"person_id": actor.person_id, "cycle_id": cycle.id}
-    ).first()
     answers = country_answers(session, cycle.id, country)
     if cursor is None:
         # Versions continue above the person's cursors of earlier cycles, so that a button
@@ -621,8 +623,8 @@ def _screen(
     counts = count_states(answer_state(ctx.answers.get(item.id)) for item in checklist.items)
     answered = counts.answered
     assert ctx.cycle.id is not None
+    _draw_from(ctx, _shown_answer_version(ctx))
     if cursor.item_id is None:
-        cursor.answer_version = None  # no answer on this screen
         return DoneScreen(
             cycle_id=ctx.cycle.id,
             total=len(checklist.items),
@@ -638,8 +640,6 @@ def _screen(
         )
     item = checklist.item(cursor.item_id)
     answer = ctx.answers.get(item.id)
-    # The screen is drawn from this version of the answer; the next write compares with it.
-    cursor.answer_version = answer.version if answer is not None else 0
     pending = json.loads(cursor.pending) if cursor.pending else None
     conflict = None
     if pending is not None and pending["kind"] == MINE:
@@ -663,6 +663,23 @@ def _screen(
         conflict=conflict,
         meanwhile=ctx.meanwhile,
     )
+
+
+def _shown_answer_version(ctx: _Context) -> int | None:
+    """The version of the answer the screen at the cursor is drawn from (0: no answer yet,
+    None: no item on the screen): the next write on that screen compares with it."""
+    if ctx.cursor.item_id is None:
+        return None
+    answer = ctx.answers.get(ctx.cursor.item_id)
+    return answer.version if answer is not None else 0
+
+
+def _draw_from(ctx: _Context, answer_version: int | None) -> None:
+    """Note the answer version a screen is drawn from. Set only when it changes: an
+    assignment marks the cursor changed even with an equal value, and its queries would
+    then flush it again."""
+    if ctx.cursor.answer_version != answer_version:
+        ctx.cursor.answer_version = answer_version
 
 
 def _move(ctx: _Context, item_id: str | None, now: datetime) -> None:
@@ -1146,10 +1163,12 @@ def act(
     tap = _Tap(item_id, status_index, evidence_id, support_kind)
     done = _STEPS[action](session, ctx, tap, now)
     cursor.updated_at = now
+    # Known before the cursor is written, so that it is written once (drawing the screen
+    # would otherwise change it again after the flush, and its queries flush it a second time).
+    _draw_from(ctx, None if done.review is not None else _shown_answer_version(ctx))
     session.add(cursor)
     session.flush()
     if done.review is not None:
-        cursor.answer_version = None  # no answer on the list's screen
         return _review(
             session, ctx, done.review, notice=done.notice, notice_status=done.notice_status
         )
