@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -139,6 +140,36 @@ def actor_from(
     """The actor for a person with their `roles`, acting in `checklist_id` (else their
     current instrument, else their first, else the default); their time zone is their own,
     else their country's."""
+    return _actor(person, person_zone(person, country), roles, checklist_id)
+
+
+class _PersonFacts(Protocol):
+    """What an `Actor` is made of: a `Person`, or `find_actor`'s row of the same columns."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def telegram_id(self) -> int: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def is_admin(self) -> bool: ...
+    @property
+    def country_code(self) -> str | None: ...
+    @property
+    def locale(self) -> str | None: ...
+    @property
+    def last_active_at(self) -> datetime | None: ...
+    @property
+    def current_checklist_id(self) -> str | None: ...
+
+
+def _actor(
+    person: _PersonFacts,
+    zone: str | None,
+    roles: tuple[InstrumentRole, ...],
+    checklist_id: str | None,
+) -> Actor:
     assert person.id is not None
     held = {role.checklist_id for role in roles}
     if checklist_id is None:
@@ -158,7 +189,7 @@ def actor_from(
         is_national_lead=False,
         country_code=person.country_code,
         locale=person.locale,
-        timezone=person_zone(person, country),
+        timezone=zone,
         last_active_at=person.last_active_at,
         checklist_id="",
         roles=roles,
@@ -171,13 +202,23 @@ def find_person(session: Session, telegram_id: int) -> Person | None:
 
 
 # Every update starts here, so the statement is built once (building and keying it cost more
-# than running it): the person, their country (for the time zone) and each role they hold, a
-# row per role (one row with no role for a person who holds none).
+# than running it): the person's columns an `Actor` needs, their zone (else their country's)
+# and each role they hold, a row per role (one row with no role for a person who holds none).
+# Plain columns, not ORM entities: loading a `Person` and a `Country` into the session cost
+# more than the query itself, and nothing here writes them.
 _ACTOR_BY_TELEGRAM_ID = (
     sa.select(
-        Person,
-        Country,
-        col(Membership.checklist_id),
+        col(Person.id),
+        col(Person.telegram_id),
+        col(Person.display_name),
+        col(Person.is_admin),
+        col(Person.country_code),
+        col(Person.locale),
+        col(Person.last_active_at),
+        col(Person.current_checklist_id),
+        col(Person.active),
+        sa.func.coalesce(col(Person.timezone), col(Country.timezone)).label("zone"),
+        col(Membership.checklist_id).label("held"),
         col(Membership.role),
         col(Membership.is_national_lead),
     )
@@ -190,17 +231,18 @@ _ACTOR_BY_TELEGRAM_ID = (
 
 def find_actor(session: Session, telegram_id: int, checklist_id: str | None = None) -> Actor | None:
     """The enrolled, active person with this Telegram id acting in `checklist_id` (None: their
-    current instrument), or None for strangers. One query (see `_ACTOR_BY_TELEGRAM_ID`)."""
-    rows = session.execute(_ACTOR_BY_TELEGRAM_ID, {"telegram_id": telegram_id}).all()
-    if not rows or not rows[0][0].active:
+    current instrument), or None for strangers. One query (see `_ACTOR_BY_TELEGRAM_ID`), on
+    the session's connection: it does not flush the session first (callers read in a
+    transaction of their own)."""
+    rows = session.connection().execute(_ACTOR_BY_TELEGRAM_ID, {"telegram_id": telegram_id}).all()
+    if not rows or not rows[0].active:
         return None
-    person, country = rows[0][0], rows[0][1]
     roles = tuple(
-        InstrumentRole(held, role, bool(lead))
-        for _, _, held, role, lead in rows
-        if held is not None
+        InstrumentRole(row.held, row.role, bool(row.is_national_lead))
+        for row in rows
+        if row.held is not None
     )
-    return actor_from(person, country, roles=roles, checklist_id=checklist_id)
+    return _actor(rows[0], rows[0].zone, roles, checklist_id)
 
 
 def actor_of(session: Session, person: Person, checklist_id: str | None = None) -> Actor:
