@@ -13,11 +13,12 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.models import Answer, Evidence
+from bot.models import Answer, Evidence, Person
 from bot.services.actors import Actor
 from bot.services.errors import BadEvidenceLink
 
@@ -82,6 +83,40 @@ def entries(session: Session, answer_id: int | None) -> tuple[EvidenceEntry, ...
         return ()
     rows = session.exec(_ENTRIES, params={"answer_id": answer_id}).all()
     return tuple(_entry(row) for row in rows)
+
+
+# What an item's screen shows beside the answer itself: who changed it last, and its evidence.
+# One statement, not two: every tap draws the next item's screen. A row per piece of evidence
+# (one row with none when it has none), each carrying the author's name.
+_ON_SCREEN: sa.Select[*tuple[Any, ...]] = (
+    sa.select(
+        col(Person.display_name).label("author"),
+        col(Evidence.id),
+        col(Evidence.kind),
+        col(Evidence.url),
+        col(Evidence.file_name),
+        col(Evidence.caption),
+        col(Evidence.public_id),
+    )
+    .select_from(Answer)
+    .outerjoin(Person, col(Person.id) == col(Answer.updated_by))
+    .outerjoin(Evidence, sa.and_(col(Evidence.answer_id) == col(Answer.id), _active()))
+    .where(col(Answer.id) == sa.bindparam("answer_id"))
+    .order_by(col(Evidence.id))
+)
+
+
+def on_screen(session: Session, answer_id: int) -> tuple[str | None, tuple[EvidenceEntry, ...]]:
+    """The name of who changed the answer last (None: nobody yet), and its evidence as
+    `entries` gives it."""
+    rows = session.execute(_ON_SCREEN, {"answer_id": answer_id}).all()
+    author = rows[0].author if rows else None
+    found = tuple(
+        EvidenceEntry(row.id, row.kind, row.url, row.file_name, row.caption, row.public_id)
+        for row in rows
+        if row.id is not None
+    )
+    return author, found
 
 
 def entries_of(session: Session, answer_ids: Iterable[int]) -> dict[int, tuple[EvidenceEntry, ...]]:

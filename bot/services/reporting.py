@@ -32,7 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from bot.checklist import Checklist, ChecklistRegistry
-from bot.models import Answer, AnswerRevision, Awaiting, Cursor, Cycle, Person
+from bot.models import Answer, AnswerRevision, Awaiting, Cursor, Cycle
 from bot.services import colleagues, evidence, needs
 from bot.services.actors import Actor, touch
 from bot.services.colleagues import ColleagueChange
@@ -273,7 +273,6 @@ _SAVE = sa.update(Answer).where(
     col(Answer.id) == sa.bindparam("b_answer"), col(Answer.version) == sa.bindparam("b_seen")
 )
 _REVISION = sa.insert(AnswerRevision)
-_AUTHOR = select(Person.display_name).where(col(Person.id) == sa.bindparam("person_id"))
 
 
 def _load(
@@ -613,18 +612,14 @@ def _conflict(session: Session, answer: Answer | None, pending: dict[str, Any]) 
 
 
 def _answer_state(session: Session, answer: Answer | None) -> AnswerState:
-    if answer is None:
+    if answer is None or answer.id is None:
         return AnswerState()
-    author = (
-        session.exec(_AUTHOR, params={"person_id": answer.updated_by}).first()
-        if answer.updated_by
-        else None
-    )
+    author, pieces = evidence.on_screen(session, answer.id)
     return AnswerState(
         status=answer.status,
         skipped=answer.skipped,
         comment=answer.comment,
-        evidence=evidence.entries(session, answer.id),
+        evidence=pieces,
         updated_by=author,
         updated_at=answer.updated_at,
         from_baseline=answer.baseline,
