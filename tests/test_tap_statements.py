@@ -2,7 +2,7 @@
 so a statement more there is paid 20 times a second on a busy deadline day.
 
 Through the real application and the fake Bot API, on SQLite and PostgreSQL: the statements
-are counted on the bot's own engine while Alice taps a status.
+are counted on the bot's own engines while Alice taps a status.
 """
 
 from __future__ import annotations
@@ -12,23 +12,28 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import select
 
+from bot.models import AnswerRevision
 from tests.harness import BotHarness, item_id_of
 
 
 @contextmanager
 def _statements(harness: BotHarness) -> Iterator[list[str]]:
-    """Every statement the bot's engine sends while the block runs, whitespace folded."""
+    """Every statement the bot's engines send while the block runs, whitespace folded."""
     sent: list[str] = []
 
     def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         sent.append(" ".join(statement.split()))
 
-    sa.event.listen(harness.db.engine, "before_cursor_execute", note)
+    engines = {harness.db.engine, harness.db.read_engine}  # one engine on PostgreSQL
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", note)
     try:
         yield sent
     finally:
-        sa.event.remove(harness.db.engine, "before_cursor_execute", note)
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", note)
 
 
 async def test_a_status_tap_writes_the_cursor_once_after_claiming_it(harness: BotHarness):
@@ -49,3 +54,54 @@ async def test_a_status_tap_writes_the_cursor_once_after_claiming_it(harness: Bo
     cursor_writes = [s for s in sent if s.upper().startswith("UPDATE CURSOR")]
     assert len(cursor_writes) == 2, cursor_writes
     assert "version" in cursor_writes[0].split(" WHERE ")[0]  # the claim comes first
+
+
+def _signature(statement: str) -> str:
+    """ "UPDATE cursor", "SELECT answer", …: the verb and the first table named."""
+    words = statement.split()
+    verb = words[0].upper()
+    if verb == "SELECT":
+        return f"SELECT {words[words.index('FROM') + 1]}"
+    return f"{verb} {words[2] if verb == 'INSERT' else words[1]}"
+
+
+async def test_what_a_status_tap_sends_to_the_database(harness: BotHarness):
+    """Bob skipped a.1 and answered a.2; Alice, still on a.1, taps a status. Each line is
+    one statement: who she is, the update's id, then one transaction."""
+    alice = await harness.enrol(2311, "TH", name="Alice")
+    bob = await harness.enrol(2312, "TH", name="Bob")
+    await bob.press_and_wait("Skip")
+    await bob.press_and_wait("Planned")
+    screen = await alice.last()
+    alice_id = harness.actor(2311).person_id
+
+    with _statements(harness) as sent:
+        shown = await alice.press_and_wait("Implemented", message_id=screen.message_id)
+    assert item_id_of(shown) == "a.2" and "Recorded: Implemented" in shown.plain
+    sent = [s for s in sent if s.split()[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE")]
+
+    locked = [] if harness.db.is_sqlite else ["SELECT answer"]  # a.1 read FOR UPDATE
+    assert [_signature(s) for s in sent] == [
+        "SELECT person",  # find_actor: the person, their zone and roles
+        "INSERT handled_update",  # the update takes effect once
+        "SELECT cycle",  # the open cycle and Alice's cursor in it
+        "SELECT answer",  # Thailand's answers
+        "UPDATE cursor",  # the claim: compare-and-set on the button's version
+        "UPDATE person",  # Alice is active (and still enrolled)
+        *locked,
+        "SELECT answerrevision",  # did a colleague change a.1's status since her screen?
+        "UPDATE answer",  # the status, and Bob's skip cleared …
+        "INSERT answerrevision",  # … with a revision row for each
+        "UPDATE countryreport",  # a change reopens the report if it was submitted
+        "UPDATE cursor",  # where Alice now stands: a.2
+        "SELECT answer",  # a.2's author (Bob) and its evidence, for her next screen
+    ], sent
+    with harness.db.session() as session:
+        revisions = session.exec(
+            select(AnswerRevision).where(AnswerRevision.changed_by == alice_id)
+        ).all()
+    assert sorted((r.item_id, r.field, r.old_value, r.new_value) for r in revisions) == [
+        ("a.1", "skipped", "true", "false"),
+        ("a.1", "status", None, "implemented"),
+    ]
+    assert len({r.answer_version for r in revisions}) == 1  # one change, made together

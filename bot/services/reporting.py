@@ -411,29 +411,37 @@ def _change(
     now: datetime,
 ) -> bool:
     """Set one field of an answer and append its revision; False when nothing changed."""
-    old = getattr(answer, field_name)
-    old_text: str | None
-    new_text: str | None
-    if field_name in ("skipped", "baseline"):
-        old_text, new_text = str(bool(old)).lower(), str(new == "true").lower()
-        if old_text == new_text:
-            return False
-        _save(session, ctx, answer, now, **{field_name: new == "true"})
-    else:
-        if old == new:
-            return False
-        old_text, new_text = old, new
-        _save(session, ctx, answer, now, **{field_name: new})
-    assert answer.id is not None and ctx.cycle.id is not None
-    _add_revision(
-        session,
-        ctx,
-        answer,
-        field_name,
-        old_text,
-        new_text,
-        now,
-    )
+    return _change_all(session, ctx, answer, {field_name: new}, now)
+
+
+def _change_all(
+    session: Session,
+    ctx: _Context,
+    answer: Answer,
+    changes: dict[str, str | None],
+    now: datetime,
+) -> bool:
+    """Set fields of an answer (values as their revisions write them: "true"/"false" for the
+    flags) with one UPDATE, and append a revision for each field that changed, all of the
+    same answer version: one change made together. False when nothing changed."""
+    values: dict[str, object] = {}
+    revisions: list[tuple[str, str | None, str | None]] = []
+    for field_name, new in changes.items():
+        old = getattr(answer, field_name)
+        old_text: str | None
+        new_text: str | None
+        if field_name in ("skipped", "baseline"):
+            old_text, new_text = str(bool(old)).lower(), str(new == "true").lower()
+            value: object = new == "true"
+        else:
+            old_text, new_text, value = old, new, new
+        if old_text != new_text:
+            values[field_name] = value
+            revisions.append((field_name, old_text, new_text))
+    if not values:
+        return False
+    _save(session, ctx, answer, now, **values)
+    _add_revisions(session, ctx, answer, revisions, now)
     _reopen_if_submitted(session, ctx, now)
     return True
 
@@ -455,19 +463,18 @@ def _save(session: Session, ctx: _Context, answer: Answer, now: datetime, **valu
         set_committed_value(answer, name, value)
 
 
-def _add_revision(
+def _add_revisions(
     session: Session,
     ctx: _Context,
     answer: Answer,
-    field_name: str,
-    old: str | None,
-    new: str | None,
+    changed: list[tuple[str, str | None, str | None]],
     now: datetime,
 ) -> None:
-    """Append the answer's revision for the change just saved (a Core INSERT: nothing in the
-    transaction reads it back, so the ORM's unit of work would only cost time)."""
-    session.connection().execute(
-        _REVISION,
+    """Append the answer's revisions for the change just saved, one per (field, old, new):
+    a Core INSERT, since nothing in the transaction reads them back, so the ORM's unit of
+    work would only cost time."""
+    assert answer.id is not None and ctx.cycle.id is not None
+    rows = [
         {
             "answer_id": answer.id,
             "cycle_id": ctx.cycle.id,
@@ -479,8 +486,10 @@ def _add_revision(
             "changed_by": ctx.actor.person_id,
             "changed_at": now,
             "answer_version": answer.version,
-        },
-    )
+        }
+        for field_name, old, new in changed
+    ]
+    session.connection().execute(_REVISION, rows[0] if len(rows) == 1 else rows)
 
 
 def _reopen_if_submitted(session: Session, ctx: _Context, now: datetime) -> None:
@@ -514,16 +523,7 @@ def _evidence_changed(
 ) -> None:
     """One piece of evidence was added or removed: the answer changed, with its revision."""
     _save(session, ctx, answer, now)
-    assert answer.id is not None and ctx.cycle.id is not None
-    _add_revision(
-        session,
-        ctx,
-        answer,
-        "evidence",
-        old,
-        new,
-        now,
-    )
+    _add_revisions(session, ctx, answer, [("evidence", old, new)], now)
     _reopen_if_submitted(session, ctx, now)
 
 
@@ -822,9 +822,10 @@ def _record_status(
 ) -> _Outcome:
     """Write a status to the item on screen, then walk on (or back to the review list)."""
     current, checklist = answer.item_id, ctx.checklist
-    _change(session, ctx, answer, "status", status, now)
-    _change(session, ctx, answer, "skipped", "false", now)
-    _change(session, ctx, answer, "baseline", "false", now)  # confirmed or changed
+    # A status also clears a skip, and confirms (or changes) a copy from the last cycle.
+    _change_all(
+        session, ctx, answer, {"status": status, "skipped": "false", "baseline": "false"}, now
+    )
     return_to = ctx.cursor.return_to
     if return_to is None or not return_to.startswith("rv:"):
         _move(ctx, checklist.next_item_id(current), now)
@@ -1075,8 +1076,7 @@ def _remove_support(session: Session, ctx: _Context, answer: Answer, now: dateti
         ctx.cursor.awaiting = Awaiting.NOTHING
         return _Outcome()
     ctx.cursor.pending = None
-    for field_name in _SUPPORT_FIELDS:
-        _change(session, ctx, answer, field_name, None, now)
+    _change_all(session, ctx, answer, dict.fromkeys(_SUPPORT_FIELDS), now)
     ctx.cursor.awaiting = Awaiting.NOTHING
     return _Outcome(Notice.SUPPORT_REMOVED)
 
