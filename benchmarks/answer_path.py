@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.answer_path [--users 200] [--duration 30]
                                                [--database sqlite|postgresql]
-                                               [--webhook] [--processes 1,2]
+                                               [--webhook] [--processes 1,2] [--rounds 3]
 
 The real bot (`python -m bot run`) runs in its own process against the fake Bot API in
 another, on a fresh database; this process plays the focal points through the fake server's
@@ -22,6 +22,10 @@ one database; CPU per answer is then the sum over the bot processes. Two load mo
   the tap was due to the moment the next item is shown, so a slow reply also delays (and is
   charged to) the next tap of the same user (target p99 ≤ 50 ms).
 
+With `--rounds N` every setup runs N times, interleaved, and the medians come last: the
+speed of a shared machine drifts within minutes, and the ratio of one round (the stock bot
+and normsbot measured close together) moves less than either figure.
+
 Also prints the peak resident memory of each bot process and the CPU seconds each process
 used, to tell where the time went. Figures go one per line, `name value`.
 """
@@ -34,6 +38,7 @@ import contextlib
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -128,6 +133,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--items", type=int, default=None, help="saturation: taps per user (default: all items)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every setup this many times, interleaved, and also print the medians",
     )
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args(argv)
@@ -519,6 +530,25 @@ async def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     print(f"# load average at start: {loadavg()}")
+    rounds = [
+        await run_round(args, settings, saturation_ids, human_ids, n) for n in range(args.rounds)
+    ]
+    if len(rounds) > 1:
+        print_medians(rounds)
+    print(f"# load average at end: {loadavg()}")
+    return 0
+
+
+async def run_round(
+    args: argparse.Namespace,
+    settings: dict[str, str],
+    saturation_ids: Sequence[int],
+    human_ids: Sequence[int],
+    number: int,
+) -> list[SetupResult]:
+    """Every setup once, in order; the ratios of a round are taken within it."""
+    if args.rounds > 1:
+        print(f"# round {number + 1} of {args.rounds}", flush=True)
     results: list[SetupResult] = []
     with tempfile.TemporaryDirectory(prefix="normsbot-bench-") as tmp:
         workdir = Path(tmp)
@@ -556,8 +586,7 @@ async def run(args: argparse.Namespace) -> int:
             results.append(result)
             print_figures(result, results)
     print_table(results)
-    print(f"# load average at end: {loadavg()}")
-    return 0
+    return results
 
 
 def baseline(results: Sequence[SetupResult], bot: str) -> SetupResult | None:
@@ -626,6 +655,33 @@ def print_table(results: Sequence[SetupResult]) -> None:
             f"# {result.setup.name:<22} {sat.per_second:6.1f} {sat.bot_cpu_ms_per_answer:14.2f} "
             f"{ratios} {human_part} {failed:7d}"
         )
+
+
+def print_medians(rounds: Sequence[Sequence[SetupResult]]) -> None:
+    """Each setup's median over the rounds: on a machine whose speed drifts, the ratio of
+    each round (normsbot and the stock bot measured minutes apart) moves less than either."""
+    print("# medians over the rounds")
+    for at, first in enumerate(rounds[0]):
+        name = first.setup.name
+        results = [round_[at] for round_ in rounds]
+        cpu = statistics.median(r.sat.bot_cpu_ms_per_answer for r in results)
+        print(f"median_saturation_{name}_cpu_ms_per_answer {cpu:.2f}")
+        for label, bot in (("cpu_ratio", "stock"), ("own_ratio", "bare")):
+            ratios = [
+                ratio(r, baseline(round_, bot)) for r, round_ in zip(results, rounds, strict=True)
+            ]
+            known = [x for x in ratios if x is not None]
+            if known:
+                shown = " ".join(f"{x:.2f}" for x in known)
+                print(f"median_{label}_{name} {statistics.median(known):.2f} (rounds: {shown})")
+        p99 = [
+            percentile(r.human.latencies, 0.99)
+            for r in results
+            if r.human is not None and r.human.latencies
+        ]
+        if p99:
+            shown = " ".join(ms(x) for x in p99)
+            print(f"median_human_pace_{name}_p99_ms {ms(statistics.median(p99))} (rounds: {shown})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
