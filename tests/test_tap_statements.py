@@ -57,7 +57,7 @@ async def test_a_status_tap_writes_the_cursor_once_after_claiming_it(harness: Bo
 
 
 def _signature(statement: str) -> str:
-    """ "UPDATE cursor", "SELECT answer", …: the verb and the first table named."""
+    """The verb and the first table named: "UPDATE cursor", "SELECT answer", …"""
     words = statement.split()
     verb = words[0].upper()
     if verb == "SELECT":
