@@ -60,29 +60,14 @@ class EvidenceFile:
     item_id: str
 
 
-def _entry(row: Evidence) -> EvidenceEntry:
+def _entry(row: Evidence | sa.Row[Any]) -> EvidenceEntry:
+    """An `Evidence` row, or a row of its columns (`on_screen`), as plain data."""
     assert row.id is not None
     return EvidenceEntry(row.id, row.kind, row.url, row.file_name, row.caption, row.public_id)
 
 
 def _active() -> sa.ColumnElement[bool]:
     return col(Evidence.removed_at).is_(None)
-
-
-# Built once: the item on screen's evidence is read at every tap.
-_ENTRIES = (
-    select(Evidence)
-    .where(col(Evidence.answer_id) == sa.bindparam("answer_id"), _active())
-    .order_by(col(Evidence.id))
-)
-
-
-def entries(session: Session, answer_id: int | None) -> tuple[EvidenceEntry, ...]:
-    """The evidence of one answer that is not removed, oldest first."""
-    if answer_id is None:
-        return ()
-    rows = session.exec(_ENTRIES, params={"answer_id": answer_id}).all()
-    return tuple(_entry(row) for row in rows)
 
 
 # What an item's screen shows beside the answer itself: who changed it last, and its evidence.
@@ -107,16 +92,11 @@ _ON_SCREEN: sa.Select[*tuple[Any, ...]] = (
 
 
 def on_screen(session: Session, answer_id: int) -> tuple[str | None, tuple[EvidenceEntry, ...]]:
-    """The name of who changed the answer last (None: nobody yet), and its evidence as
-    `entries` gives it."""
+    """The name of who changed the answer last (None: nobody yet), and its evidence that is
+    not removed, oldest first."""
     rows = session.execute(_ON_SCREEN, {"answer_id": answer_id}).all()
     author = rows[0].author if rows else None
-    found = tuple(
-        EvidenceEntry(row.id, row.kind, row.url, row.file_name, row.caption, row.public_id)
-        for row in rows
-        if row.id is not None
-    )
-    return author, found
+    return author, tuple(_entry(row) for row in rows if row.id is not None)
 
 
 def entries_of(session: Session, answer_ids: Iterable[int]) -> dict[int, tuple[EvidenceEntry, ...]]:
