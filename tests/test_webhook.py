@@ -65,6 +65,21 @@ async def test_a_focal_point_answers_through_the_webhook(
     assert fake_api.botapi.webhook.status.failed_attempts == 0
 
 
+async def test_the_web_server_parses_http_with_httptools(
+    fake_api: FakeBotAPI, tg: FakeTelegram, database: Database
+):
+    """Uvicorn's C parser, not the pure-Python h11: every update is one request, and h11's
+    parsing was most of what a webhook update cost beyond a polled one (benchmarks/README.md,
+    fifth round)."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    async with BotHarness(fake_api, tg, database, webhook=True) as harness:
+        assert harness.serving is not None and harness.serving.web is not None
+        assert harness.serving.web.protocol is HttpToolsProtocol
+        fp = await harness.enrol(4111, "TH")
+        assert is_prompt(await fp.expect(is_prompt))
+
+
 async def test_an_update_is_confirmed_to_telegram_only_once_it_was_handled(
     fake_api: FakeBotAPI, tg: FakeTelegram, database: Database
 ):

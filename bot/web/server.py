@@ -62,11 +62,21 @@ class WebServer:
                 access_log=False,
                 lifespan="off",
                 server_header=False,
+                # Uvicorn's C parser, not the pure-Python h11 ("auto" picks it when installed;
+                # named, so a missing httptools is a start-up error, not a slower server): each
+                # update is one request, and h11's parsing was most of what a webhook update
+                # cost beyond a polled one.
+                http="httptools",
                 timeout_graceful_shutdown=GRACEFUL_SECONDS,
             )
         )
         self._task: asyncio.Task[None] | None = None
         self.port = 0
+
+    @property
+    def protocol(self) -> type[asyncio.Protocol]:
+        """Uvicorn's HTTP implementation serving the requests (known once the server started)."""
+        return self._server.config.http_protocol_class
 
     async def start(self) -> None:
         host, port = host_port(self.listen)
