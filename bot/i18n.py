@@ -17,7 +17,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from functools import cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -103,6 +103,9 @@ def _utc_offset(moment: datetime) -> str:
     return f"UTC{sign}{hours:02d}:{rest:02d}"
 
 
+_Day = date  # the type, for the methods of `Translator`, which has one named `date`
+
+
 class Translator:
     """Texts and formats for one locale. Cheap to pass around; built by `I18n`."""
 
@@ -110,6 +113,10 @@ class Translator:
         self.info = info
         self.locale = info.code
         self._t = translations
+        # Every screen formats a few counts and a date, and Babel takes longer over one than
+        # the rest of the line: the same few values come back, so each is formatted once.
+        self._number = lru_cache(maxsize=4096, typed=True)(self._format_number)
+        self._date = lru_cache(maxsize=1024)(self._format_date)
 
     @cached_property
     def babel_locale(self) -> Locale:
@@ -137,6 +144,9 @@ class Translator:
 
     # Formats -----------------------------------------------------------------------------
     def number(self, value: float) -> str:
+        return self._number(value)
+
+    def _format_number(self, value: float) -> str:
         return babel_numbers.format_decimal(value, locale=self.babel_locale)
 
     def percent(self, share: float) -> str:
@@ -146,6 +156,9 @@ class Translator:
         """A date in the locale's medium style (Thai in the Buddhist era)."""
         if isinstance(value, datetime):
             value = value.astimezone(_zone(tz)).date()
+        return self._date(value)
+
+    def _format_date(self, value: _Day) -> str:
         if self.info.buddhist_era:
             day_month = babel_dates.format_skeleton("MMMd", value, locale=self.babel_locale)
             return f"{day_month} {value.year + 543}"
@@ -168,8 +181,15 @@ def _zone(tz: str | tzinfo | None) -> tzinfo:
     if tz is None:
         return UTC
     if isinstance(tz, str):
-        return ZoneInfo(tz)
+        return _named_zone(tz)
     return tz
+
+
+@cache
+def _named_zone(name: str) -> ZoneInfo:
+    """A zone by its name, read from the tz database once: `ZoneInfo` keeps only its last
+    eight strongly, and the member states and their people use more zones than that."""
+    return ZoneInfo(name)
 
 
 def _load_catalog(po_path: Path, locale: str) -> Translations:
