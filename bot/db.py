@@ -114,9 +114,9 @@ def insert_new(
     transaction and then conflicts. The statement is built once per table, database and key
     (every update is recorded this way); the columns come from `values` when it runs.
     """
-    dialect = session.get_bind().dialect.name
-    statement = _insert_new_statement(model, dialect, tuple(unique))
-    return session.execute(statement, dict(values)).first() is not None
+    connection = session.connection()  # a Core statement: the ORM's execute adds only time
+    statement = _insert_new_statement(model, connection.dialect.name, tuple(unique))
+    return connection.execute(statement, dict(values)).first() is not None
 
 
 @functools.cache

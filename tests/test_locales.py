@@ -887,6 +887,29 @@ async def test_the_users_choice_wins_over_telegrams_language(multilingual):
     assert menu.plain.startswith("☰ " + THAI_MENU)
 
 
+@pytest.mark.db
+async def test_a_refused_tap_answers_in_the_users_choice_not_telegrams(multilingual):
+    """The answering buttons find who taps inside the transaction of the tap (one transaction
+    per tap); a refusal raised there still speaks the language the person chose."""
+    from bot.services.cycles import open_cycle
+    from bot.views.errors import error_text
+
+    user = await multilingual.enrol(4243, "TH", name="Somchai", language="ไทย", language_code="vi")
+    prompt = await user.last()
+    with multilingual.db.session() as session:
+        cycle = open_cycle(session, ASEAN_NORMS_ID)
+        assert cycle is not None
+        cycle.closed_at = multilingual.clock.now()
+        session.add(cycle)
+        title = cycle.title
+    data = next(d for d in prompt.callback_data() if d.startswith("a:s:"))
+    answer = await user.press(data, message_id=prompt.message_id)
+    thai = multilingual.runtime.i18n.translator("th")
+    expected = error_text(thai, service_errors.NoOpenCycle(closed_title=title))
+    assert answer is not None and answer.show_alert
+    assert answer.text and expected.startswith(answer.text.removesuffix("…")), answer.text
+
+
 # --- Every flow through the real bot, in every shipped language and the pseudo-locale ----------
 
 PSEUDO_INFO = LocaleInfo("qps", "Ƥšéüðö", "Pseudo", "ru", None)

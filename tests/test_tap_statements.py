@@ -7,7 +7,7 @@ are counted on the bot's own engines while Alice taps a status.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,6 +19,19 @@ from tests.harness import BotHarness, item_id_of
 
 
 @contextmanager
+def _listening(harness: BotHarness, event: str, listener: Callable[..., None]) -> Iterator[None]:
+    """`listener` on the bot's engines' `event` while the block runs."""
+    engines = {harness.db.engine, harness.db.read_engine}  # one engine on PostgreSQL
+    for engine in engines:
+        sa.event.listen(engine, event, listener)
+    try:
+        yield
+    finally:
+        for engine in engines:
+            sa.event.remove(engine, event, listener)
+
+
+@contextmanager
 def _statements(harness: BotHarness) -> Iterator[list[str]]:
     """Every statement the bot's engines send while the block runs, whitespace folded."""
     sent: list[str] = []
@@ -26,14 +39,20 @@ def _statements(harness: BotHarness) -> Iterator[list[str]]:
     def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         sent.append(" ".join(statement.split()))
 
-    engines = {harness.db.engine, harness.db.read_engine}  # one engine on PostgreSQL
-    for engine in engines:
-        sa.event.listen(engine, "before_cursor_execute", note)
-    try:
+    with _listening(harness, "before_cursor_execute", note):
         yield sent
-    finally:
-        for engine in engines:
-            sa.event.remove(engine, "before_cursor_execute", note)
+
+
+@contextmanager
+def _transactions(harness: BotHarness) -> Iterator[list[str]]:
+    """One entry per transaction the bot's engines begin while the block runs."""
+    begun: list[str] = []
+
+    def note(conn: Any) -> None:
+        begun.append(conn.engine.url.drivername)
+
+    with _listening(harness, "begin", note):
+        yield begun
 
 
 async def test_a_status_tap_writes_the_cursor_once_after_claiming_it(harness: BotHarness):
@@ -56,6 +75,19 @@ async def test_a_status_tap_writes_the_cursor_once_after_claiming_it(harness: Bo
     assert "version" in cursor_writes[0].split(" WHERE ")[0]  # the claim comes first
 
 
+async def test_a_status_tap_is_one_transaction(harness: BotHarness):
+    """Who taps is found in the transaction of the tap, not in one of its own before it: a
+    transaction is a connection checked out and pinged, a BEGIN and a COMMIT, and a thread hop,
+    on every tap."""
+    alice = await harness.enrol(2321, "TH", name="Alice")
+    await alice.press_and_wait("Skip")  # after the first prompt was remembered (its own write)
+    screen = await alice.last()
+    with _transactions(harness) as begun:
+        shown = await alice.press_and_wait("Implemented", message_id=screen.message_id)
+    assert "Recorded: Implemented" in shown.plain
+    assert len(begun) == 1, begun
+
+
 def _signature(statement: str) -> str:
     """The verb and the first table named: "UPDATE cursor", "SELECT answer", …"""
     words = statement.split()
@@ -67,7 +99,7 @@ def _signature(statement: str) -> str:
 
 async def test_what_a_status_tap_sends_to_the_database(harness: BotHarness):
     """Bob skipped a.1 and answered a.2; Alice, still on a.1, taps a status. Each line is
-    one statement: who she is, the update's id, then one transaction."""
+    one statement, all in one transaction: the update's id, who she is, then the tap."""
     alice = await harness.enrol(2311, "TH", name="Alice")
     bob = await harness.enrol(2312, "TH", name="Bob")
     await bob.press_and_wait("Skip")
@@ -82,8 +114,8 @@ async def test_what_a_status_tap_sends_to_the_database(harness: BotHarness):
 
     locked = [] if harness.db.is_sqlite else ["SELECT answer"]  # a.1 read FOR UPDATE
     assert [_signature(s) for s in sent] == [
-        "SELECT person",  # find_actor: the person, their zone and roles
         "INSERT handled_update",  # the update takes effect once
+        "SELECT person",  # find_actor: the person, their zone and roles
         "SELECT cycle",  # the open cycle and Alice's cursor in it
         "SELECT answer",  # Thailand's answers
         "UPDATE cursor",  # the claim: compare-and-set on the button's version

@@ -12,9 +12,10 @@ NORMSBOT_ADMINS) coordinate every instrument.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -32,6 +33,8 @@ from bot.services.errors import (
     NotYourCountry,
 )
 from bot.services.reads import person_zone
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,7 @@ def find_actor(session: Session, telegram_id: int, checklist_id: str | None = No
     """The enrolled, active person with this Telegram id acting in `checklist_id` (None: their
     current instrument), or None for strangers. One query (see `_ACTOR_BY_TELEGRAM_ID`), on
     the session's connection: it does not flush the session first (callers read in a
-    transaction of their own)."""
+    transaction of their own, or first in one: `as_person`)."""
     rows = session.connection().execute(_ACTOR_BY_TELEGRAM_ID, {"telegram_id": telegram_id}).all()
     if not rows or not rows[0].active:
         return None
@@ -243,6 +246,21 @@ def find_actor(session: Session, telegram_id: int, checklist_id: str | None = No
         if row.held is not None
     )
     return _actor(rows[0], rows[0].zone, roles, checklist_id)
+
+
+def as_person(
+    session: Session, telegram_id: int, service: Callable[..., T], /, **kwargs: Any
+) -> tuple[Actor, T]:
+    """Find who acts (`find_actor`) and run `service` as them (`actor=`), in one transaction.
+
+    The answering buttons, pressed on every item, work this way: finding the person in a
+    transaction of their own cost a connection checked out and pinged, a BEGIN, a COMMIT and
+    a thread hop on every tap. `NotEnrolled` for strangers and people revoked.
+    """
+    actor = find_actor(session, telegram_id)
+    if actor is None:
+        raise NotEnrolled()
+    return actor, service(session, actor=actor, **kwargs)
 
 
 def actor_of(session: Session, person: Person, checklist_id: str | None = None) -> Actor:

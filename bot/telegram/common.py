@@ -57,7 +57,13 @@ def acting(rt: Runtime, actor: Actor, now: datetime | None = None) -> Acting:
 
 @dataclass
 class Caller:
-    """The person behind an update: `actor` is None for someone not enrolled."""
+    """The person behind an update: `actor` is None for someone not enrolled.
+
+    With `handler(identified_in_service=True)` the caller is not identified yet when the
+    body starts (`identified` False, `t` from Telegram's language): the body's service finds
+    the person in its own transaction and the body calls `become(actor)`; anything else that
+    needs the person first calls `await identify()`.
+    """
 
     actor: Actor | None
     t: Translator
@@ -66,6 +72,18 @@ class Caller:
     display_name: str
     username: str | None
     language_code: str | None
+    identified: bool = True
+
+    def become(self, actor: Actor | None) -> None:
+        """Who the caller is, as a service found them; their own language from now on."""
+        self.actor = actor
+        self.t = self.rt.i18n.translator(_locale(self.rt, actor, self.language_code))
+        self.identified = True
+
+    async def identify(self) -> None:
+        """Find who the caller is, in a read of its own, unless that is known already."""
+        if not self.identified:
+            self.become(await self.rt.db.run_read(find_actor, self.telegram_id))
 
     @property
     def timezone(self) -> str:
@@ -93,22 +111,31 @@ Body = Callable[[Update, ContextTypes.DEFAULT_TYPE, Caller], Awaitable[None]]
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
-async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller | None:
+async def identify(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, now: bool = True
+) -> Caller | None:
+    """The caller behind an update, None for an update without a user. With `now=False` the
+    person is not looked up yet (see `Caller`)."""
     user = update.effective_user
     if user is None:
         return None
     rt = runtime(context)
-    actor = await rt.db.run_read(find_actor, user.id)
-    locale = actor.locale if actor and actor.locale else rt.i18n.negotiate(user.language_code)
+    actor = await rt.db.run_read(find_actor, user.id) if now else None
     return Caller(
         actor=actor,
-        t=rt.i18n.translator(locale),
+        t=rt.i18n.translator(_locale(rt, actor, user.language_code)),
         rt=rt,
         telegram_id=user.id,
         display_name=user.full_name,
         username=user.username,
         language_code=user.language_code,
+        identified=now,
     )
+
+
+def _locale(rt: Runtime, actor: Actor | None, language_code: str | None) -> str | None:
+    """The person's chosen language, else the one of Telegram's we have closest."""
+    return actor.locale if actor and actor.locale else rt.i18n.negotiate(language_code)
 
 
 def take_instrument_word(
@@ -139,11 +166,18 @@ def scope_by_word(
     caller.actor.require_role()
 
 
-def handler(*, enrolled: bool = True, instrument_word: str = "ends") -> Callable[[Body], Callback]:
+def handler(
+    *, enrolled: bool = True, instrument_word: str = "ends", identified_in_service: bool = False
+) -> Callable[[Body], Callback]:
     """Wrap a handler body; with `enrolled=True` strangers get the how-to-get-access text.
 
     `instrument_word`: where a command may name its instrument, "ends" (its first or last
     word), "first" (a command whose other words are free text) or "none".
+
+    `identified_in_service`: for the buttons pressed on every item. The body's service finds
+    the person in its own transaction (`actors.as_person`, which refuses strangers and
+    records the activity) instead of a read before it; see `Caller`. Only for buttons: a
+    command may name its instrument, which needs the person first.
     """
 
     def decorate(body: Body) -> Callback:
@@ -154,21 +188,23 @@ def handler(*, enrolled: bool = True, instrument_word: str = "ends") -> Callable
             handling = metrics.current()
             if handling is not None:
                 handling.handler = name
-            caller = await identify(update, context)
+            caller = await identify(update, context, now=not identified_in_service)
             if caller is None:
                 return  # an update without a user (channel posts and the like): not for us
             chat = update.effective_chat
             with replying_to(chat.id if chat else None):
                 try:
-                    if enrolled and caller.actor is None:
-                        raise NotEnrolled()
-                    if instrument_word != "none" and update.message is not None:
-                        scope_by_word(caller, context, first_only=instrument_word == "first")
-                    await note_activity(caller)
+                    if caller.identified:
+                        if enrolled and caller.actor is None:
+                            raise NotEnrolled()
+                        if instrument_word != "none" and update.message is not None:
+                            scope_by_word(caller, context, first_only=instrument_word == "first")
+                        await note_activity(caller)
                     with handled_once(update, caller.rt):  # a repeated update: no effect
                         await body(update, context, caller)
                 except ServiceError as error:
                     metrics.mark(metrics.Outcome.REFUSED)
+                    await caller.identify()  # refused in their service: in their language
                     await explain(update, caller.t, error)
 
         return wrapper

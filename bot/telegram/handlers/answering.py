@@ -19,7 +19,7 @@ from telegram.ext import (
 from bot import metrics
 from bot.i18n import Translator
 from bot.services import cycles, reporting
-from bot.services.actors import Actor
+from bot.services.actors import Actor, as_person
 from bot.services.errors import CursorMoved, StaleAction
 from bot.services.reporting import ReviewSection, Screen
 from bot.telegram.common import Caller, acting, answer_query, edit, handler, send
@@ -91,21 +91,24 @@ async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Cal
     await show_current(update, context, caller.t, caller.enrolled())
 
 
-@handler()
+@handler(identified_in_service=True)  # pressed on every item: one transaction a tap
 async def on_answer_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, caller: Caller
 ) -> None:
     query = update.callback_query
     assert query is not None and query.message is not None
-    actor, rt = caller.enrolled(), caller.rt
+    rt = caller.rt
     button = AnswerButton.unpack(query.data)
     if button is None:
         await _stale(update, context, caller, None)
         return
     try:
-        screen = await rt.db.run(
+        actor, screen = await rt.db.run(
+            as_person,
+            caller.telegram_id,
             reporting.act,
-            **caller.acting(),
+            checklists=rt.checklists,
+            now=caller.now,
             version=button.version,
             action=button.action,
             item_id=button.item_id,
@@ -117,6 +120,7 @@ async def on_answer_button(
     except StaleAction as stale:
         await _stale(update, context, caller, stale)
         return
+    caller.become(actor)
     rendered = _render(caller.t, screen, actor)
     # Both calls go out together: the tap feels answered as soon as the item changes.
     _, shown = await asyncio.gather(answer_query(query), edit(query, rendered))
@@ -132,6 +136,7 @@ async def _stale(
 ) -> None:
     """A button from an older message, or a second tap: change nothing, show where they are."""
     metrics.mark(metrics.Outcome.REFUSED)
+    await caller.identify()
     query = update.callback_query
     assert query is not None and query.message is not None
     t = caller.t
