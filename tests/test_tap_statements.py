@@ -88,6 +88,30 @@ async def test_a_status_tap_is_one_transaction(harness: BotHarness):
     assert len(begun) == 1, begun
 
 
+async def test_a_status_tap_loads_only_the_answer_it_changes(harness: BotHarness):
+    """The country's answers feed counts and the screen: read as rows, not as entities loaded
+    into the session (1.1 ms against 0.5 for the 150 answers of a full checklist). Only the
+    answer the tap changes is loaded, locked, to be written."""
+    from bot.models import Answer
+
+    alice = await harness.enrol(2331, "TH", name="Alice")
+    bob = await harness.enrol(2332, "TH", name="Bob")
+    for status in ("Skip", "Planned", "Implemented"):  # Bob answers three items
+        await bob.press_and_wait(status)
+    screen = await alice.last()
+    loaded: list[str] = []
+
+    def note(target: Answer, _context: Any) -> None:
+        loaded.append(target.item_id)
+
+    sa.event.listen(Answer, "load", note)
+    try:
+        await alice.press_and_wait("Implemented", message_id=screen.message_id)
+    finally:
+        sa.event.remove(Answer, "load", note)
+    assert loaded == ["a.1"], loaded
+
+
 def _signature(statement: str) -> str:
     """The verb and the first table named: "UPDATE cursor", "SELECT answer", …"""
     words = statement.split()
@@ -112,7 +136,6 @@ async def test_what_a_status_tap_sends_to_the_database(harness: BotHarness):
     assert item_id_of(shown) == "a.2" and "Recorded: Implemented" in shown.plain
     sent = [s for s in sent if s.split()[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE")]
 
-    locked = [] if harness.db.is_sqlite else ["SELECT answer"]  # a.1 read FOR UPDATE
     assert [_signature(s) for s in sent] == [
         "INSERT handled_update",  # the update takes effect once
         "SELECT person",  # find_actor: the person, their zone and roles
@@ -120,7 +143,7 @@ async def test_what_a_status_tap_sends_to_the_database(harness: BotHarness):
         "SELECT answer",  # Thailand's answers
         "UPDATE cursor",  # the claim: compare-and-set on the button's version
         "UPDATE person",  # Alice is active (and still enrolled)
-        *locked,
+        "SELECT answer",  # a.1, to change (FOR UPDATE on PostgreSQL)
         "SELECT answerrevision",  # did a colleague change a.1's status since her screen?
         "UPDATE answer",  # the status, and Bob's skip cleared …
         "INSERT answerrevision",  # … with a revision row for each

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.models import Answer, AnswerRevision, Person
+from bot.services.reads import AnswerFacts
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def changed_since(
     )
 
 
-def last_change(session: Session, *, answer: Answer, field: str) -> ColleagueChange | None:
+def last_change(session: Session, *, answer: AnswerFacts, field: str) -> ColleagueChange | None:
     """The newest change of `field`, by anyone: who set what a conflict shows as "theirs"."""
     if answer.id is None:
         return None

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -72,7 +73,33 @@ def state_expression() -> sa.ColumnElement[str]:
     )
 
 
-def answer_state(answer: Answer | None) -> ItemState:
+class AnswerFacts(Protocol):
+    """What the answering screens read of an answer: an `Answer`, or a row of its columns
+    (`country_answers`)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def item_id(self) -> str: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def skipped(self) -> bool: ...
+    @property
+    def baseline(self) -> bool: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def comment(self) -> str | None: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+    @property
+    def support_kinds(self) -> str | None: ...
+    @property
+    def support_note(self) -> str | None: ...
+
+
+def answer_state(answer: AnswerFacts | None) -> ItemState:
     if answer is None:
         return ItemState.OPEN
     return item_state(answer.status, answer.skipped, answer.baseline)
@@ -340,18 +367,20 @@ def country_report(
 
 # Built once: each tap reads a country's answers and its open cycle, and building and keying
 # a statement cost more CPU than running it.
-_COUNTRY_ANSWERS = select(Answer).where(
+_COUNTRY_ANSWERS = sa.select(*sa.inspect(Answer).columns).where(
     col(Answer.cycle_id) == sa.bindparam("cycle_id"),
     col(Answer.country_code) == sa.bindparam("country_code"),
 )
 
 
-def country_answers(session: Session, cycle_id: int, country_code: str) -> dict[str, Answer]:
-    """A country's answer rows in a cycle, by item id."""
-    rows = session.exec(
-        _COUNTRY_ANSWERS, params={"cycle_id": cycle_id, "country_code": country_code}
-    ).all()
-    return {answer.item_id: answer for answer in rows}
+def country_answers(session: Session, cycle_id: int, country_code: str) -> dict[str, AnswerFacts]:
+    """A country's answers in a cycle, by item id, as rows: they feed counts and screens, and
+    loading the 150 answers of a full checklist into the session as entities cost twice the
+    CPU of reading them, on every tap. A writer loads the one it changes (and locks it)."""
+    rows = session.connection().execute(
+        _COUNTRY_ANSWERS, {"cycle_id": cycle_id, "country_code": country_code}
+    )
+    return {row.item_id: row for row in rows}
 
 
 # --------------------------------------------------------------------------- cycles

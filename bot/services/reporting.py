@@ -26,12 +26,11 @@ from enum import StrEnum
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from bot.checklist import Checklist, ChecklistRegistry
+from bot.db import insert_new
 from bot.models import Answer, AnswerRevision, Awaiting, Cursor, Cycle
 from bot.services import colleagues, evidence, needs
 from bot.services.actors import Actor, touch
@@ -47,6 +46,7 @@ from bot.services.errors import (
 )
 from bot.services.evidence import EvidenceEntry
 from bot.services.reads import (
+    AnswerFacts,
     answer_state,
     count_states,
     country_answers,
@@ -230,7 +230,7 @@ class _Context:
     cycle: Cycle
     checklist: Checklist
     cursor: Cursor
-    answers: dict[str, Answer] = field(default_factory=dict)
+    answers: dict[str, AnswerFacts] = field(default_factory=dict)  # an `Answer` once locked
     reopened: bool = False  # a change reopened the country's submitted report
     meanwhile: ColleagueChange | None = None  # see `ItemScreen.meanwhile`
     reopen_checked: bool = False  # see `_reopen_if_submitted`
@@ -310,7 +310,7 @@ def _load(
     return _Context(actor, country, cycle, checklist, cursor, answers)
 
 
-def _first_open(checklist: Checklist, answers: dict[str, Answer]) -> str | None:
+def _first_open(checklist: Checklist, answers: dict[str, AnswerFacts]) -> str | None:
     for item in checklist.items:
         answer = answers.get(item.id)
         if answer is None or answer.status is None or answer.baseline:
@@ -371,28 +371,27 @@ def _answer_for(session: Session, ctx: _Context, item_id: str, now: datetime) ->
     Several focal points of one country may change the same item at the same moment: a
     missing row is created with INSERT … ON CONFLICT DO NOTHING and then read FOR UPDATE, so
     on PostgreSQL the second writer waits for the first and sees its change (old value,
-    version) instead of failing on the unique constraint; a row `_load` read is only read
-    again FOR UPDATE. SQLite's BEGIN IMMEDIATE already serialises: there the writer holds the
-    lock since before `_load`, so what `_load` read is current and is used as it is.
+    version) instead of failing on the unique constraint. (SQLite's BEGIN IMMEDIATE already
+    serialises, and ignores FOR UPDATE.) `_load` read the answers as rows; the one to change
+    is loaded here, once per transaction.
     """
     assert ctx.cycle.id is not None
-    loaded = ctx.answers.get(item_id)
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if loaded is not None and sqlite:
-        return loaded
-    if loaded is None:
-        insert = sqlite_insert if sqlite else postgresql_insert
-        session.execute(
-            insert(Answer)
-            .values(
-                cycle_id=ctx.cycle.id,
-                country_code=ctx.country,
-                item_id=item_id,
-                skipped=False,
-                version=0,
-                baseline=False,
-            )
-            .on_conflict_do_nothing(index_elements=["cycle_id", "country_code", "item_id"])
+    known = ctx.answers.get(item_id)
+    if isinstance(known, Answer):
+        return known
+    if known is None:
+        insert_new(
+            session,
+            Answer,
+            {
+                "cycle_id": ctx.cycle.id,
+                "country_code": ctx.country,
+                "item_id": item_id,
+                "skipped": False,
+                "version": 0,
+                "baseline": False,
+            },
+            ["cycle_id", "country_code", "item_id"],
         )
     answer = session.exec(
         _ANSWER_LOCKED,
@@ -596,7 +595,7 @@ def _asks(
     return True
 
 
-def _conflict(session: Session, answer: Answer | None, pending: dict[str, Any]) -> Conflict:
+def _conflict(session: Session, answer: AnswerFacts | None, pending: dict[str, Any]) -> Conflict:
     field_name = pending["field"]
     if field_name == _SUPPORT:
         return _support_conflict(session, answer)
@@ -611,7 +610,7 @@ def _conflict(session: Session, answer: Answer | None, pending: dict[str, Any]) 
     )
 
 
-def _answer_state(session: Session, answer: Answer | None) -> AnswerState:
+def _answer_state(session: Session, answer: AnswerFacts | None) -> AnswerState:
     if answer is None or answer.id is None:
         return AnswerState()
     author, pieces = evidence.on_screen(session, answer.id)
@@ -1095,7 +1094,7 @@ def _support_note(
     return Notice.SUPPORT_SAVED
 
 
-def _support_conflict(session: Session, answer: Answer | None) -> Conflict:
+def _support_conflict(session: Session, answer: AnswerFacts | None) -> Conflict:
     """Removing the needs would replace a colleague's: theirs are the kinds stored now."""
     changes = [
         colleagues.last_change(session, answer=answer, field=f)
