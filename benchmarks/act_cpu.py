@@ -1,10 +1,11 @@
-"""CPU of the answering transaction alone: `find_actor` and `reporting.act`, in-process.
+"""CPU of the answering transaction alone: `reporting.act` as `as_person` runs it, in-process.
 
     .venv/bin/python -m benchmarks.act_cpu [--database sqlite|postgresql]
 
 55 focal points (5 in each of the 11 member states), enrolled directly, answer every item in
 turn, one tap each per round (a random status, or "use mine" when a colleague's answer came
-first), each tap in its own transaction as `Database.run` would run it, all in one thread.
+first), each tap in one transaction that first finds who taps, as the answering buttons do
+(`actors.as_person` through `Database.run`), all in one thread.
 Printed: the CPU milliseconds per tap (`time.process_time`). No HTTP and no other process is
 involved, so the figure moves little with the machine's load: the one to compare a change of
 the services with (`answer_path.py` measures the whole path).
@@ -25,7 +26,7 @@ from benchmarks.common import enrol, scratch_database
 from bot.checklist import ChecklistRegistry
 from bot.db import Database
 from bot.services import reporting
-from bot.services.actors import find_actor
+from bot.services.actors import as_person, find_actor
 from bot.services.reporting import Action, ItemScreen
 
 FIRST_ID = 5_000_000
@@ -56,12 +57,11 @@ def taps(db: Database, user_ids: Sequence[int], items: int, rng: random.Random) 
             screen = screens[user_id]
             if not isinstance(screen, ItemScreen):
                 continue
-            actor = db.read(find_actor, user_id)
-            assert actor is not None
             action = Action.USE_MINE if screen.conflict is not None else Action.STATUS
-            screens[user_id] = db.call(
+            _, screens[user_id] = db.call(
+                as_person,
+                user_id,
                 reporting.act,
-                actor=actor,
                 checklists=checklists,
                 version=screen.version,
                 action=action,
