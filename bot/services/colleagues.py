@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from bot.models import Answer, AnswerRevision, Person
 from bot.services.reads import AnswerFacts
@@ -40,33 +40,45 @@ def changed_since(
     """
     if seen is None or answer.id is None or answer.version <= seen:
         return None
-    return _newest(
-        session,
-        answer.id,
-        field,
-        col(AnswerRevision.answer_version) > seen,
-        sa.or_(col(AnswerRevision.changed_by).is_(None), col(AnswerRevision.changed_by) != me),
-    )
+    return _newest(session, _NEWEST_BY_OTHERS, answer.id, field, seen=seen, me=me)
 
 
 def last_change(session: Session, *, answer: AnswerFacts, field: str) -> ColleagueChange | None:
     """The newest change of `field`, by anyone: who set what a conflict shows as "theirs"."""
     if answer.id is None:
         return None
-    return _newest(session, answer.id, field)
+    return _newest(session, _NEWEST, answer.id, field)
+
+
+# Built once, with bound parameters: a status tap after a colleague's change asks the first,
+# and building and keying a statement cost more CPU than running it.
+_NEWEST = (
+    sa.select(col(AnswerRevision.changed_at), col(Person.display_name))
+    .outerjoin(Person, col(Person.id) == col(AnswerRevision.changed_by))
+    .where(
+        col(AnswerRevision.answer_id) == sa.bindparam("answer_id"),
+        col(AnswerRevision.field) == sa.bindparam("field"),
+    )
+    .order_by(col(AnswerRevision.id).desc())
+    .limit(1)
+)
+_NEWEST_BY_OTHERS = _NEWEST.where(
+    col(AnswerRevision.answer_version) > sa.bindparam("seen"),
+    sa.or_(
+        col(AnswerRevision.changed_by).is_(None),
+        col(AnswerRevision.changed_by) != sa.bindparam("me"),
+    ),
+)
 
 
 def _newest(
-    session: Session, answer_id: int, field: str, *conditions: sa.ColumnElement[bool]
+    session: Session, statement: sa.Executable, answer_id: int, field: str, **more: int
 ) -> ColleagueChange | None:
-    row = session.exec(
-        select(AnswerRevision.changed_at, Person.display_name)
-        .outerjoin(Person, col(Person.id) == col(AnswerRevision.changed_by))
-        .where(col(AnswerRevision.answer_id) == answer_id, col(AnswerRevision.field) == field)
-        .where(*conditions)
-        .order_by(col(AnswerRevision.id).desc())
-        .limit(1)
-    ).first()
+    row = (
+        session.connection()
+        .execute(statement, {"answer_id": answer_id, "field": field, **more})
+        .first()
+    )
     if row is None:
         return None
     changed_at, name = row
