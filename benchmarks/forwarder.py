@@ -5,7 +5,8 @@
 In production (docs/deployment.md) Caddy forwards Telegram's webhook posts to whichever bot
 process is next; here this process does the same on loopback, one request to each upstream in
 turn, with keep-alive connections to each. It copies the method, path, body and the headers a
-bot reads (the secret token, the content type), and hands back the upstream's status and body.
+bot reads (the secret token, the content type), and hands back the upstream's status, body and
+content type (a bot's 200 may carry a call for Telegram to make, as JSON).
 It prints `READY <base URL>` once it listens, like the fake Bot API.
 """
 
@@ -51,7 +52,10 @@ async def serve(args: argparse.Namespace) -> None:
             async with session.request(
                 request.method, next(upstreams) + request.path_qs, data=body, headers=headers
             ) as answer:
-                return web.Response(status=answer.status, body=await answer.read())
+                content = await answer.read()
+                return web.Response(
+                    status=answer.status, body=content, content_type=answer.content_type
+                )
         except (aiohttp.ClientError, TimeoutError) as error:
             return web.Response(status=502, text=f"upstream failed: {type(error).__name__}\n")
 

@@ -20,6 +20,9 @@ class CallRecord:
     wall_time: float
     duration: float = 0.0
     fault: str | None = None
+    # "request": the bot called the method; "webhook_reply": a webhook's response named it and
+    # the fake made the call, as Telegram does (fakegram/webhook.py)
+    via: str = "request"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

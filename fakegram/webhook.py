@@ -6,13 +6,18 @@ else (another status, a refused connection, a time-out) leaves it pending and th
 is posted again after a growing pause. Up to `max_connections` requests are in flight, but one
 chat's updates go one at a time and in order, so a person's taps arrive as they were made.
 `getWebhookInfo` shows the pending count and the last error.
+
+A 2xx answer may name a Bot API call, as JSON with its `method` and parameters: Telegram
+makes that call for the bot, and nobody learns its result. So does the fake (`perform`, the
+server's, which logs it like a request).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +73,8 @@ class WebhookPusher:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._deliveries: set[asyncio.Task[None]] = set()
+        # Makes the call a 2xx answer names (set by the server; None: such calls are ignored).
+        self.perform: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
 
     def reset(self) -> None:
         """A new webhook (or none): its errors and pause start afresh."""
@@ -136,12 +143,15 @@ class WebhookPusher:
         url, secret = profile.webhook_url, profile.webhook_secret
         headers = {SECRET_HEADER: secret} if secret else {}
         error: str | None = None
+        reply: Any = None
         try:
             assert self._session is not None
             async with self._session.post(url, json=update, headers=headers) as answer:
-                await answer.read()
+                body = await answer.read()
                 if not 200 <= answer.status < 300:
                     error = f"Wrong response from the webhook: {answer.status} {answer.reason}"
+                elif answer.content_type == "application/json":
+                    reply = _json_or_none(body)
         except (aiohttp.ClientError, TimeoutError) as failure:
             error = f"Connection failed: {type(failure).__name__}"
         finally:
@@ -153,6 +163,10 @@ class WebhookPusher:
             self.status.delivered += 1
             self.status.confirmed_at[update["update_id"]] = time.monotonic()
             self._failures = 0
+            named = isinstance(reply, dict) and isinstance(reply.get("method"), str)
+            if named and self.perform is not None:
+                method = reply.pop("method")
+                await self.perform(method, reply)
         else:
             self.status.failed_attempts += 1
             self.status.last_error_date = int(time.time())
@@ -161,3 +175,10 @@ class WebhookPusher:
             self._failures += 1
             self._retry_at = asyncio.get_running_loop().time() + delay
         self.state.notifier.notify()
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None

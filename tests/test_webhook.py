@@ -80,6 +80,30 @@ async def test_the_web_server_parses_http_with_httptools(
         assert is_prompt(await fp.expect(is_prompt))
 
 
+async def test_a_buttons_answer_rides_on_the_webhooks_response(
+    fake_api: FakeBotAPI, tg: FakeTelegram, database: Database
+):
+    """Telegram makes the call a webhook's response names: the answer to a tap (and to a
+    stale button) goes back with the 200 instead of as a request of its own, one request
+    fewer on every tap. Nothing else rides there: its outcome is never known."""
+    async with BotHarness(fake_api, tg, database, webhook=True) as harness:
+        fp = await harness.enrol(4121, "TH")
+        first = await fp.expect(is_prompt)
+        before = len(fake_api.calls("answerCallbackQuery"))
+        shown = await fp.press_and_wait("Implemented")
+        assert is_prompt(shown) and shown.text != first.text, "the next item"
+        stale = await fp.press(
+            next(d for d in first.callback_data() if d.startswith("a:s:")),
+            message_id=first.message_id,
+            force=True,
+        )
+        assert stale is not None and stale.text, "the stale button is answered too"
+        answers = fake_api.calls("answerCallbackQuery")[before:]
+        assert [call.via for call in answers] == ["webhook_reply", "webhook_reply"], answers
+        edits = fake_api.calls("editMessageText")
+        assert edits and all(call.via == "request" for call in edits)
+
+
 async def test_an_update_is_confirmed_to_telegram_only_once_it_was_handled(
     fake_api: FakeBotAPI, tg: FakeTelegram, database: Database
 ):

@@ -34,6 +34,7 @@ from bot.services.errors import NotEnrolled, ServiceError
 from bot.telegram.limiter import replying_to
 from bot.telegram.once import handled_once
 from bot.telegram.runtime import Runtime, runtime
+from bot.telegram.webhook_reply import offer_answer
 from bot.views.common import Rendered, split_text
 from bot.views.errors import error_text, private_only_text
 
@@ -240,9 +241,12 @@ async def explain(update: Update, t: Translator, error: ServiceError) -> None:
 async def answer_query(
     query: CallbackQuery, text: str | None = None, *, alert: bool = False
 ) -> None:
-    """Answer a button press; a late or repeated answer is harmless, never an error."""
+    """Answer a button press; a late or repeated answer is harmless, never an error. In
+    webhook mode the answer goes back with the webhook's response (`webhook_reply`)."""
     if text is not None and len(text) > CALLBACK_ANSWER_MAX:
         text = text[: CALLBACK_ANSWER_MAX - 1] + "…"
+    if offer_answer(query.id, text, show_alert=alert):
+        return
     try:
         await query.answer(text, show_alert=alert)
     except BadRequest as error:

@@ -8,7 +8,8 @@ once it was handled.
   body over `MAX_BODY_BYTES` → 413, read no further; not an update in JSON → 400. Each refusal
   is counted in `normsbot_webhook_refused{reason}` and logged at most once a minute. A 200,
   sent once the update was handled, tells Telegram the update is done: any other answer, or
-  none, and it posts it again later.
+  none, and it posts it again later. The 200 carries the answer to a button press, if the
+  handling gave one (`bot/telegram/webhook_reply.py`).
 - `GET /healthz`: the process is alive (its event loop answered).
 - `GET /readyz`: ready to work (see health.py); 503 with the problems, one per line.
 - `GET /metrics`: Prometheus' text format (bot/metrics.py).
@@ -25,12 +26,13 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
 
 from bot import metrics
 from bot.telegram.runtime import App
+from bot.telegram.webhook_reply import Reply
 from bot.web.health import ReadinessCheck
 
 log = logging.getLogger(__name__)
@@ -135,9 +137,12 @@ def _receiver(webhook: Webhook) -> Callable[[Request], Awaitable[Response]]:
         # record, bot/telegram/once.py, keeps a repeat of a finished one from acting twice).
         # Through the update processor, as PTB's own fetcher does: each person's lane and pace
         # (fairness.py) hold in both modes. A handler's error is the error handler's, still 200.
-        await application.update_processor.process_update(
-            update, application.process_update(update)
-        )
+        with Reply() as reply:  # a button's answer rides on the 200 (webhook_reply.py)
+            await application.update_processor.process_update(
+                update, application.process_update(update)
+            )
+        if reply.call is not None:
+            return JSONResponse(reply.call)
         return Response(status_code=200)
 
     return receive_update

@@ -287,7 +287,8 @@ class RoundRobin:
         except aiohttp.ClientError:
             return web.Response(status=502)
         self.served[backend] += 1
-        return web.Response(status=answer.status, body=content)
+        # With its type, as Caddy passes it: a 200 may carry a call for Telegram to make.
+        return web.Response(status=answer.status, body=content, content_type=answer.content_type)
 
     async def __aenter__(self) -> RoundRobin:
         app = web.Application()
