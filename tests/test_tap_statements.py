@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bot.models import AnswerRevision
+from bot.models import AnswerRevision, Person
 from tests.harness import BotHarness, item_id_of
 
 
@@ -112,6 +113,28 @@ async def test_a_status_tap_loads_only_the_answer_it_changes(harness: BotHarness
     assert loaded == ["a.1"], loaded
 
 
+async def test_a_tap_notes_activity_at_most_once_a_minute(harness: BotHarness):
+    """ "Last active" is kept to the minute, as for every other command and button (`seen`):
+    the tap found Alice active in its own transaction, so writing her row on every tap bought
+    only a statement more. A tap more than a minute after the last note writes it again."""
+    alice = await harness.enrol(2341, "TH", name="Alice")
+    screen = await alice.last()
+    harness.clock.advance(timedelta(seconds=40))
+    with _statements(harness) as sent:
+        screen = await alice.press_and_wait("Implemented", message_id=screen.message_id)
+    assert "Recorded: Implemented" in screen.plain
+    assert not [s for s in sent if s.upper().startswith("UPDATE PERSON")], sent
+
+    harness.clock.advance(timedelta(minutes=2))
+    with _statements(harness) as sent:
+        screen = await alice.press_and_wait("Planned", message_id=screen.message_id)
+    assert "Recorded: Planned" in screen.plain
+    assert [s for s in sent if s.upper().startswith("UPDATE PERSON")], sent
+    with harness.db.session() as session:
+        person = session.exec(select(Person).where(Person.telegram_id == 2341)).one()
+    assert person.last_active_at == harness.clock.now()
+
+
 def _signature(statement: str) -> str:
     """The verb and the first table named: "UPDATE cursor", "SELECT answer", …"""
     words = statement.split()
@@ -142,7 +165,7 @@ async def test_what_a_status_tap_sends_to_the_database(harness: BotHarness):
         "SELECT cycle",  # the open cycle and Alice's cursor in it
         "SELECT answer",  # Thailand's answers
         "UPDATE cursor",  # the claim: compare-and-set on the button's version
-        "UPDATE person",  # Alice is active (and still enrolled)
+        # (no UPDATE person: Alice's activity was noted less than a minute ago)
         "SELECT answer",  # a.1, to change (FOR UPDATE on PostgreSQL)
         "SELECT answerrevision",  # did a colleague change a.1's status since her screen?
         "UPDATE answer",  # the status, and Bob's skip cleared …

@@ -260,6 +260,7 @@ def as_person(
     actor = find_actor(session, telegram_id)
     if actor is None:
         raise NotEnrolled()
+    session.info[_FOUND_HERE] = actor.person_id
     return actor, service(session, actor=actor, **kwargs)
 
 
@@ -303,6 +304,17 @@ def person_of(session: Session, actor: Actor) -> Person:
     return person
 
 
+ACTIVITY_GRANULARITY = timedelta(minutes=1)
+# `session.info` key: the person `as_person` found active in this session's transaction.
+_FOUND_HERE = "normsbot.actor_found_here"
+
+
+def noted_lately(actor: Actor, now: datetime) -> bool:
+    """Their activity was noted less than `ACTIVITY_GRANULARITY` ago, as `find_actor` read it."""
+    last = actor.last_active_at
+    return last is not None and last >= now - ACTIVITY_GRANULARITY
+
+
 _TOUCH = (
     sa.update(Person)
     .where(col(Person.id) == sa.bindparam("b_person"), col(Person.active).is_(True))
@@ -317,13 +329,17 @@ def touch(session: Session, actor: Actor, now: datetime) -> None:
     One UPDATE, not a load and a flush: the answering flow runs this on every tap. A Core
     statement on the session's connection: the ORM's would flush the session first and then
     look for the person among the objects it holds (the answering flow loads no person).
+
+    Nothing is written when this transaction itself found them active (`as_person`) and their
+    last note is less than a minute old, as `seen` keeps it for every other command: a revoke
+    committed since then is simply ordered after this action, which read the person before
+    it. An actor read in an earlier transaction is checked here, always.
     """
+    if session.info.get(_FOUND_HERE) == actor.person_id and noted_lately(actor, now):
+        return
     result = session.connection().execute(_TOUCH, {"b_person": actor.person_id, "b_now": now})
     if not result.rowcount:
         raise NotEnrolled()
-
-
-ACTIVITY_GRANULARITY = timedelta(minutes=1)
 
 
 def seen(session: Session, *, person_id: int, now: datetime) -> bool:

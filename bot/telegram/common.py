@@ -29,7 +29,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot import metrics
 from bot.checklist import Checklist, ChecklistRegistry
 from bot.i18n import Translator
-from bot.services.actors import ACTIVITY_GRANULARITY, Actor, find_actor, seen
+from bot.services.actors import Actor, find_actor, noted_lately, seen
 from bot.services.errors import NotEnrolled, ServiceError
 from bot.telegram.limiter import replying_to
 from bot.telegram.once import handled_once
@@ -223,8 +223,7 @@ async def note_activity(caller: Caller) -> None:
     if actor is None:
         return
     now = caller.rt.clock.now()
-    last = actor.last_active_at
-    if last is None or last < now - ACTIVITY_GRANULARITY:
+    if not noted_lately(actor, now):
         await caller.rt.db.run(seen, person_id=actor.person_id, now=now)
 
 
