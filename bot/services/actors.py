@@ -255,7 +255,9 @@ def as_person(
 
     The answering buttons, pressed on every item, work this way: finding the person in a
     transaction of their own cost a connection checked out and pinged, a BEGIN, a COMMIT and
-    a thread hop on every tap. `NotEnrolled` for strangers and people revoked.
+    a thread hop on every tap. `NotEnrolled` for strangers and people revoked. The session
+    remembers whom it found active (`session.info`), so that `touch` in the same transaction
+    need not check them again within a minute of their last note.
     """
     actor = find_actor(session, telegram_id)
     if actor is None:
